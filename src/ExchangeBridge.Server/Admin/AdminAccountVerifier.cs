@@ -1,0 +1,53 @@
+using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+
+namespace ExchangeBridge.Server.Admin;
+
+/// <summary>
+/// Checks a registered Exchange admin account against its endpoint through its connector (keyed by "ews" or
+/// "graph"). A failed check is what makes a later create answer 195105.
+/// </summary>
+public sealed class AdminAccountVerifier(IServiceProvider services, SecretProtector protector)
+{
+    public async Task<(string State, string? Error)> VerifyAsync(AdminAccountRecord account, CancellationToken ct)
+    {
+        if (!AdminAccounts.TryParseConnector(account.Connector, out var kind) ||
+            services.GetKeyedService<IExchangeConnector>(kind) is not { } connector)
+            return (AdminAccountStates.Failed, $"connector '{account.Connector}' is not available");
+        try
+        {
+            await connector.VerifyAdminAsync(AdminAccounts.ToConnectorAccount(account, protector), ct);
+            return (AdminAccountStates.Verified, null);
+        }
+        catch (ExchangeConnectorException e)
+        {
+            return (AdminAccountStates.Failed, $"{e.Kind}: {e.Message}");
+        }
+        catch (HttpRequestException e)
+        {
+            return (AdminAccountStates.Failed, $"endpoint unreachable: {e.Message}");
+        }
+    }
+}
+
+public static class AdminAccounts
+{
+    public const string Ews = "ews";
+    public const string Graph = "graph";
+
+    public static bool TryParseConnector(string name, out ExchangeConnectorKind kind)
+    {
+        kind = name == Graph ? ExchangeConnectorKind.Graph : ExchangeConnectorKind.Ews;
+        return name is Ews or Graph;
+    }
+
+    /// <summary>What a connector needs, with the secret decrypted for the duration of the call.</summary>
+    public static ExchangeAdminAccount ToConnectorAccount(AdminAccountRecord account, SecretProtector protector)
+    {
+        TryParseConnector(account.Connector, out var kind);
+        return new ExchangeAdminAccount(account.Email, kind, new Uri(account.Endpoint), account.Username,
+            protector.Unprotect(account.SecretProtected), account.GraphTenantId, account.GraphClientId);
+    }
+}

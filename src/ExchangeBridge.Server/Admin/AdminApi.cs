@@ -1,0 +1,256 @@
+using System.Text.Json;
+using ExchangeBridge.Core.Bindings;
+using ExchangeBridge.Core.Errors;
+using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Server.Wire;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ExchangeBridge.Server.Admin;
+
+public sealed record TenantView(string TenantKey, string Name);
+public sealed record TenantList(IReadOnlyList<TenantView> Items);
+public sealed record AppCreated(string AppId, string AppSecret, string TenantKey, string Name, IReadOnlyList<string> Scopes);
+public sealed record OpenIdView(string AppId, string OpenId);
+public sealed record UserView(string TenantKey, string UserId, string UnionId, string Name, string? Email, bool IsSuperAdmin,
+    bool Resigned, IReadOnlyList<OpenIdView> OpenIds);
+public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
+    string VerificationState, string? VerificationError);
+public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
+
+/// <summary>
+/// The operator API (our extension, under /admin/v1, authorised by an operator key): tenants, apps, users, super
+/// administrators, Exchange admin accounts, and authorization codes standing in for Feishu's login page.
+/// Answers use the same {code, msg, data} envelope as the Open API.
+/// </summary>
+public static class AdminApi
+{
+    private static readonly FeishuError Invalid = FeishuErrors.OperatorInvalidRequest;
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin/v1").RequireAuthorization(OperatorKeyHandler.Policy);
+        admin.MapPost("/tenants", CreateTenant).WithName("CreateTenant").WithSummary("Create a tenant");
+        admin.MapGet("/tenants", ListTenants).WithName("ListTenants").WithSummary("List tenants");
+        admin.MapPost("/tenants/{tenant_key}/apps", CreateApp).WithName("CreateApp").WithSummary("Create an app (returns its secret once)");
+        admin.MapDelete("/tenants/{tenant_key}/apps/{app_id}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app and revoke its tokens");
+        admin.MapPost("/tenants/{tenant_key}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user");
+        admin.MapGet("/tenants/{tenant_key}/users/{user_id}", GetUser).WithName("GetUser").WithSummary("A user with its open_ids");
+        admin.MapPatch("/tenants/{tenant_key}/users/{user_id}", UpdateUser).WithName("UpdateUser")
+            .WithSummary("Make or unmake super administrator; resign or reinstate");
+        admin.MapPut("/tenants/{tenant_key}/exchange_admin_accounts/{email}", PutAdminAccount).WithName("PutExchangeAdminAccount")
+            .WithSummary("Register an Exchange admin account and verify it");
+        admin.MapGet("/tenants/{tenant_key}/exchange_admin_accounts/{email}", GetAdminAccount).WithName("GetExchangeAdminAccount")
+            .WithSummary("An Exchange admin account and its verification state");
+        admin.MapPost("/tenants/{tenant_key}/exchange_admin_accounts/{email}/verify", VerifyAdminAccount)
+            .WithName("VerifyExchangeAdminAccount").WithSummary("Verify an Exchange admin account again");
+        admin.MapPost("/authorization_codes", MintAuthorizationCode).WithName("MintAuthorizationCode")
+            .WithSummary("Mint a user's authorization code for an app");
+        return app;
+    }
+
+    public static async Task<JsonHttpResult<Envelope<TenantView>>> CreateTenant(
+        HttpRequest request, AdminStore store, TimeProvider clock, CancellationToken ct)
+    {
+        var (name, tenantKey) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
+            (RequiredName(b, "name"), JsonBody.OptionalString(b, "tenant_key", Invalid)), ct);
+        tenantKey ??= AdminStore.NewTenantKey();
+        CheckIdentifier("tenant_key", tenantKey);
+        await Unique(() => store.CreateTenantAsync(tenantKey, name, Now(clock), ct), request, "tenant_key");
+        return Ok(new TenantView(tenantKey, name), FeishuJsonContext.Default.EnvelopeTenantView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<TenantList>>> ListTenants(AdminStore store, CancellationToken ct)
+    {
+        var tenants = await store.ListTenantsAsync(ct);
+        return Ok(new TenantList(tenants.Select(t => new TenantView(t.TenantKey, t.Name)).ToList()),
+            FeishuJsonContext.Default.EnvelopeTenantList);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<AppCreated>>> CreateApp(string tenant_key, HttpRequest request,
+        AdminStore store, SecretProtector protector, TimeProvider clock, CancellationToken ct)
+    {
+        await RequireTenant(store, tenant_key, ct);
+        var (name, scopes) = await JsonBody.ReadObjectAsync(request, Invalid, b => (RequiredName(b, "name"), ReadScopes(b)), ct);
+        var appId = AdminStore.NewAppId();
+        var secret = OpaqueSecrets.NewAlphanumeric(32);
+        await store.CreateAppAsync(appId, tenant_key, name, protector.Protect(secret), string.Join(' ', scopes), Now(clock), ct);
+        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Default.EnvelopeAppCreated);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
+        TokenService tokens, TimeProvider clock, CancellationToken ct)
+    {
+        if (!await store.DeleteAppAsync(tenant_key, app_id, Now(clock), ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
+        tokens.ForgetCachedCallers();
+        return Ok(new EmptyData(), FeishuJsonContext.Default.EnvelopeEmptyData);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<UserView>>> CreateUser(string tenant_key, HttpRequest request,
+        AdminStore store, TimeProvider clock, CancellationToken ct)
+    {
+        await RequireTenant(store, tenant_key, ct);
+        var user = await JsonBody.ReadObjectAsync(request, Invalid, b => new UserRecord
+        {
+            TenantKey = tenant_key,
+            UserId = JsonBody.OptionalString(b, "user_id", Invalid) ?? AdminStore.NewUserId(),
+            UnionId = AdminStore.NewUnionId(),
+            Name = RequiredName(b, "name"),
+            Email = JsonBody.OptionalString(b, "email", Invalid),
+            IsSuperAdmin = OptionalBool(b, "is_super_admin") ?? false,
+        }, ct);
+        CheckIdentifier("user_id", user.UserId);
+        if (user.Email is not null && !EmailAddress.IsValid(user.Email)) throw new FeishuException(Invalid, "email is not an email address");
+        await Unique(() => store.CreateUserAsync(user, Now(clock), ct), request, "user_id");
+        return await GetUser(tenant_key, user.UserId, store, ct);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<UserView>>> GetUser(string tenant_key, string user_id, AdminStore store,
+        CancellationToken ct)
+    {
+        var found = await store.FindUserAsync(tenant_key, user_id, ct) ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
+        var (u, openIds) = found;
+        return Ok(new UserView(u.TenantKey, u.UserId, u.UnionId, u.Name, u.Email, u.IsSuperAdmin, u.ResignedAt is not null,
+            openIds.Select(o => new OpenIdView(o.AppId, o.OpenId)).ToList()), FeishuJsonContext.Default.EnvelopeUserView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<UserView>>> UpdateUser(string tenant_key, string user_id, HttpRequest request,
+        AdminStore store, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    {
+        var (isSuperAdmin, resigned) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
+            (OptionalBool(b, "is_super_admin"), OptionalBool(b, "resigned")), ct);
+        if (!await store.UpdateUserAsync(tenant_key, user_id, isSuperAdmin, resigned, Now(clock), ct))
+            throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
+        tokens.ForgetCachedCallers();
+        return await GetUser(tenant_key, user_id, store, ct);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> PutAdminAccount(string tenant_key, string email,
+        HttpRequest request, AdminStore store, SecretProtector protector, AdminAccountVerifier verifier, CancellationToken ct,
+        TimeProvider clock)
+    {
+        await RequireTenant(store, tenant_key, ct);
+        if (!EmailAddress.IsValid(email)) throw new FeishuException(Invalid, "email is not an email address");
+        var account = await JsonBody.ReadObjectAsync(request, Invalid, b =>
+        {
+            var connector = JsonBody.OptionalString(b, "connector", Invalid) ?? AdminAccounts.Ews;
+            if (!AdminAccounts.TryParseConnector(connector, out _)) throw new FeishuException(Invalid, "connector must be ews or graph");
+            var endpoint = JsonBody.RequiredString(b, "endpoint", Invalid);
+            if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new FeishuException(Invalid, "endpoint must be an http(s) URL");
+            var secret = JsonBody.OptionalString(b, "password", Invalid) ?? JsonBody.OptionalString(b, "client_secret", Invalid)
+                         ?? throw new FeishuException(Invalid, "password (ews) or client_secret (graph) is required");
+            return new AdminAccountRecord
+            {
+                Email = EmailAddress.Normalize(email),
+                TenantKey = tenant_key,
+                Connector = connector,
+                Endpoint = endpoint,
+                Username = JsonBody.OptionalString(b, "username", Invalid) ?? email,
+                SecretProtected = protector.Protect(secret),
+                GraphTenantId = JsonBody.OptionalString(b, "graph_tenant_id", Invalid),
+                GraphClientId = JsonBody.OptionalString(b, "graph_client_id", Invalid),
+            };
+        }, ct);
+        (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
+        if (!await store.UpsertAdminAccountAsync(account, Now(clock), ct))
+            throw new FeishuException(FeishuErrors.OperatorConflict, "the admin account is registered to another tenant");
+        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> GetAdminAccount(string tenant_key, string email,
+        AdminStore store, CancellationToken ct) =>
+        Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+
+    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> VerifyAdminAccount(string tenant_key, string email,
+        AdminStore store, AdminAccountVerifier verifier, TimeProvider clock, CancellationToken ct)
+    {
+        var account = await RequireAdminAccount(store, tenant_key, email, ct);
+        (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
+        await store.SetVerificationAsync(account.Email, account.VerificationState, account.VerificationError, Now(clock), ct);
+        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<AuthorizationCodeView>>> MintAuthorizationCode(HttpRequest request,
+        IdentityStore identities, AdminStore store, TokenService tokens, Microsoft.Extensions.Options.IOptions<Hosting.ServerOptions> options,
+        CancellationToken ct)
+    {
+        var (appId, openId, userId, redirectUri) = await JsonBody.ReadObjectAsync(request, Invalid, b => (
+            JsonBody.RequiredString(b, "app_id", Invalid), JsonBody.OptionalString(b, "open_id", Invalid),
+            JsonBody.OptionalString(b, "user_id", Invalid), JsonBody.OptionalString(b, "redirect_uri", Invalid)), ct);
+        var app = await identities.FindAppAsync(appId, ct) ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
+        var resolvedUserId = openId is not null ? await store.FindUserIdByOpenIdAsync(appId, openId, ct)
+            : userId is not null && await store.FindUserAsync(app.TenantKey, userId, ct) is not null ? userId
+            : throw new FeishuException(Invalid, "open_id or user_id is required");
+        if (resolvedUserId is null) throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
+        var code = await tokens.MintAuthorizationCodeAsync(app, resolvedUserId, redirectUri, ct);
+        return Ok(new AuthorizationCodeView(code, options.Value.AuthorizationCodeLifetimeSeconds),
+            FeishuJsonContext.Default.EnvelopeAuthorizationCodeView);
+    }
+
+    private static async Task<AdminAccountRecord> RequireAdminAccount(AdminStore store, string tenantKey, string email, CancellationToken ct) =>
+        await store.FindAdminAccountAsync(tenantKey, EmailAddress.Normalize(email), ct)
+        ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange admin account");
+
+    private static AdminAccountView View(AdminAccountRecord a) =>
+        new(a.Email, a.TenantKey, a.Connector, a.Endpoint, a.Username, a.VerificationState, a.VerificationError);
+
+    private static async Task RequireTenant(AdminStore store, string tenantKey, CancellationToken ct)
+    {
+        if (await store.FindTenantAsync(tenantKey, ct) is null) throw new FeishuException(FeishuErrors.OperatorNotFound, "tenant");
+    }
+
+    private static async Task Unique(Func<Task> insert, HttpRequest request, string what)
+    {
+        try
+        {
+            await insert();
+        }
+        catch (Exception e) when (request.HttpContext.RequestServices.GetRequiredService<IDatabase>().IsUniqueViolation(e))
+        {
+            throw new FeishuException(FeishuErrors.OperatorConflict, $"{what} already exists");
+        }
+    }
+
+    private static string RequiredName(JsonElement body, string name)
+    {
+        var value = JsonBody.RequiredString(body, name, Invalid);
+        return value.Length <= 200 ? value : throw new FeishuException(Invalid, $"{name} must be at most 200 characters");
+    }
+
+    private static void CheckIdentifier(string name, string value)
+    {
+        if (value.Length is 0 or > 64 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+            throw new FeishuException(Invalid, $"{name} must be 1 to 64 letters, digits, '_', '-' or '.'");
+    }
+
+    private static IReadOnlyList<string> ReadScopes(JsonElement body)
+    {
+        if (!body.TryGetProperty("scopes", out var value) || value.ValueKind == JsonValueKind.Null) return Scopes.Default;
+        if (value.ValueKind != JsonValueKind.Array) throw new FeishuException(Invalid, "scopes must be an array of strings");
+        var scopes = new List<string>();
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= 100 } scope || scope.Contains(' '))
+                throw new FeishuException(Invalid, "scopes must be an array of non-empty strings without spaces");
+            scopes.Add(scope);
+        }
+        return scopes.Distinct().ToList();
+    }
+
+    private static bool? OptionalBool(JsonElement body, string name) =>
+        !body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FeishuException(Invalid, $"{name} must be a boolean"),
+        };
+
+    private static long Now(TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static JsonHttpResult<Envelope<T>> Ok<T>(T data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<Envelope<T>> type) =>
+        TypedResults.Json(Envelope.Success(data), type);
+}

@@ -1,0 +1,83 @@
+using ExchangeBridge.Core.Bindings;
+using ExchangeBridge.Core.Errors;
+using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+
+namespace ExchangeBridge.Server.Bindings;
+
+/// <summary>A validated create request: both addresses well-formed, the user id non-empty.</summary>
+public sealed record CreateBindingCommand(string AdminAccount, string ExchangeAccount, string UserId);
+
+public sealed record ExchangeBindingData(
+    string AdminAccount, string ExchangeAccount, string UserId, string Status, string ExchangeBindingId);
+
+/// <summary>Creates, reads and removes bindings, with the page's refusals in the page's order.</summary>
+public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock)
+{
+    public async Task<ExchangeBindingData> CreateAsync(Caller caller, UserIdType idType, CreateBindingCommand command,
+        CancellationToken ct)
+    {
+        var target = await store.FindUserAsync(caller.TenantKey, caller.AppId, idType, command.UserId, ct);
+        if (target is null || target.ResignedAt is not null) throw new FeishuException(FeishuErrors.UserNotInTenant);
+
+        var adminKey = EmailAddress.Normalize(command.AdminAccount);
+        var admin = await store.FindAdminAccountAsync(adminKey, ct) ?? throw new FeishuException(FeishuErrors.AdminAccountNotFound);
+        if (admin.TenantKey != caller.TenantKey) throw new FeishuException(FeishuErrors.TenantMismatch);
+        if (admin.VerificationState == AdminAccountStates.Failed) throw new FeishuException(FeishuErrors.AdminAccountBindingFailed);
+
+        var exchangeKey = EmailAddress.Normalize(command.ExchangeAccount);
+        var bindingId = ExchangeBindingId.Encode(adminKey, exchangeKey);
+        try
+        {
+            await store.InsertWithImportJobAsync(bindingId, caller.TenantKey, command.AdminAccount.Trim(),
+                command.ExchangeAccount.Trim(), exchangeKey, target.UserId, BindingStatus.Doing.ToWire(),
+                clock.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+            return new ExchangeBindingData(command.AdminAccount.Trim(), command.ExchangeAccount.Trim(),
+                target.IdOfType(idType), BindingStatus.Doing.ToWire(), bindingId);
+        }
+        catch (Exception e) when (database.IsUniqueViolation(e))
+        {
+            // Already bound (perhaps by a racing request): the same binding again is answered as it stands.
+            var holders = await store.FindHoldersAsync(caller.TenantKey, caller.AppId, exchangeKey, target.UserId, ct);
+            var same = holders.FirstOrDefault(h => h.ExchangeBindingId == bindingId && h.UserId == target.UserId);
+            if (same is not null) return ToData(same, idType);
+            if (holders.Any(h => h.ExchangeAccountKey == exchangeKey))
+                throw FeishuException.InvalidParameter(holders.Any(h => h.ExchangeAccountKey == exchangeKey && h.UserId == target.UserId)
+                    ? "exchange_account is already bound to this user through another admin_account"
+                    : "exchange_account is already bound to another user");
+            throw FeishuException.InvalidParameter("user_id is already bound to another exchange_account");
+        }
+    }
+
+    public async Task<ExchangeBindingData> GetAsync(Caller caller, UserIdType idType, string exchangeBindingId, CancellationToken ct)
+    {
+        EnsureWellFormed(exchangeBindingId);
+        var binding = await store.FindAsync(caller.TenantKey, caller.AppId, exchangeBindingId, ct)
+                      ?? throw new FeishuException(FeishuErrors.BindingNotFound);
+        return ToData(binding, idType);
+    }
+
+    public async Task DeleteAsync(Caller caller, string exchangeBindingId, CancellationToken ct)
+    {
+        EnsureWellFormed(exchangeBindingId);
+        if (!await store.DeleteAsync(caller.TenantKey, exchangeBindingId, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct))
+            throw new FeishuException(FeishuErrors.BindingNotFound);
+    }
+
+    private static void EnsureWellFormed(string exchangeBindingId)
+    {
+        if (!ExchangeBindingId.TryDecode(exchangeBindingId, out _, out _))
+            throw new FeishuException(FeishuErrors.BindingIdInvalid);
+    }
+
+    private static ExchangeBindingData ToData(BindingRecord b, UserIdType idType) =>
+        new(b.AdminAccount, b.ExchangeAccount, b.User.IdOfType(idType), b.Status, b.ExchangeBindingId);
+}
+
+public static class AdminAccountStates
+{
+    public const string Verified = "verified";
+    public const string Failed = "failed";
+    public const string Pending = "pending";
+}

@@ -1,0 +1,52 @@
+using ExchangeBridge.Server.Admin;
+using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBridge.Server.Hosting;
+
+public static class ServiceRegistration
+{
+    /// <summary>The command line's switches, as configuration keys.</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--data-dir"] = $"{ServerOptions.Section}:{nameof(ServerOptions.DataDir)}",
+        ["--demo"] = $"{ServerOptions.Section}:{nameof(ServerOptions.Demo)}",
+    };
+
+    /// <summary>Lets "--demo" stand alone on the command line, as a flag.</summary>
+    public static string[] NormalizeArguments(string[] args) =>
+        args.Select(a => a == "--demo" ? "--demo=true" : a).ToArray();
+
+    public static IServiceCollection AddExchangeBridge(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        options.Validate();
+        Directory.CreateDirectory(options.DataDir);
+        services.AddSingleton<IOptions<ServerOptions>>(Options.Create(options));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IDatabase>(new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db")));
+        services.AddSingleton(SecretProtector.FromConfiguration(options.MasterKey, options.DataDir));
+        services.AddSingleton<IdentityStore>();
+        services.AddSingleton<BindingStore>();
+        services.AddSingleton<AdminStore>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<ExchangeBindingService>();
+        services.AddSingleton<AdminAccountVerifier>();
+        services.AddSingleton<Bootstrapper>();
+
+        services.AddAuthentication(BearerTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorKeyHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddFeishuPolicies()
+            .AddPolicy(OperatorKeyHandler.Policy, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireRole("operator"));
+        services.AddSingleton<IAuthorizationHandler, FeishuRequirementHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, FeishuAuthorizationResultHandler>();
+        return services;
+    }
+}

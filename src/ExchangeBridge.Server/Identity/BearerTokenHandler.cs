@@ -1,0 +1,52 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using ExchangeBridge.Core.Errors;
+using ExchangeBridge.Server.Wire;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBridge.Server.Identity;
+
+/// <summary>
+/// Authenticates <c>Authorization: Bearer &lt;token&gt;</c> with the platform's tokens. The validated
+/// <see cref="Caller"/> rides on the request's features; a refusal is remembered so the challenge answers with
+/// the platform's code for it.
+/// </summary>
+public sealed class BearerTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenService tokens)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "FeishuBearer";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (header.Length == 0) return AuthenticateResult.NoResult();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.AsSpan(7).Trim().IsEmpty)
+            return Refuse(new FeishuException(FeishuErrors.MissingAccessToken));
+
+        try
+        {
+            var caller = await tokens.ValidateAsync(header[7..].Trim(), Context.RequestAborted);
+            Context.Features.Set(caller);
+            var identity = new ClaimsIdentity(SchemeName);
+            identity.AddClaim(new Claim("tenant_key", caller.TenantKey));
+            identity.AddClaim(new Claim("app_id", caller.AppId));
+            if (caller.UserId is not null) identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, caller.UserId));
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        }
+        catch (FeishuException e)
+        {
+            return Refuse(e);
+        }
+    }
+
+    private AuthenticateResult Refuse(FeishuException refusal)
+    {
+        Context.Features.Set(refusal);
+        return AuthenticateResult.Fail(refusal.Message);
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WireErrors.WriteAsync(Context, Context.Features.Get<FeishuException>() ?? new FeishuException(FeishuErrors.MissingAccessToken));
+}

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using ExchangeBridge.Core.Errors;
+using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.Hosting;
+using ExchangeBridge.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBridge.Server.Identity;
+
+public sealed record IssuedToken(string Token, int ExpiresInSeconds);
+
+/// <summary>Why a code or refresh token bought nothing; each token endpoint words it its own way.</summary>
+public enum GrantFailure { None, CodeInvalid, CodeExpired, AppMismatch, RedirectMismatch, UserResigned, RefreshInvalid, RefreshExpired }
+
+public sealed record GrantResult(IssuedUserTokens? Tokens, GrantFailure Failure)
+{
+    public static GrantResult Failed(GrantFailure failure) => new(null, failure);
+}
+
+public sealed record IssuedUserTokens(
+    string AccessToken, int ExpiresIn, string RefreshToken, int RefreshExpiresIn, string Scope);
+
+/// <summary>
+/// Issues and validates the platform's tokens. Tokens are opaque random strings stored as SHA-256 hashes;
+/// validated callers are cached briefly (<see cref="ServerOptions.TokenCacheSeconds"/>) so an authenticated
+/// request costs no database round trip for its token.
+/// </summary>
+public sealed class TokenService(
+    IdentityStore store, SecretProtector protector, TimeProvider clock, IOptions<ServerOptions> options)
+{
+    private const int CacheLimit = 100_000;
+    private readonly ServerOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, (Caller Caller, long CachedUntilMs)> _callers = new();
+    private readonly ConcurrentDictionary<(string AppId, TokenKind Kind), (string Token, long ExpiresAtMs)> _appTokens = new();
+
+    private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The app, if the secret is its own (compared in constant time).</summary>
+    public async Task<AppRecord> AuthenticateAppAsync(string? appId, string? appSecret, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(appId) || string.IsNullOrEmpty(appSecret) || appId.Length > 128 || appSecret.Length > 256)
+            throw new FeishuException(FeishuErrors.TokenInvalidParam);
+        var app = await store.FindAppAsync(appId, ct) ?? throw new FeishuException(FeishuErrors.TokenInvalidParam);
+        if (!OpaqueSecrets.FixedTimeEquals(protector.Unprotect(app.SecretProtected), appSecret))
+            throw new FeishuException(FeishuErrors.AppSecretInvalid);
+        return app;
+    }
+
+    /// <summary>
+    /// A tenant or app token for the app. As on the platform, a token with more than half an hour left is handed
+    /// out again rather than minting a new one on every call.
+    /// </summary>
+    public async Task<IssuedToken> IssueAppScopedTokenAsync(AppRecord app, TokenKind kind, CancellationToken ct)
+    {
+        var now = NowMs;
+        var lifetimeMs = _options.AccessTokenLifetimeSeconds * 1000L;
+        if (_appTokens.TryGetValue((app.AppId, kind), out var current) && current.ExpiresAtMs - now > Math.Min(30 * 60_000, lifetimeMs / 2))
+            return new IssuedToken(current.Token, (int)((current.ExpiresAtMs - now) / 1000));
+
+        var token = OpaqueSecrets.NewToken(kind);
+        var expiresAt = now + lifetimeMs;
+        await store.InsertTokenAsync(OpaqueSecrets.Hash(token), KindName(kind), app.AppId, app.TenantKey, null, expiresAt, ct);
+        _appTokens[(app.AppId, kind)] = (token, expiresAt);
+        return new IssuedToken(token, _options.AccessTokenLifetimeSeconds);
+    }
+
+    /// <summary>Validates a bearer token; throws the platform's error for a missing, unknown or expired one.</summary>
+    public async ValueTask<Caller> ValidateAsync(string token, CancellationToken ct)
+    {
+        var kind = TokenPrefixes.KindOf(token);
+        if (kind is null or TokenKind.Refresh || token.Length > 256) throw new FeishuException(InvalidFor(kind));
+
+        var now = NowMs;
+        var hash = OpaqueSecrets.Hash(token);
+        if (_callers.TryGetValue(hash, out var cached) && cached.CachedUntilMs > now)
+        {
+            if (cached.Caller.ExpiresAtMs <= now) throw new FeishuException(ExpiredFor(kind.Value));
+            return cached.Caller;
+        }
+
+        var record = await store.FindTokenAsync(hash, ct);
+        if (record is null || KindName(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
+        if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
+
+        var caller = new Caller(kind.Value, record.TenantKey, record.AppId, record.UserId,
+            record.IsSuperAdmin ?? false, record.ResignedAt is not null,
+            record.AppScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), record.ExpiresAt);
+        if (_callers.Count >= CacheLimit) _callers.Clear();
+        _callers[hash] = (caller, now + _options.TokenCacheSeconds * 1000L);
+        return caller;
+    }
+
+    /// <summary>Mints a single-use authorization code for a user of the app (stands in for the login page).</summary>
+    public async Task<string> MintAuthorizationCodeAsync(AppRecord app, string userId, string? redirectUri, CancellationToken ct)
+    {
+        var code = OpaqueSecrets.NewAlphanumeric(32);
+        await store.InsertCodeAsync(OpaqueSecrets.Hash(code), app.AppId, app.TenantKey, userId, redirectUri,
+            NowMs + _options.AuthorizationCodeLifetimeSeconds * 1000L, ct);
+        return code;
+    }
+
+    /// <summary>Exchanges a code of <paramref name="appId"/>'s for a user token and refresh token.</summary>
+    public async Task<GrantResult> RedeemCodeAsync(string appId, string code, string? redirectUri, CancellationToken ct)
+    {
+        if (code.Length is 0 or > 256) return GrantResult.Failed(GrantFailure.CodeInvalid);
+        var (pair, tokens) = NewPair(appId);
+        var now = NowMs;
+        var record = await store.RedeemCodeAsync(OpaqueSecrets.Hash(code), now, pair, ct);
+        if (record is null || record.UsedAt is not null) return GrantResult.Failed(GrantFailure.CodeInvalid);
+        if (record.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
+        if (record.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.CodeExpired);
+        if (record.ResignedAt is not null) return GrantResult.Failed(GrantFailure.UserResigned);
+        if (redirectUri is not null && record.RedirectUri is not null && redirectUri != record.RedirectUri)
+            return GrantResult.Failed(GrantFailure.RedirectMismatch);
+        return new GrantResult(tokens, GrantFailure.None);
+    }
+
+    /// <summary>Swaps a refresh token for a new pair; the old refresh token is spent.</summary>
+    public async Task<GrantResult> RefreshAsync(string appId, string refreshToken, CancellationToken ct)
+    {
+        if (TokenPrefixes.KindOf(refreshToken) != TokenKind.Refresh || refreshToken.Length > 256)
+            return GrantResult.Failed(GrantFailure.RefreshInvalid);
+        var (pair, tokens) = NewPair(appId);
+        var now = NowMs;
+        var old = await store.RotateRefreshTokenAsync(OpaqueSecrets.Hash(refreshToken), now, pair, ct);
+        if (old is null) return GrantResult.Failed(GrantFailure.RefreshInvalid);
+        if (old.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
+        if (old.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.RefreshExpired);
+        if (old.ResignedAt is not null) return GrantResult.Failed(GrantFailure.UserResigned);
+        return new GrantResult(tokens, GrantFailure.None);
+    }
+
+    /// <summary>Forgets cached callers, so a change of standing (resigned, no longer admin, app deleted) applies at once here.</summary>
+    public void ForgetCachedCallers() => _callers.Clear();
+
+    private (IssuedPair Pair, IssuedUserTokens Tokens) NewPair(string appId)
+    {
+        var access = OpaqueSecrets.NewToken(TokenKind.User);
+        var refresh = OpaqueSecrets.NewToken(TokenKind.Refresh);
+        var now = NowMs;
+        var pair = new IssuedPair(OpaqueSecrets.Hash(access), OpaqueSecrets.Hash(refresh), appId, "", "",
+            now + _options.AccessTokenLifetimeSeconds * 1000L, now + _options.RefreshTokenLifetimeSeconds * 1000L);
+        var tokens = new IssuedUserTokens(access, _options.AccessTokenLifetimeSeconds, refresh,
+            _options.RefreshTokenLifetimeSeconds, string.Join(' ', Scopes.Default));
+        return (pair, tokens);
+    }
+
+    private static string KindName(TokenKind kind) => kind switch
+    {
+        TokenKind.Tenant => "tenant",
+        TokenKind.App => "app",
+        TokenKind.User => "user",
+        _ => "refresh",
+    };
+
+    private static FeishuError InvalidFor(TokenKind? kind) => kind switch
+    {
+        TokenKind.User => FeishuErrors.InvalidUserAccessToken,
+        TokenKind.App => FeishuErrors.InvalidAppAccessToken,
+        _ => FeishuErrors.InvalidTenantAccessToken,
+    };
+
+    private static FeishuError ExpiredFor(TokenKind kind) =>
+        kind == TokenKind.User ? FeishuErrors.UserAccessTokenExpired : InvalidFor(kind);
+}

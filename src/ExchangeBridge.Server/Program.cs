@@ -1,0 +1,41 @@
+using ExchangeBridge.Server.Admin;
+using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Hosting;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Wire;
+
+var arguments = ServiceRegistration.NormalizeArguments(args);
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = arguments });
+builder.Configuration.AddCommandLine(arguments, ServiceRegistration.SwitchMappings);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    // Deliberate limits: the largest valid Open API request is a few KiB.
+    kestrel.AddServerHeader = false;
+    kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+    kestrel.Limits.MaxRequestHeaderCount = 100;
+    kestrel.Limits.MaxRequestLineSize = 16 * 1024;
+    kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+});
+builder.Services.AddExchangeBridge(builder.Configuration);
+
+var app = builder.Build();
+await app.Services.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.ApplicationStopping);
+
+app.UseLogId();
+app.UseRequestLog();
+app.UseWireErrors();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapAuthApi();
+app.MapExchangeBindingsApi();
+app.MapAdminApi();
+app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness");
+app.MapFallback(WireErrors.NotFound);
+
+app.Run();
+
+/// <summary>The entry point, visible to the tests' host.</summary>
+public partial class Program;

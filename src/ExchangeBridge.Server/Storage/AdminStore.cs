@@ -1,0 +1,223 @@
+using System.Data.Common;
+using Dapper;
+using ExchangeBridge.Core.Identity;
+
+namespace ExchangeBridge.Server.Storage;
+
+public sealed class TenantRecord
+{
+    public string TenantKey { get; set; } = "";
+    public string Name { get; set; } = "";
+}
+
+public sealed class OpenIdRecord
+{
+    public string AppId { get; set; } = "";
+    public string OpenId { get; set; } = "";
+}
+
+/// <summary>The operator API's SQL: tenants, apps, users, Exchange admin accounts, operator keys.</summary>
+public sealed class AdminStore(IDatabase database)
+{
+    public static string NewTenantKey() => OpaqueSecrets.NewHex(8);
+    public static string NewAppId() => "cli_" + OpaqueSecrets.NewHex(8);
+    public static string NewUserId() => OpaqueSecrets.NewHex(4);
+    public static string NewUnionId() => "on_" + OpaqueSecrets.NewHex(16);
+    public static string NewOpenId() => "ou_" + OpaqueSecrets.NewHex(16);
+
+    public async Task CreateTenantAsync(string tenantKey, string name, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO tenants (tenant_key, name, created_at) VALUES (@tenantKey, @name, @now)",
+            new { tenantKey, name, now }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<TenantRecord>> ListTenantsAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<TenantRecord>(new CommandDefinition(
+            "SELECT tenant_key AS TenantKey, name AS Name FROM tenants ORDER BY created_at, tenant_key", cancellationToken: ct))).AsList();
+    }
+
+    public async Task<TenantRecord?> FindTenantAsync(string tenantKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<TenantRecord>(new CommandDefinition(
+            "SELECT tenant_key AS TenantKey, name AS Name FROM tenants WHERE tenant_key = @tenantKey",
+            new { tenantKey }, cancellationToken: ct));
+    }
+
+    /// <summary>Stores an app and gives every user of its tenant an open_id for it, in one transaction.</summary>
+    public async Task CreateAppAsync(string appId, string tenantKey, string name, string secretProtected, string scopes,
+        long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO apps (app_id, tenant_key, name, secret_protected, scopes, created_at)
+            VALUES (@appId, @tenantKey, @name, @secretProtected, @scopes, @now)
+            """, new { appId, tenantKey, name, secretProtected, scopes, now }, tx, cancellationToken: ct));
+        var userIds = await c.QueryAsync<string>(new CommandDefinition(
+            "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: ct));
+        await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
+    public async Task<bool> DeleteAppAsync(string tenantKey, string appId, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var deleted = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE apps SET deleted_at = @now WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
+            new { appId, tenantKey, now }, tx, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM access_tokens WHERE app_id = @appId", new { appId }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return deleted == 1;
+    }
+
+    public async Task<AppRecord?> FindAppAsync(string tenantKey, string appId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<AppRecord>(new CommandDefinition(
+            """
+            SELECT app_id AS AppId, tenant_key AS TenantKey, name AS Name, secret_protected AS SecretProtected, scopes AS Scopes
+            FROM apps WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL
+            """, new { appId, tenantKey }, cancellationToken: ct));
+    }
+
+    /// <summary>Stores a user and gives it an open_id for every app of its tenant, in one transaction.</summary>
+    public async Task CreateUserAsync(UserRecord user, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO users (tenant_key, user_id, union_id, name, email, is_super_admin, created_at)
+            VALUES (@TenantKey, @UserId, @UnionId, @Name, @Email, @IsSuperAdmin, @now)
+            """, new { user.TenantKey, user.UserId, user.UnionId, user.Name, user.Email, user.IsSuperAdmin, now },
+            tx, cancellationToken: ct));
+        var appIds = await c.QueryAsync<string>(new CommandDefinition(
+            "SELECT app_id FROM apps WHERE tenant_key = @TenantKey", new { user.TenantKey }, tx, cancellationToken: ct));
+        await InsertOpenIdsAsync(c, tx, user.TenantKey, appIds.Select(a => (a, user.UserId)), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Gives a user a chosen open_id for an app (the demo's documented ou_xxxxxxxxxxxxxxxxxx).</summary>
+    public async Task SetOpenIdAsync(string tenantKey, string appId, string userId, string openId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE open_ids SET open_id = @openId WHERE tenant_key = @tenantKey AND app_id = @appId AND user_id = @userId",
+            new { tenantKey, appId, userId, openId }, cancellationToken: ct));
+    }
+
+    public async Task<(UserRecord User, IReadOnlyList<OpenIdRecord> OpenIds)?> FindUserAsync(string tenantKey, string userId,
+        CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var user = await c.QuerySingleOrDefaultAsync<UserRecord>(new CommandDefinition(
+            $"SELECT {IdentityStore.UserColumns} FROM users u WHERE u.tenant_key = @tenantKey AND u.user_id = @userId",
+            new { tenantKey, userId }, cancellationToken: ct));
+        if (user is null) return null;
+        var openIds = await c.QueryAsync<OpenIdRecord>(new CommandDefinition(
+            """
+            SELECT o.app_id AS AppId, o.open_id AS OpenId FROM open_ids o
+            JOIN apps a ON a.app_id = o.app_id AND a.deleted_at IS NULL
+            WHERE o.tenant_key = @tenantKey AND o.user_id = @userId ORDER BY o.app_id
+            """, new { tenantKey, userId }, cancellationToken: ct));
+        return (user, openIds.AsList());
+    }
+
+    public async Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
+        CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE users SET
+                is_super_admin = COALESCE(@isSuperAdmin, is_super_admin),
+                resigned_at = CASE WHEN @resigned IS NULL THEN resigned_at WHEN @resigned THEN COALESCE(resigned_at, @now) ELSE NULL END
+            WHERE tenant_key = @tenantKey AND user_id = @userId
+            """, new { tenantKey, userId, isSuperAdmin, resigned, now }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<string?> FindUserIdByOpenIdAsync(string appId, string openId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT user_id FROM open_ids WHERE app_id = @appId AND open_id = @openId", new { appId, openId }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Registers an Exchange admin account for a tenant, or replaces its settings when the tenant already has it.
+    /// False when the address belongs to another tenant.
+    /// </summary>
+    public async Task<bool> UpsertAdminAccountAsync(AdminAccountRecord account, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
+                graph_tenant_id, graph_client_id, verification_state, verification_error, created_at)
+            VALUES (@Email, @TenantKey, @Connector, @Endpoint, @Username, @SecretProtected, @GraphTenantId, @GraphClientId,
+                @VerificationState, @VerificationError, @now)
+            ON CONFLICT (email) DO UPDATE SET connector = excluded.connector, endpoint = excluded.endpoint,
+                username = excluded.username, secret_protected = excluded.secret_protected,
+                graph_tenant_id = excluded.graph_tenant_id, graph_client_id = excluded.graph_client_id,
+                verification_state = excluded.verification_state, verification_error = excluded.verification_error
+            WHERE exchange_admin_accounts.tenant_key = excluded.tenant_key
+            """, new
+            {
+                account.Email, account.TenantKey, account.Connector, account.Endpoint, account.Username, account.SecretProtected,
+                account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError, now,
+            }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<AdminAccountRecord?> FindAdminAccountAsync(string tenantKey, string email, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<AdminAccountRecord>(new CommandDefinition(
+            $"SELECT {BindingStore.AdminColumns} FROM exchange_admin_accounts WHERE email = @email AND tenant_key = @tenantKey",
+            new { tenantKey, email }, cancellationToken: ct));
+    }
+
+    public async Task SetVerificationAsync(string email, string state, string? error, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE exchange_admin_accounts SET verification_state = @state, verification_error = @error,
+                verified_at = CASE WHEN @state = 'verified' THEN @now ELSE verified_at END
+            WHERE email = @email
+            """, new { email, state, error, now }, cancellationToken: ct));
+    }
+
+    public async Task AddOperatorKeyAsync(string keyHash, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO operator_keys (key_hash, created_at) VALUES (@keyHash, @now) ON CONFLICT (key_hash) DO NOTHING",
+            new { keyHash, now }, cancellationToken: ct));
+    }
+
+    public async Task<bool> IsEmptyAsync(CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM tenants", cancellationToken: ct)) == 0;
+    }
+
+    private static async Task InsertOpenIdsAsync(DbConnection c, DbTransaction tx, string tenantKey,
+        IEnumerable<(string AppId, string UserId)> pairs, CancellationToken ct)
+    {
+        foreach (var (appId, userId) in pairs)
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO open_ids (open_id, app_id, tenant_key, user_id) VALUES (@openId, @appId, @tenantKey, @userId)
+                ON CONFLICT (app_id, user_id) DO NOTHING
+                """, new { openId = NewOpenId(), appId, tenantKey, userId }, tx, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,162 @@
+using Dapper;
+using ExchangeBridge.Core.Identity;
+
+namespace ExchangeBridge.Server.Storage;
+
+/// <summary>A user with all three of its ids, the open_id being the one the calling app sees.</summary>
+public sealed class TargetUser
+{
+    public string UserId { get; set; } = "";
+    public string UnionId { get; set; } = "";
+    public string? OpenId { get; set; }
+    public long? ResignedAt { get; set; }
+
+    public string IdOfType(UserIdType type) => type switch
+    {
+        UserIdType.UnionId => UnionId,
+        UserIdType.UserId => UserId,
+        _ => OpenId ?? "",
+    };
+}
+
+public sealed class AdminAccountRecord
+{
+    public string Email { get; set; } = "";
+    public string TenantKey { get; set; } = "";
+    public string Connector { get; set; } = "";
+    public string Endpoint { get; set; } = "";
+    public string Username { get; set; } = "";
+    public string SecretProtected { get; set; } = "";
+    public string? GraphTenantId { get; set; }
+    public string? GraphClientId { get; set; }
+    public string VerificationState { get; set; } = "";
+    public string? VerificationError { get; set; }
+}
+
+public sealed class BindingRecord
+{
+    public long Id { get; set; }
+    public string ExchangeBindingId { get; set; } = "";
+    public string TenantKey { get; set; } = "";
+    public string AdminAccount { get; set; } = "";
+    public string ExchangeAccount { get; set; } = "";
+    public string ExchangeAccountKey { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string? ErrorReason { get; set; }
+    public string UserId { get; set; } = "";
+    public string UnionId { get; set; } = "";
+    public string? OpenId { get; set; }
+
+    public TargetUser User => new() { UserId = UserId, UnionId = UnionId, OpenId = OpenId };
+}
+
+/// <summary>
+/// Every SQL statement about bindings. Each query is scoped by tenant; open_ids are those of the calling app.
+/// A create costs three round trips (user, admin account, one insert transaction); a read costs one.
+/// </summary>
+public sealed class BindingStore(IDatabase database)
+{
+    private const string BindingColumns =
+        "b.id AS Id, b.exchange_binding_id AS ExchangeBindingId, b.tenant_key AS TenantKey, " +
+        "b.admin_account AS AdminAccount, b.exchange_account AS ExchangeAccount, " +
+        "b.exchange_account_key AS ExchangeAccountKey, b.status AS Status, b.error_reason AS ErrorReason, " +
+        "b.user_id AS UserId, u.union_id AS UnionId, o.open_id AS OpenId";
+
+    private const string BindingJoins =
+        "FROM exchange_bindings b " +
+        "JOIN users u ON u.tenant_key = b.tenant_key AND u.user_id = b.user_id " +
+        "LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = b.tenant_key AND o.user_id = b.user_id";
+
+    public async Task<TargetUser?> FindUserAsync(string tenantKey, string appId, UserIdType type, string id, CancellationToken ct)
+    {
+        var where = type switch
+        {
+            UserIdType.OpenId => "o.open_id = @id",
+            UserIdType.UnionId => "u.union_id = @id",
+            _ => "u.user_id = @id",
+        };
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<TargetUser>(new CommandDefinition(
+            $"""
+            SELECT u.user_id AS UserId, u.union_id AS UnionId, o.open_id AS OpenId, u.resigned_at AS ResignedAt
+            FROM users u
+            LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = u.tenant_key AND o.user_id = u.user_id
+            WHERE u.tenant_key = @tenantKey AND {where}
+            """, new { tenantKey, appId, id }, cancellationToken: ct));
+    }
+
+    public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<AdminAccountRecord>(new CommandDefinition(
+            $"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", new { email }, cancellationToken: ct));
+    }
+
+    internal const string AdminColumns =
+        "email AS Email, tenant_key AS TenantKey, connector AS Connector, endpoint AS Endpoint, username AS Username, " +
+        "secret_protected AS SecretProtected, graph_tenant_id AS GraphTenantId, graph_client_id AS GraphClientId, " +
+        "verification_state AS VerificationState, verification_error AS VerificationError";
+
+    public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BindingRecord>(new CommandDefinition(
+            $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId",
+            new { tenantKey, appId, exchangeBindingId }, cancellationToken: ct));
+    }
+
+    /// <summary>The tenant's bindings that hold either the Exchange account or the user.</summary>
+    public async Task<IReadOnlyList<BindingRecord>> FindHoldersAsync(
+        string tenantKey, string appId, string exchangeAccountKey, string userId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<BindingRecord>(new CommandDefinition(
+            $"""
+            SELECT {BindingColumns} {BindingJoins}
+            WHERE b.tenant_key = @tenantKey AND (b.exchange_account_key = @exchangeAccountKey OR b.user_id = @userId)
+            """, new { tenantKey, appId, exchangeAccountKey, userId }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>
+    /// Stores a new binding and enqueues its import in the same transaction, so no binding exists without the
+    /// job that will fill it. Throws the database's unique violation when the account or user is already bound.
+    /// </summary>
+    public async Task<long> InsertWithImportJobAsync(string exchangeBindingId, string tenantKey, string adminAccount,
+        string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+            """
+            INSERT INTO exchange_bindings (exchange_binding_id, tenant_key, admin_account, exchange_account,
+                exchange_account_key, user_id, status, created_at, updated_at)
+            VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
+                @status, @now, @now)
+            RETURNING id
+            """, new { exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now },
+            tx, cancellationToken: ct));
+        await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Import, now, ct);
+        await tx.CommitAsync(ct);
+        return id;
+    }
+
+    /// <summary>
+    /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one
+    /// transaction. False when the tenant has no such binding.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
+            new { tenantKey, exchangeBindingId }, tx, cancellationToken: ct));
+        if (id is null) return false;
+        await c.ExecuteAsync(new CommandDefinition(
+            $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
+            new { id, now }, tx, cancellationToken: ct));
+        await JobStore.EnqueueAsync(c, tx, id.Value, tenantKey, JobKinds.Unbind, now, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Data.Common;
+using System.Reflection;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBridge.Server.Storage;
+
+/// <summary>
+/// Where the data lives. Hands out open connections and applies the schema history at start-up. SQLite in the
+/// data folder is the embedded default.
+/// </summary>
+public interface IDatabase
+{
+    ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
+    string Dialect { get; }
+
+    /// <summary>True when the exception is a violated unique or primary key.</summary>
+    bool IsUniqueViolation(Exception exception);
+}
+
+public sealed class SqliteDatabase : IDatabase
+{
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string databasePath)
+    {
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            // Writers wait for each other instead of failing with SQLITE_BUSY.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Dialect => "Sqlite";
+
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints, so a committed transaction
+        // survives a killed process (it may not survive a power cut).
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    public bool IsUniqueViolation(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 19 } e &&
+        (e.SqliteExtendedErrorCode is 2067 /* UNIQUE */ or 1555 /* PRIMARY KEY */);
+}
+
+/// <summary>Applies the embedded SQL files of the database's dialect that have not run yet, in order.</summary>
+public static class Migrator
+{
+    public static async Task MigrateAsync(IDatabase database, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)");
+        var applied = (await connection.QueryAsync<string>("SELECT version FROM schema_migrations")).ToHashSet();
+
+        var assembly = Assembly.GetExecutingAssembly();
+        var prefix = $"ExchangeBridge.Server.Storage.Migrations.{database.Dialect}.";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix)).Order())
+        {
+            var version = resource[prefix.Length..^".sql".Length];
+            if (applied.Contains(version)) continue;
+            await using var stream = assembly.GetManifestResourceStream(resource)!;
+            var sql = await new StreamReader(stream).ReadToEndAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await connection.ExecuteAsync(sql, transaction: transaction);
+            await connection.ExecuteAsync(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (@version, @now)",
+                new { version, now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, transaction);
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+}

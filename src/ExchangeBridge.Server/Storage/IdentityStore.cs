@@ -1,0 +1,190 @@
+using Dapper;
+
+namespace ExchangeBridge.Server.Storage;
+
+// Rows as Dapper fills them: settable properties, so each dialect's column types convert (INTEGER → bool, long).
+public sealed class AppRecord
+{
+    public string AppId { get; set; } = "";
+    public string TenantKey { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string SecretProtected { get; set; } = "";
+    public string Scopes { get; set; } = "";
+}
+
+public sealed class TokenRecord
+{
+    public string Kind { get; set; } = "";
+    public string AppId { get; set; } = "";
+    public string TenantKey { get; set; } = "";
+    public string? UserId { get; set; }
+    public long ExpiresAt { get; set; }
+    public string AppScopes { get; set; } = "";
+    public bool? IsSuperAdmin { get; set; }
+    public long? ResignedAt { get; set; }
+}
+
+public sealed class CodeRecord
+{
+    public string AppId { get; set; } = "";
+    public string TenantKey { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string? RedirectUri { get; set; }
+    public long ExpiresAt { get; set; }
+    public long? UsedAt { get; set; }
+    public long? ResignedAt { get; set; }
+}
+
+public sealed class UserRecord
+{
+    public string TenantKey { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string UnionId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string? Email { get; set; }
+    public bool IsSuperAdmin { get; set; }
+    public long? ResignedAt { get; set; }
+}
+
+/// <summary>Every SQL statement about tenants, apps, users and tokens. Each method is one round trip.</summary>
+public sealed class IdentityStore(IDatabase database)
+{
+    public async Task<AppRecord?> FindAppAsync(string appId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<AppRecord>(new CommandDefinition(
+            """
+            SELECT app_id AS AppId, tenant_key AS TenantKey, name AS Name, secret_protected AS SecretProtected,
+                   scopes AS Scopes
+            FROM apps WHERE app_id = @appId AND deleted_at IS NULL
+            """, new { appId }, cancellationToken: ct));
+    }
+
+    /// <summary>A token with its app's current scopes and, for a user token, the user's current standing.</summary>
+    public async Task<TokenRecord?> FindTokenAsync(string tokenHash, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
+            """
+            SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
+                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes,
+                   u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt
+            FROM access_tokens t
+            JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
+            LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
+            WHERE t.token_hash = @tokenHash
+            """, new { tokenHash }, cancellationToken: ct));
+    }
+
+    public async Task InsertTokenAsync(string tokenHash, string kind, string appId, string tenantKey, string? userId,
+        long expiresAt, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
+            VALUES (@tokenHash, @kind, @appId, @tenantKey, @userId, @expiresAt)
+            """, new { tokenHash, kind, appId, tenantKey, userId, expiresAt }, cancellationToken: ct));
+    }
+
+    public async Task InsertCodeAsync(string codeHash, string appId, string tenantKey, string userId,
+        string? redirectUri, long expiresAt, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO authorization_codes (code_hash, app_id, tenant_key, user_id, redirect_uri, expires_at)
+            VALUES (@codeHash, @appId, @tenantKey, @userId, @redirectUri, @expiresAt)
+            """, new { codeHash, appId, tenantKey, userId, redirectUri, expiresAt }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Spends an authorization code and stores the user and refresh tokens it buys, in one transaction: a code
+    /// buys tokens once, however many callers race for it. Null when the code is unknown or already spent.
+    /// </summary>
+    public async Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, IssuedPair pair, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var code = await c.QuerySingleOrDefaultAsync<CodeRecord>(new CommandDefinition(
+            """
+            SELECT c.app_id AS AppId, c.tenant_key AS TenantKey, c.user_id AS UserId, c.redirect_uri AS RedirectUri,
+                   c.expires_at AS ExpiresAt, c.used_at AS UsedAt, u.resigned_at AS ResignedAt
+            FROM authorization_codes c
+            LEFT JOIN users u ON u.tenant_key = c.tenant_key AND u.user_id = c.user_id
+            WHERE c.code_hash = @codeHash
+            """, new { codeHash }, tx, cancellationToken: ct));
+        if (code is null || code.UsedAt is not null || code.ExpiresAt <= now || code.AppId != pair.AppId ||
+            code.ResignedAt is not null)
+            return code;
+
+        var spent = await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE authorization_codes SET used_at = @now WHERE code_hash = @codeHash AND used_at IS NULL",
+            new { codeHash, now }, tx, cancellationToken: ct));
+        if (spent != 1) { code.UsedAt = now; return code; }
+        await InsertPairAsync(c, tx, pair with { TenantKey = code.TenantKey, UserId = code.UserId }, ct);
+        await tx.CommitAsync(ct);
+        return code;
+    }
+
+    /// <summary>Swaps a refresh token for a new pair in one transaction; the old refresh token is spent.</summary>
+    public async Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var old = await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
+            """
+            SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
+                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes, u.is_super_admin AS IsSuperAdmin,
+                   u.resigned_at AS ResignedAt
+            FROM access_tokens t
+            JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
+            LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
+            WHERE t.token_hash = @refreshHash AND t.kind = 'refresh'
+            """, new { refreshHash }, tx, cancellationToken: ct));
+        if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null) return old;
+
+        var spent = await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM access_tokens WHERE token_hash = @refreshHash", new { refreshHash }, tx, cancellationToken: ct));
+        if (spent != 1) return null;
+        await InsertPairAsync(c, tx, pair with { TenantKey = old.TenantKey, UserId = old.UserId ?? "" }, ct);
+        await tx.CommitAsync(ct);
+        return old;
+    }
+
+    private static Task InsertPairAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
+        IssuedPair pair, CancellationToken ct) =>
+        c.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
+            VALUES (@AccessHash, 'user', @AppId, @TenantKey, @UserId, @AccessExpiresAt),
+                   (@RefreshHash, 'refresh', @AppId, @TenantKey, @UserId, @RefreshExpiresAt)
+            """, pair, tx, cancellationToken: ct));
+
+    public async Task<int> DeleteExpiredTokensAsync(long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, cancellationToken: ct));
+    }
+
+    public async Task<UserRecord?> FindUserByOpenIdAsync(string appId, string openId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<UserRecord>(new CommandDefinition(
+            $"""
+            SELECT {UserColumns} FROM open_ids o
+            JOIN users u ON u.tenant_key = o.tenant_key AND u.user_id = o.user_id
+            WHERE o.open_id = @openId AND o.app_id = @appId
+            """, new { appId, openId }, cancellationToken: ct));
+    }
+
+    internal const string UserColumns =
+        "u.tenant_key AS TenantKey, u.user_id AS UserId, u.union_id AS UnionId, u.name AS Name, u.email AS Email, " +
+        "u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt";
+}
+
+/// <summary>A user token and its refresh token, about to be stored (hashes only).</summary>
+public sealed record IssuedPair(
+    string AccessHash, string RefreshHash, string AppId, string TenantKey, string UserId,
+    long AccessExpiresAt, long RefreshExpiresAt);

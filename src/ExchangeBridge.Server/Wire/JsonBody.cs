@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ExchangeBridge.Core.Errors;
+
+namespace ExchangeBridge.Server.Wire;
+
+/// <summary>
+/// Reads a JSON object body strictly and cheaply: bounded size, UTF-8 only, no duplicate keys, and every field
+/// read with its expected type, so each malformed input is answered with 190002 and a msg naming the problem.
+/// </summary>
+public static class JsonBody
+{
+    /// <summary>Largest body an Open API call accepts; the biggest valid one is well under 4 KiB.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    private static readonly JsonDocumentOptions ParseOptions = new()
+    {
+        MaxDepth = 16,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
+    /// <summary>Reads the body as a JSON object and hands it to <paramref name="read"/>, which takes what it needs.</summary>
+    public static async Task<T> ReadObjectAsync<T>(HttpRequest request, FeishuError invalid,
+        Func<JsonElement, T> read, CancellationToken cancellationToken)
+    {
+        EnsureJsonContentType(request, invalid);
+        if (request.ContentLength > MaxBytes) throw new FeishuException(invalid, "request body too large");
+
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length > MaxBytes) throw new FeishuException(invalid, "request body too large");
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                var count = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (count == 0) break;
+                length += count;
+                if (length > MaxBytes) throw new FeishuException(invalid, "request body too large");
+            }
+            if (length == 0) throw new FeishuException(invalid, "request body is empty");
+
+            JsonDocument document;
+            try
+            {
+                // The document reads straight from the pooled buffer, so it must not outlive this method.
+                document = JsonDocument.Parse(buffer.AsMemory(0, length), ParseOptions);
+            }
+            catch (JsonException)
+            {
+                throw new FeishuException(invalid, "request body is not valid JSON");
+            }
+            using (document)
+            {
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new FeishuException(invalid, "request body must be a JSON object");
+                return read(document.RootElement);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A string field: absent or null gives null; any other type is refused.</summary>
+    public static string? OptionalString(JsonElement body, string name, FeishuError invalid)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.String) throw new FeishuException(invalid, $"{name} must be a string");
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FeishuException(invalid, $"{name} is not valid Unicode");
+        }
+    }
+
+    public static string RequiredString(JsonElement body, string name, FeishuError invalid) =>
+        OptionalString(body, name, invalid) is { Length: > 0 } value
+            ? value
+            : throw new FeishuException(invalid, $"{name} is required");
+
+    private static void EnsureJsonContentType(HttpRequest request, FeishuError invalid)
+    {
+        var contentType = request.ContentType;
+        if (string.IsNullOrEmpty(contentType)) return; // curl -d with no header, some scripts: read it as JSON.
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed))
+            throw new FeishuException(invalid, "Content-Type is malformed");
+        var media = parsed.MediaType ?? "";
+        var isJson = media.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+                     media.EndsWith("+json", StringComparison.OrdinalIgnoreCase);
+        if (!isJson) throw new FeishuException(invalid, "Content-Type must be application/json");
+        if (parsed.CharSet is { Length: > 0 } charset &&
+            !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase) &&
+            !charset.Trim('"').Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            throw new FeishuException(invalid, "request body must be UTF-8");
+    }
+}

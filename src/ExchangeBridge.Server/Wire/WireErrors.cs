@@ -1,0 +1,82 @@
+using System.Text.Json;
+using ExchangeBridge.Core.Errors;
+
+namespace ExchangeBridge.Server.Wire;
+
+/// <summary>
+/// The one place where refusals become wire answers: <c>{"code":…,"msg":…,"error":{"log_id":…}}</c> with the
+/// catalog's HTTP status. Unexpected faults become 190003 with nothing of their internals.
+/// </summary>
+public static partial class WireErrors
+{
+    public static async Task WriteAsync(HttpContext context, FeishuError error, string? message = null,
+        IReadOnlyList<string>? missingScopes = null)
+    {
+        if (context.Response.HasStarted) return;
+        context.Response.StatusCode = error.HttpStatus;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteNumber("code", error.Code);
+        writer.WriteString("msg", message ?? error.Msg);
+        writer.WriteStartObject("error");
+        writer.WriteString("log_id", LogId.Of(context));
+        if (missingScopes is not null)
+        {
+            writer.WriteStartArray("permission_violations");
+            foreach (var scope in missingScopes)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("type", "action_scope_required");
+                writer.WriteString("subject", scope);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted);
+    }
+
+    public static Task WriteAsync(HttpContext context, FeishuException exception) =>
+        WriteAsync(context, exception.Error, exception.WireMessage, exception.MissingScopes);
+
+    /// <summary>Catches every refusal and fault thrown below it.</summary>
+    public static IApplicationBuilder UseWireErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (FeishuException e)
+        {
+            await WriteAsync(context, e);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's own refusals (body over the limit, truncated body): the caller's fault, said the platform's way.
+            await WriteAsync(context, new FeishuException(FeishuErrors.InvalidParameters, e.Message));
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away; nobody is left to answer.
+        }
+        catch (Exception e)
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeBridge.Errors");
+            LogUnexpected(logger, e, LogId.Of(context), context.Request.Method, context.Request.Path);
+            await WriteAsync(context, FeishuErrors.InternalServiceError);
+        }
+    });
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault log_id={LogId} {Method} {Path}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string logId, string method, string path);
+
+    /// <summary>Paths nobody serves answer as the platform's gateway does.</summary>
+    public static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync("404 page not found");
+    }
+}
