@@ -1,0 +1,56 @@
+using ExchangeBridge.Tests.Infrastructure;
+
+namespace ExchangeBridge.Tests.Hosting;
+
+public sealed class RestartTests
+{
+    private const string Path = "/open-apis/calendar/v4/exchange_bindings";
+    private const string DocumentedId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
+
+    [Fact]
+    public async Task Bindings_tokens_and_credentials_survive_a_restart_on_the_same_folder()
+    {
+        string dataDir, userToken, bootstrapBefore;
+        await using (var first = new TestServer())
+        {
+            dataDir = first.DataDir;
+            bootstrapBefore = File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json"));
+            userToken = await first.AdminUserTokenAsync();
+            await JsonAssert.SuccessAsync(await first.SendAsync(HttpMethod.Post, Path,
+                """{"admin_account":"email_admin_example@outlook.com","exchange_account":"email_account_example@outlook.com","user_id":"ou_xxxxxxxxxxxxxxxxxx"}""",
+                userToken));
+        }
+
+        await using var second = new TestServer(dataDir);
+        Assert.Equal(bootstrapBefore, File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json")));
+        var got = await JsonAssert.SuccessAsync(await second.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, userToken));
+        Assert.Equal("ou_xxxxxxxxxxxxxxxxxx", got["data"]!["user_id"]!.GetValue<string>());
+        // The app secret was encrypted with the key kept in the folder: it still authenticates.
+        Assert.StartsWith("t-", await second.TenantTokenAsync());
+    }
+
+    [Fact]
+    public async Task Secrets_never_reach_the_database_file_in_clear()
+    {
+        await using var server = new TestServer();
+        var userToken = await server.AdminUserTokenAsync();
+        await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{server.Bootstrap.TenantKey}/exchange_admin_accounts/svc@contoso.com",
+            """{"connector":"ews","endpoint":"http://127.0.0.1:9/EWS/Exchange.asmx","password":"Sup3r-Secret-Exchange-Pa55"}""",
+            server.Bootstrap.OperatorKey);
+
+        var database = (ExchangeBridge.Server.Storage.IDatabase)server.Services.GetService(typeof(ExchangeBridge.Server.Storage.IDatabase))!;
+        await using (var connection = await database.OpenAsync())
+        await using (var checkpoint = connection.CreateCommand())
+        {
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await checkpoint.ExecuteNonQueryAsync();
+        }
+        var files = Directory.GetFiles(server.DataDir, "exchangebridge.db*");
+        var bytes = files.SelectMany(File.ReadAllBytes).ToArray();
+        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        Assert.DoesNotContain(server.Bootstrap.AppSecret, text);
+        Assert.DoesNotContain(server.Bootstrap.OperatorKey, text);
+        Assert.DoesNotContain("Sup3r-Secret-Exchange-Pa55", text);
+        Assert.DoesNotContain(userToken, text);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ExchangeBridge.Server.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeBridge.Tests.Infrastructure;
+
+/// <summary>A clock the tests move by hand, so expiry is tested without waiting.</summary>
+public sealed class ManualClock : TimeProvider
+{
+    private DateTimeOffset _now = DateTimeOffset.UtcNow;
+    public override DateTimeOffset GetUtcNow() => _now;
+    public void Advance(TimeSpan by) => _now += by;
+}
+
+/// <summary>
+/// A real server (the full pipeline on a real SQLite database in a temporary data folder) hosted in-process,
+/// with helpers that act as an SDK would: tokens from the token endpoints, codes from the operator API.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly WebApplicationFactory<Program> _factory;
+
+    public TestServer(string? dataDir = null, bool demo = true, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        DataDir = dataDir ?? Directory.CreateTempSubdirectory("exbridge-test-").FullName;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ExchangeBridge:DataDir", DataDir);
+            web.UseSetting("ExchangeBridge:Demo", demo ? "true" : "false");
+            web.UseSetting("ExchangeBridge:TokenCacheSeconds", "0");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
+            web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+        });
+        Http = _factory.CreateClient();
+        Bootstrap = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(DataDir, "bootstrap.json")),
+            ExchangeBridge.Server.Wire.FeishuJsonContext.Default.BootstrapFile)!;
+    }
+
+    public string DataDir { get; }
+    public ManualClock Clock { get; } = new();
+    public HttpClient Http { get; }
+    public BootstrapFile Bootstrap { get; }
+    public IServiceProvider Services => _factory.Services;
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _factory.DisposeAsync();
+    }
+
+    public async Task<JsonObject> PostJsonAsync(string path, object body, string? bearer = null) =>
+        await ReadAsync(await SendAsync(HttpMethod.Post, path, JsonSerializer.Serialize(body), bearer));
+
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, string? bearer = null,
+        string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, contentType);
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        return Http.SendAsync(request);
+    }
+
+    public static async Task<JsonObject> ReadAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    public async Task<string> TenantTokenAsync(string? appId = null, string? appSecret = null)
+    {
+        var answer = await PostJsonAsync("/open-apis/auth/v3/tenant_access_token/internal",
+            new { app_id = appId ?? Bootstrap.AppId, app_secret = appSecret ?? Bootstrap.AppSecret });
+        return answer["tenant_access_token"]!.GetValue<string>();
+    }
+
+    public async Task<string> MintCodeAsync(string openId, string? appId = null)
+    {
+        var answer = await PostJsonAsync("/admin/v1/authorization_codes", new { app_id = appId ?? Bootstrap.AppId, open_id = openId },
+            Bootstrap.OperatorKey);
+        return answer["data"]!["code"]!.GetValue<string>();
+    }
+
+    /// <summary>A user token as an app would get one: a code from the login page (the operator API here), redeemed with the tenant token.</summary>
+    public async Task<(string AccessToken, string RefreshToken)> UserTokensAsync(string? openId = null, string? appId = null,
+        string? appSecret = null)
+    {
+        var code = await MintCodeAsync(openId ?? Bootstrap.AdminOpenId, appId);
+        var answer = await PostJsonAsync("/open-apis/authen/v1/oidc/access_token", new { grant_type = "authorization_code", code },
+            await TenantTokenAsync(appId, appSecret));
+        Assert.True(answer["code"]!.GetValue<int>() == 0, answer.ToJsonString());
+        return (answer["data"]!["access_token"]!.GetValue<string>(), answer["data"]!["refresh_token"]!.GetValue<string>());
+    }
+
+    public async Task<string> AdminUserTokenAsync() => (await UserTokensAsync()).AccessToken;
+
+    /// <summary>Creates a user in a tenant through the operator API; returns its open_id for the given app.</summary>
+    public async Task<JsonObject> CreateUserAsync(string userId, bool superAdmin = false, string? tenantKey = null)
+    {
+        var answer = await PostJsonAsync($"/admin/v1/tenants/{tenantKey ?? Bootstrap.TenantKey}/users",
+            new { user_id = userId, name = userId, is_super_admin = superAdmin }, Bootstrap.OperatorKey);
+        Assert.True(answer["code"]!.GetValue<int>() == 0, answer.ToJsonString());
+        return answer["data"]!.AsObject();
+    }
+
+    public static string OpenIdOf(JsonObject user, string appId) =>
+        user["open_ids"]!.AsArray().First(o => o!["app_id"]!.GetValue<string>() == appId)!["open_id"]!.GetValue<string>();
+}
+
+public static class JsonAssert
+{
+    /// <summary>Asserts the platform's error answer: HTTP status, code, and a log id equal to the header's.</summary>
+    public static async Task<JsonObject> ErrorAsync(HttpResponseMessage response, int httpStatus, int code)
+    {
+        var body = await TestServer.ReadAsync(response);
+        Assert.True((int)response.StatusCode == httpStatus && body["code"]!.GetValue<int>() == code,
+            $"expected HTTP {httpStatus} code {code}, got HTTP {(int)response.StatusCode} {body.ToJsonString()}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var logId = response.Headers.GetValues("X-Tt-Logid").Single();
+        Assert.Equal(logId, body["error"]?["log_id"]?.GetValue<string>());
+        return body;
+    }
+
+    public static async Task<JsonObject> SuccessAsync(HttpResponseMessage response)
+    {
+        var body = await TestServer.ReadAsync(response);
+        Assert.True(response.IsSuccessStatusCode && body["code"]!.GetValue<int>() == 0,
+            $"expected success, got HTTP {(int)response.StatusCode} {body.ToJsonString()}");
+        return body;
+    }
+}
