@@ -1,5 +1,6 @@
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Calendars;
 using ExchangeBridge.Server.Hosting;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Wire;
@@ -31,6 +32,7 @@ app.UseAuthorization();
 
 app.MapAuthApi();
 app.MapExchangeBindingsApi();
+app.MapCalendarsApi();
 app.MapAdminApi();
 app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness");
 app.MapFallback(WireErrors.NotFound);

@@ -27,6 +27,10 @@ public static class FeishuErrors
     public static readonly FeishuError AdminAccountBindingFailed = new(195105, 403, "admin account binding failed");
     public static readonly FeishuError AdminAccountNotFound = new(195106, 404, "admin account is not found");
 
+    // The calendar read API's own refusals.
+    public static readonly FeishuError CalendarNotFound = new(191002, 404, "calendar not found");
+    public static readonly FeishuError CalendarEventNotFound = new(193001, 404, "event not found");
+
     // The gateway's authentication and authorisation errors (HTTP 400, as the platform's gateway answers them).
     private const string InvalidTokenMsg = "Invalid access token for authorization. Please make a request with token attached.";
     public static readonly FeishuError MissingAccessToken = new(99991661, 400,

@@ -19,6 +19,10 @@ public sealed record UserView(string TenantKey, string UserId, string UnionId, s
 public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
     string VerificationState, string? VerificationError);
 public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
+public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState);
+public sealed record JobProgressView(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError);
+public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason,
+    IReadOnlyList<CalendarProgressView> Calendars, IReadOnlyList<JobProgressView> Jobs);
 
 /// <summary>
 /// The operator API (our extension, under /admin/v1, authorised by an operator key): tenants, apps, users, super
@@ -46,6 +50,8 @@ public static class AdminApi
             .WithSummary("An Exchange admin account and its verification state");
         admin.MapPost("/tenants/{tenant_key}/exchange_admin_accounts/{email}/verify", VerifyAdminAccount)
             .WithName("VerifyExchangeAdminAccount").WithSummary("Verify an Exchange admin account again");
+        admin.MapGet("/tenants/{tenant_key}/exchange_bindings", GetBindingDiagnostics).WithName("GetBindingDiagnostics")
+            .WithSummary("A binding's import progress, jobs and failure reason (?exchange_binding_id=)");
         admin.MapPost("/authorization_codes", MintAuthorizationCode).WithName("MintAuthorizationCode")
             .WithSummary("Mint a user's authorization code for an app");
         return app;
@@ -188,6 +194,19 @@ public static class AdminApi
         var code = await tokens.MintAuthorizationCodeAsync(app, resolvedUserId, redirectUri, ct);
         return Ok(new AuthorizationCodeView(code, options.Value.AuthorizationCodeLifetimeSeconds),
             FeishuJsonContext.Default.EnvelopeAuthorizationCodeView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<BindingDiagnostics>>> GetBindingDiagnostics(string tenant_key,
+        string? exchange_binding_id, BindingStore bindings, CalendarStore calendars, JobStore jobs, CancellationToken ct)
+    {
+        var binding = await bindings.FindAsync(tenant_key, "", exchange_binding_id ?? "", ct)
+                      ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange binding");
+        var owned = await calendars.ListForBindingAsync(binding.Id, ct);
+        var queue = await jobs.ListForBindingAsync(binding.Id, ct);
+        return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason,
+                owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null)).ToList(),
+                queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError)).ToList()),
+            FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
     }
 
     private static async Task<AdminAccountRecord> RequireAdminAccount(AdminStore store, string tenantKey, string email, CancellationToken ct) =>

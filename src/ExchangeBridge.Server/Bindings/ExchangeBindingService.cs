@@ -13,7 +13,7 @@ public sealed record ExchangeBindingData(
     string AdminAccount, string ExchangeAccount, string UserId, string Status, string ExchangeBindingId);
 
 /// <summary>Creates, reads and removes bindings, with the page's refusals in the page's order.</summary>
-public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock)
+public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock, Import.ImportWorker worker)
 {
     public async Task<ExchangeBindingData> CreateAsync(Caller caller, UserIdType idType, CreateBindingCommand command,
         CancellationToken ct)
@@ -33,6 +33,7 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
             await store.InsertWithImportJobAsync(bindingId, caller.TenantKey, command.AdminAccount.Trim(),
                 command.ExchangeAccount.Trim(), exchangeKey, target.UserId, BindingStatus.Doing.ToWire(),
                 clock.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+            worker.Wake();
             return new ExchangeBindingData(command.AdminAccount.Trim(), command.ExchangeAccount.Trim(),
                 target.IdOfType(idType), BindingStatus.Doing.ToWire(), bindingId);
         }
@@ -63,6 +64,7 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
         EnsureWellFormed(exchangeBindingId);
         if (!await store.DeleteAsync(caller.TenantKey, exchangeBindingId, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct))
             throw new FeishuException(FeishuErrors.BindingNotFound);
+        worker.Wake();
     }
 
     private static void EnsureWellFormed(string exchangeBindingId)

@@ -1,6 +1,7 @@
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Import;
 using ExchangeBridge.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -27,6 +28,9 @@ public static class ServiceRegistration
         options.Validate();
         Directory.CreateDirectory(options.DataDir);
         services.AddSingleton<IOptions<ServerOptions>>(Options.Create(options));
+        var import = configuration.GetSection(ImportOptions.Section).Get<ImportOptions>() ?? new ImportOptions();
+        import.Validate();
+        services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IDatabase>(new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db")));
@@ -38,6 +42,11 @@ public static class ServiceRegistration
         services.AddSingleton<ExchangeBindingService>();
         services.AddSingleton<AdminAccountVerifier>();
         services.AddSingleton<Bootstrapper>();
+        services.AddSingleton<CalendarStore>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<ImportEngine>();
+        services.AddSingleton<ImportWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)

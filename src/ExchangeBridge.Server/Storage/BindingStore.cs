@@ -105,6 +105,14 @@ public sealed class BindingStore(IDatabase database)
             new { tenantKey, appId, exchangeBindingId }, cancellationToken: ct));
     }
 
+    /// <summary>A binding by its internal key, for the worker (which acts for no particular app: open_id stays empty).</summary>
+    public async Task<BindingRecord?> FindByKeyAsync(long bindingKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BindingRecord>(new CommandDefinition(
+            $"SELECT {BindingColumns} {BindingJoins} WHERE b.id = @bindingKey", new { bindingKey, appId = "" }, cancellationToken: ct));
+    }
+
     /// <summary>The tenant's bindings that hold either the Exchange account or the user.</summary>
     public async Task<IReadOnlyList<BindingRecord>> FindHoldersAsync(
         string tenantKey, string appId, string exchangeAccountKey, string userId, CancellationToken ct)

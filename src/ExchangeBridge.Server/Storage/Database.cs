@@ -18,6 +18,9 @@ public interface IDatabase
 
     /// <summary>True when the exception is a violated unique or primary key.</summary>
     bool IsUniqueViolation(Exception exception);
+
+    /// <summary>What a job claim's sub-select ends with so that racing workers skip each other's rows ("" where writers serialise anyway).</summary>
+    string SkipLockedClause { get; }
 }
 
 public sealed class SqliteDatabase : IDatabase
@@ -38,6 +41,9 @@ public sealed class SqliteDatabase : IDatabase
     }
 
     public string Dialect => "Sqlite";
+
+    // SQLite runs one writer at a time: a claim's UPDATE cannot race another.
+    public string SkipLockedClause => "";
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {

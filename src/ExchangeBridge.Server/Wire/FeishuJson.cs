@@ -35,6 +35,12 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Admin.AdminAccountView>))]
 [JsonSerializable(typeof(Envelope<Admin.AuthorizationCodeView>))]
 [JsonSerializable(typeof(Hosting.BootstrapFile))]
+[JsonSerializable(typeof(Calendars.CalendarEvent))]
+[JsonSerializable(typeof(Envelope<Calendars.CalendarListData>))]
+[JsonSerializable(typeof(Envelope<Calendars.CalendarView>))]
+[JsonSerializable(typeof(Envelope<Calendars.EventListData>))]
+[JsonSerializable(typeof(Envelope<Calendars.EventData>))]
+[JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
 public sealed partial class FeishuJsonContext : JsonSerializerContext;
 
 public static class FeishuJson

@@ -35,6 +35,8 @@ public sealed class TestServer : IAsyncDisposable
             web.UseSetting("ExchangeBridge:DataDir", DataDir);
             web.UseSetting("ExchangeBridge:Demo", demo ? "true" : "false");
             web.UseSetting("ExchangeBridge:TokenCacheSeconds", "0");
+            // API tests see bindings as they were created; import tests turn the worker on.
+            web.UseSetting("ExchangeBridge:Import:Workers", "0");
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ExchangeBridge.Core.Errors;
+using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Server.Wire;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ExchangeBridge.Server.Calendars;
+
+/// <summary>
+/// The calendar v4 read API, so imported calendars and events can be seen with the SDKs. A user token sees the
+/// user's own calendars; a tenant token sees its tenant's.
+/// </summary>
+public static class CalendarsApi
+{
+    private const int MaxPageSize = 1000;
+
+    public static IEndpointRouteBuilder MapCalendarsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/open-apis/calendar/v4/calendars").RequireAuthorization(Policies.ReadCalendar);
+        group.MapGet("", ListCalendars).WithName("ListCalendars").WithSummary("Calendars of the caller");
+        group.MapGet("/{calendar_id}", GetCalendar).WithName("GetCalendar").WithSummary("One calendar");
+        group.MapGet("/{calendar_id}/events", ListEvents).WithName("ListEvents").WithSummary("Events of a calendar in a time range");
+        group.MapGet("/{calendar_id}/events/{event_id}", GetEvent).WithName("GetEvent").WithSummary("One event");
+        return app;
+    }
+
+    public static async Task<JsonHttpResult<Envelope<CalendarListData>>> ListCalendars(HttpContext context, CalendarStore store, CancellationToken ct)
+    {
+        var caller = Caller.Of(context);
+        var (pageSize, afterId) = Paging(context, defaultSize: 500);
+        var rows = await store.ListAsync(caller.TenantKey, OwnerOf(caller), afterId, pageSize + 1, ct);
+        var page = rows.Take(pageSize).Select(View).ToList();
+        var hasMore = rows.Count > pageSize;
+        return TypedResults.Json(Envelope.Success(new CalendarListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", page)),
+            FeishuJsonContext.Default.EnvelopeCalendarListData);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<CalendarView>>> GetCalendar(string calendar_id, HttpContext context, CalendarStore store,
+        CancellationToken ct)
+    {
+        var calendar = await FindAsync(context, store, calendar_id, ct);
+        return TypedResults.Json(Envelope.Success(View(calendar)), FeishuJsonContext.Default.EnvelopeCalendarView);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<EventListData>>> ListEvents(string calendar_id, HttpContext context, CalendarStore store,
+        CancellationToken ct)
+    {
+        var calendar = await FindAsync(context, store, calendar_id, ct);
+        var (pageSize, afterId) = Paging(context, defaultSize: 500);
+        var startMs = Seconds(context, "start_time") is { } s ? s * 1000 : long.MinValue;
+        var endMs = Seconds(context, "end_time") is { } e ? e * 1000 : long.MaxValue;
+        if (startMs > endMs) throw FeishuException.InvalidParameter("start_time must not be after end_time");
+        var rows = await store.ListEventsAsync(calendar.Id, startMs, endMs, afterId, pageSize + 1, ct);
+        var items = rows.Take(pageSize).Select(r => JsonSerializer.Deserialize(r.Payload, FeishuJsonContext.Default.CalendarEvent)!).ToList();
+        var hasMore = rows.Count > pageSize;
+        return TypedResults.Json(Envelope.Success(new EventListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", items)),
+            FeishuJsonContext.Default.EnvelopeEventListData);
+    }
+
+    public static async Task<JsonHttpResult<Envelope<EventData>>> GetEvent(string calendar_id, string event_id, HttpContext context,
+        CalendarStore store, CancellationToken ct)
+    {
+        var calendar = await FindAsync(context, store, calendar_id, ct);
+        var payload = await store.FindEventAsync(calendar.Id, event_id, ct) ?? throw new FeishuException(FeishuErrors.CalendarEventNotFound);
+        return TypedResults.Json(Envelope.Success(new EventData(JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!)),
+            FeishuJsonContext.Default.EnvelopeEventData);
+    }
+
+    private static async Task<CalendarRecord> FindAsync(HttpContext context, CalendarStore store, string calendarId, CancellationToken ct)
+    {
+        var caller = Caller.Of(context);
+        if (calendarId.Length > 256) throw FeishuException.InvalidParameter("calendar_id is malformed");
+        return await store.FindAsync(caller.TenantKey, OwnerOf(caller), calendarId, ct)
+               ?? throw new FeishuException(FeishuErrors.CalendarNotFound);
+    }
+
+    private static string? OwnerOf(Caller caller) => caller.Kind == TokenKind.User ? caller.UserId : null;
+
+    private static CalendarView View(CalendarRecord c) =>
+        new(c.CalendarId, c.Summary, "", "private", -1, "exchange", "", false, true, "owner");
+
+    private static (int PageSize, long AfterId) Paging(HttpContext context, int defaultSize)
+    {
+        var query = context.Request.Query;
+        var size = defaultSize;
+        if (query.TryGetValue("page_size", out var sizeText) &&
+            (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
+            throw FeishuException.InvalidParameter($"page_size must be 1..{MaxPageSize}");
+        long afterId = 0;
+        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            try
+            {
+                var text = Encoding.UTF8.GetString(Convert.FromBase64String(token.ToString()));
+                if (!text.StartsWith("after:", StringComparison.Ordinal) || !long.TryParse(text[6..], NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+                    throw new FormatException();
+            }
+            catch (FormatException)
+            {
+                throw FeishuException.InvalidParameter("page_token is invalid");
+            }
+        }
+        return (size, afterId);
+    }
+
+    private static string Token(long lastId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"after:{lastId}"));
+
+    private static long? Seconds(HttpContext context, string name)
+    {
+        if (!context.Request.Query.TryGetValue(name, out var text)) return null;
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value < 253402300800
+            ? value
+            : throw FeishuException.InvalidParameter($"{name} must be a unix timestamp in seconds");
+    }
+}

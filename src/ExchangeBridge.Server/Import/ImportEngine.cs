@@ -1,0 +1,197 @@
+using ExchangeBridge.Core.Bindings;
+using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Server.Admin;
+using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBridge.Server.Import;
+
+/// <summary>
+/// Runs one leased job. An import moves its binding through doing → cal_done (calendars created) → timespan_done
+/// (the recent window imported) → done (the whole history, ending with a sync state) and then stays queued as the
+/// binding's incremental sync. Every page is applied in one transaction with its progress, so a crash at any point
+/// resumes where the last committed page left off, and re-applying a page changes nothing.
+/// </summary>
+public sealed partial class ImportEngine(
+    BindingStore bindings, CalendarStore calendars, JobStore jobs, IServiceProvider services, SecretProtector protector,
+    TimeProvider clock, IOptions<ImportOptions> options, ILogger<ImportEngine> logger)
+{
+    private readonly ImportOptions _options = options.Value;
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task RunAsync(JobRecord job, CancellationToken ct)
+    {
+        if (job.Kind == JobKinds.Unbind)
+        {
+            await calendars.DeleteForBindingAsync(job.BindingKey, ct);
+            await jobs.CompleteAsync(job, Now, ct);
+            LogUnbound(logger, job.BindingKey);
+            return;
+        }
+
+        var binding = await bindings.FindByKeyAsync(job.BindingKey, ct);
+        if (binding is null)
+        {
+            await jobs.CancelAsync(job, Now, ct);
+            return;
+        }
+        try
+        {
+            await ImportAsync(job, binding, ct);
+            await jobs.RescheduleAsync(job, Now + _options.SyncIntervalSeconds * 1000L, resetAttempts: true, null, Now, ct);
+        }
+        catch (BindingGoneException)
+        {
+            await jobs.CancelAsync(job, Now, ct);
+        }
+        catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.Throttled)
+        {
+            // Being throttled is no failure of ours: come back when the server says, keeping the status.
+            var wait = e.RetryAfter ?? TimeSpan.FromSeconds(30);
+            LogThrottled(logger, binding.ExchangeBindingId, wait.TotalMilliseconds);
+            await jobs.RescheduleAsync(job, Now + (long)wait.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
+        }
+        catch (Exception e) when (IsTransient(e) && job.Attempts < _options.MaxAttempts)
+        {
+            var backoff = Backoff(job.Attempts);
+            LogRetrying(logger, binding.ExchangeBindingId, job.Attempts, backoff.TotalMilliseconds, e.Message);
+            await jobs.RescheduleAsync(job, Now + (long)backoff.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
+        }
+        catch (Exception e) when (e is ExchangeConnectorException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            var reason = e is ExchangeConnectorException x ? $"{x.Kind}: {x.Message}" : $"Transient: {e.Message}";
+            LogFailed(logger, binding.ExchangeBindingId, reason);
+            await calendars.SetBindingStatusAsync(job.BindingKey, BindingStatus.Err.ToWire(), reason, Now, ct);
+            await jobs.FailAsync(job, reason, Now, ct);
+        }
+    }
+
+    private async Task ImportAsync(JobRecord job, BindingRecord binding, CancellationToken ct)
+    {
+        var admin = await bindings.FindAdminAccountAsync(EmailAddress.Normalize(binding.AdminAccount), ct)
+                    ?? throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, "the admin account is no longer registered");
+        if (!AdminAccounts.TryParseConnector(admin.Connector, out var kind) ||
+            services.GetKeyedService<IExchangeConnector>(kind) is not { } connector)
+            throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, $"connector '{admin.Connector}' is not available");
+        var account = AdminAccounts.ToConnectorAccount(admin, protector);
+        var mailbox = binding.ExchangeAccount;
+        var status = BindingStatusWire.FromWire(binding.Status);
+
+        if (status is BindingStatus.Doing or BindingStatus.Err)
+        {
+            var folders = await connector.ListCalendarFoldersAsync(account, mailbox, ct);
+            if (!await calendars.SaveFoldersAsync(job.BindingKey, binding.TenantKey, binding.UserId, folders, BindingStatus.CalDone.ToWire(), Now, ct))
+                throw new BindingGoneException();
+            status = BindingStatus.CalDone;
+        }
+
+        var owned = await calendars.ListForBindingAsync(job.BindingKey, ct);
+        if (status == BindingStatus.CalDone)
+        {
+            var now = clock.GetUtcNow();
+            var (from, to) = (now.AddDays(-_options.WindowDaysBack), now.AddDays(_options.WindowDaysAhead));
+            foreach (var calendar in owned.Where(c => !c.WindowDone))
+                await ImportWindowAsync(job, connector, account, mailbox, calendar, from, to, ct);
+            await SetStatusAsync(job, BindingStatus.TimespanDone);
+            status = BindingStatus.TimespanDone;
+        }
+
+        foreach (var calendar in owned)
+            await SyncAsync(job, connector, account, mailbox, calendar, ct);
+        if (status == BindingStatus.TimespanDone) await SetStatusAsync(job, BindingStatus.Done);
+
+        async Task SetStatusAsync(JobRecord j, BindingStatus next)
+        {
+            if (!await calendars.SetBindingStatusAsync(j.BindingKey, next.ToWire(), null, Now, ct)) throw new BindingGoneException();
+            LogStatus(logger, binding.ExchangeBindingId, next.ToWire());
+        }
+    }
+
+    private async Task ImportWindowAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
+        CalendarRecord calendar, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        int? offset = calendar.WindowOffset ?? 0;
+        while (offset is { } current)
+        {
+            var page = await connector.FindItemsInWindowAsync(account, mailbox, calendar.ExchangeFolderId, from, to, current, _options.PageSize, ct);
+            var rows = await FetchChangedAsync(connector, account, mailbox, calendar, page.Items, ct);
+            var progress = page.NextOffset is { } next ? new CalendarProgress(WindowOffset: next) : new CalendarProgress(WindowDone: true);
+            await ApplyAsync(job, calendar, rows, [], progress, ct);
+            offset = page.NextOffset;
+        }
+    }
+
+    private async Task SyncAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
+        CalendarRecord calendar, CancellationToken ct)
+    {
+        var state = calendar.SyncState;
+        while (true)
+        {
+            SyncPage page;
+            try
+            {
+                page = await connector.SyncFolderAsync(account, mailbox, calendar.ExchangeFolderId, state, _options.PageSize, ct);
+            }
+            catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.InvalidSyncState && state is not null)
+            {
+                // The server forgot our state: start over. Unchanged items are recognised by their change keys, not fetched.
+                await ApplyAsync(job, calendar, [], [], new CalendarProgress(ClearSyncState: true), ct);
+                state = null;
+                continue;
+            }
+            var rows = await FetchChangedAsync(connector, account, mailbox, calendar, page.CreatedOrUpdated, ct);
+            await ApplyAsync(job, calendar, rows, page.DeletedItemIds,
+                new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null), ct);
+            // Some servers hand back the same state with more to come; stop rather than spin (exchangelib does the same).
+            if (page.IncludesLastItemInRange || page.SyncState == state) return;
+            state = page.SyncState;
+        }
+    }
+
+    /// <summary>Fetches, in batches, the listed items whose change key differs from what is stored.</summary>
+    private async Task<List<EventRow>> FetchChangedAsync(IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
+        CalendarRecord calendar, IReadOnlyList<ItemRef> items, CancellationToken ct)
+    {
+        var stored = await calendars.ChangeKeysAsync(calendar.Id, items.Select(i => i.ItemId).ToList(), ct);
+        var needed = items.Where(i => !stored.TryGetValue(i.ItemId, out var key) || key != i.ChangeKey).Select(i => i.ItemId).ToList();
+        var rows = new List<EventRow>();
+        foreach (var batch in needed.Chunk(_options.FetchBatchSize))
+            foreach (var item in await connector.GetEventsAsync(account, mailbox, batch, ct))
+                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId));
+        return rows;
+    }
+
+    private async Task ApplyAsync(JobRecord job, CalendarRecord calendar, IReadOnlyList<EventRow> rows, IReadOnlyCollection<string> deleted,
+        CalendarProgress progress, CancellationToken ct)
+    {
+        if (!await calendars.ApplyPageAsync(job.BindingKey, calendar.Id, rows, deleted, progress, Now, ct)) throw new BindingGoneException();
+        if (!await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, ct)) throw new BindingGoneException();
+    }
+
+    private static bool IsTransient(Exception e) =>
+        e is ExchangeConnectorException { IsRetryable: true } or HttpRequestException or TimeoutException ||
+        e is TaskCanceledException { InnerException: TimeoutException };
+
+    /// <summary>Exponential back-off with jitter: 2 s, 4 s, 8 s … capped at 5 minutes.</summary>
+    private static TimeSpan Backoff(int attempts) =>
+        TimeSpan.FromMilliseconds(Math.Min(300_000, 1000 * Math.Pow(2, Math.Min(attempts, 12))) * (0.8 + Random.Shared.NextDouble() * 0.4));
+
+    /// <summary>The binding was unbound, or the job taken over, while this worker was busy: stop quietly.</summary>
+    private sealed class BindingGoneException : Exception;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Binding {BindingId} is now {Status}")]
+    private static partial void LogStatus(ILogger logger, string bindingId, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed what binding key {BindingKey} imported")]
+    private static partial void LogUnbound(ILogger logger, long bindingKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} throttled by Exchange; back in {WaitMs} ms")]
+    private static partial void LogThrottled(ILogger logger, string bindingId, double waitMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} attempt {Attempt} failed ({Reason}); retrying in {WaitMs} ms")]
+    private static partial void LogRetrying(ILogger logger, string bindingId, int attempt, double waitMs, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId} failed: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string bindingId, string reason);
+}

@@ -1,0 +1,209 @@
+using System.Data.Common;
+using Dapper;
+using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Server.Import;
+
+namespace ExchangeBridge.Server.Storage;
+
+public sealed class CalendarRecord
+{
+    public long Id { get; set; }
+    public string CalendarId { get; set; } = "";
+    public long BindingKey { get; set; }
+    public string TenantKey { get; set; } = "";
+    public string UserId { get; set; } = "";
+    public string ExchangeFolderId { get; set; } = "";
+    public string Summary { get; set; } = "";
+    public bool IsPrimary { get; set; }
+    public int? WindowOffset { get; set; }
+    public bool WindowDone { get; set; }
+    public string? SyncState { get; set; }
+    public bool HistoryDone { get; set; }
+}
+
+/// <summary>What one page of import changes in a calendar's progress, stored in the same transaction as its events.</summary>
+public sealed record CalendarProgress(int? WindowOffset = null, bool? WindowDone = null, string? SyncState = null,
+    bool? HistoryDone = null, bool ClearSyncState = false);
+
+/// <summary>
+/// The imported calendars and events. Every write of an import page is one transaction that first checks the
+/// binding still exists: once an unbind has committed, no late page of its import can land.
+/// </summary>
+public sealed class CalendarStore(IDatabase database)
+{
+    private const string CalendarColumns =
+        "id AS Id, calendar_id AS CalendarId, binding_key AS BindingKey, tenant_key AS TenantKey, user_id AS UserId, " +
+        "exchange_folder_id AS ExchangeFolderId, summary AS Summary, is_primary AS IsPrimary, window_offset AS WindowOffset, " +
+        "window_done AS WindowDone, sync_state AS SyncState, history_done AS HistoryDone";
+
+    /// <summary>Creates a calendar per folder (kept on a re-run) and moves the binding to <paramref name="status"/>.</summary>
+    public async Task<bool> SaveFoldersAsync(long bindingKey, string tenantKey, string userId, IReadOnlyList<ExchangeCalendarFolder> folders,
+        string status, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
+        foreach (var folder in folders)
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO calendars (calendar_id, binding_key, tenant_key, user_id, exchange_folder_id, summary, is_primary,
+                    created_at, updated_at)
+                VALUES (@calendarId, @bindingKey, @tenantKey, @userId, @folderId, @summary, @isPrimary, @now, @now)
+                ON CONFLICT (binding_key, exchange_folder_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at
+                """, new
+                {
+                    calendarId = EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), bindingKey, tenantKey, userId,
+                    folderId = folder.FolderId, summary = folder.DisplayName, isPrimary = folder.IsDefault, now,
+                }, tx, cancellationToken: ct));
+        await SetStatusAsync(c, tx, bindingKey, status, null, now, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<CalendarRecord>> ListForBindingAsync(long bindingKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<CalendarRecord>(new CommandDefinition(
+            $"SELECT {CalendarColumns} FROM calendars WHERE binding_key = @bindingKey ORDER BY id", new { bindingKey },
+            cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>The stored change keys of the given items: an item whose key is unchanged need not be fetched again.</summary>
+    public async Task<Dictionary<string, string>> ChangeKeysAsync(long calendarKey, IReadOnlyCollection<string> itemIds, CancellationToken ct)
+    {
+        if (itemIds.Count == 0) return [];
+        await using var c = await database.OpenAsync(ct);
+        var rows = await c.QueryAsync<(string ItemId, string ChangeKey)>(new CommandDefinition(
+            "SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND exchange_item_id IN @itemIds",
+            new { calendarKey, itemIds }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.ItemId, r => r.ChangeKey);
+    }
+
+    /// <summary>
+    /// Applies one page: upserts the events (a changed series master also drops the instances it no longer has),
+    /// deletes the deleted items with their instances, and records the calendar's progress. False when the binding is gone.
+    /// </summary>
+    public async Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
+        IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
+
+        var masters = upserts.Where(r => r.SeriesItemId is null).Select(r => r.ExchangeItemId).ToHashSet();
+        foreach (var master in masters)
+        {
+            var keep = upserts.Where(r => r.SeriesItemId == master).Select(r => r.ExchangeItemId).ToList();
+            await c.ExecuteAsync(new CommandDefinition(
+                keep.Count == 0
+                    ? "DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master"
+                    : "DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master AND exchange_item_id NOT IN @keep",
+                new { calendarKey, master, keep }, tx, cancellationToken: ct));
+        }
+        foreach (var row in upserts)
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at)
+                VALUES (@EventId, @calendarKey, @ExchangeItemId, @SeriesItemId, @ChangeKey, @StartMs, @EndMs, @Payload, @now)
+                ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
+                    series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
+                    payload = excluded.payload, updated_at = excluded.updated_at
+                """, new { row.EventId, calendarKey, row.ExchangeItemId, row.SeriesItemId, row.ChangeKey, row.StartMs, row.EndMs, row.Payload, now },
+                tx, cancellationToken: ct));
+        if (deletedItemIds.Count > 0)
+            await c.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM events WHERE calendar_key = @calendarKey AND (exchange_item_id IN @deletedItemIds OR series_item_id IN @deletedItemIds)",
+                new { calendarKey, deletedItemIds }, tx, cancellationToken: ct));
+
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE calendars SET
+                window_offset = COALESCE(@WindowOffset, window_offset),
+                window_done = COALESCE(@WindowDone, window_done),
+                sync_state = CASE WHEN @ClearSyncState THEN NULL ELSE COALESCE(@SyncState, sync_state) END,
+                history_done = COALESCE(@HistoryDone, history_done),
+                updated_at = @now
+            WHERE id = @calendarKey
+            """, new { progress.WindowOffset, progress.WindowDone, progress.SyncState, progress.HistoryDone, progress.ClearSyncState, calendarKey, now },
+            tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var updated = await SetStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
+        await tx.CommitAsync(ct);
+        return updated;
+    }
+
+    /// <summary>Removes everything a binding imported (its unbind job); idempotent.</summary>
+    public async Task DeleteForBindingAsync(long bindingKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",
+            new { bindingKey }, tx, cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition("DELETE FROM calendars WHERE binding_key = @bindingKey", new { bindingKey }, tx,
+            cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    // Reads for the calendar Open API, always scoped by tenant (and by owner for a user token).
+
+    public async Task<IReadOnlyList<CalendarRecord>> ListAsync(string tenantKey, string? userId, long afterId, int limit, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<CalendarRecord>(new CommandDefinition(
+            $"""
+            SELECT {CalendarColumns} FROM calendars
+            WHERE tenant_key = @tenantKey AND (@userId IS NULL OR user_id = @userId) AND id > @afterId
+            ORDER BY id LIMIT @limit
+            """, new { tenantKey, userId, afterId, limit }, cancellationToken: ct))).AsList();
+    }
+
+    public async Task<CalendarRecord?> FindAsync(string tenantKey, string? userId, string calendarId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<CalendarRecord>(new CommandDefinition(
+            $"SELECT {CalendarColumns} FROM calendars WHERE calendar_id = @calendarId AND tenant_key = @tenantKey AND (@userId IS NULL OR user_id = @userId)",
+            new { tenantKey, userId, calendarId }, cancellationToken: ct));
+    }
+
+    /// <summary>Events touching [startMs, endMs), in id order after <paramref name="afterId"/>.</summary>
+    public async Task<IReadOnlyList<(long Id, string Payload)>> ListEventsAsync(long calendarKey, long startMs, long endMs, long afterId,
+        int limit, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<(long, string)>(new CommandDefinition(
+            """
+            SELECT id, payload FROM events
+            WHERE calendar_key = @calendarKey AND start_ms < @endMs AND end_ms > @startMs AND id > @afterId
+            ORDER BY id LIMIT @limit
+            """, new { calendarKey, startMs, endMs, afterId, limit }, cancellationToken: ct))).AsList();
+    }
+
+    public async Task<string?> FindEventAsync(long calendarKey, string eventId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT payload FROM events WHERE calendar_key = @calendarKey AND event_id = @eventId", new { calendarKey, eventId },
+            cancellationToken: ct));
+    }
+
+    private static async Task<bool> BindingExistsAsync(DbConnection c, DbTransaction tx, long bindingKey, CancellationToken ct) =>
+        await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT 1 FROM exchange_bindings WHERE id = @bindingKey", new { bindingKey }, tx, cancellationToken: ct)) is not null;
+
+    private static async Task<bool> SetStatusAsync(DbConnection c, DbTransaction tx, long bindingKey, string status, string? errorReason,
+        long now, CancellationToken ct) =>
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE exchange_bindings SET status = @status, error_reason = @errorReason, updated_at = @now,
+                imported_at = CASE WHEN @status = 'done' AND imported_at IS NULL THEN @now ELSE imported_at END
+            WHERE id = @bindingKey
+            """, new { bindingKey, status, errorReason, now }, tx, cancellationToken: ct)) == 1;
+}
