@@ -11,6 +11,12 @@ public sealed class ServerOptions
     /// <summary>Also register the seed page's example admin account and user, served by the Exchange simulator.</summary>
     public bool Demo { get; set; }
 
+    /// <summary>
+    /// A PostgreSQL connection string: when set, data lives there instead of SQLite in the data folder, and several
+    /// instances may share it.
+    /// </summary>
+    public string? PostgresConnectionString { get; set; }
+
     /// <summary>Base64 of 32 bytes; when absent a key file in the data folder is used.</summary>
     public string? MasterKey { get; set; }
 

@@ -33,7 +33,10 @@ public static class ServiceRegistration
         services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IDatabase>(new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db")));
+        // A factory, so the container disposes the database (and its connection pool) with the host.
+        services.AddSingleton<IDatabase>(_ => string.IsNullOrWhiteSpace(options.PostgresConnectionString)
+            ? new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db"))
+            : new PostgresDatabase(options.PostgresConnectionString));
         services.AddSingleton(SecretProtector.FromConfiguration(options.MasterKey, options.DataDir));
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<BindingStore>();

@@ -19,6 +19,9 @@ public interface IDatabase
     /// <summary>True when the exception is a violated unique or primary key.</summary>
     bool IsUniqueViolation(Exception exception);
 
+    /// <summary>Holds off other instances' migrations while this one migrates (a no-op where one writer runs at a time).</summary>
+    Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken);
+
     /// <summary>What a job claim's sub-select ends with so that racing workers skip each other's rows ("" where writers serialise anyway).</summary>
     string SkipLockedClause { get; }
 }
@@ -42,8 +45,10 @@ public sealed class SqliteDatabase : IDatabase
 
     public string Dialect => "Sqlite";
 
-    // SQLite runs one writer at a time: a claim's UPDATE cannot race another.
+    // SQLite runs one writer at a time: a claim's UPDATE cannot race another, nor a migration another.
     public string SkipLockedClause => "";
+
+    public Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
@@ -62,7 +67,36 @@ public sealed class SqliteDatabase : IDatabase
         (e.SqliteExtendedErrorCode is 2067 /* UNIQUE */ or 1555 /* PRIMARY KEY */);
 }
 
-/// <summary>Applies the embedded SQL files of the database's dialect that have not run yet, in order.</summary>
+/// <summary>
+/// PostgreSQL, for several instances on one database: pooled connections from one data source, job claims that skip
+/// rows other instances hold, migrations serialised by an advisory lock.
+/// </summary>
+public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisposable
+{
+    private const long MigrationLockKey = 0x45784272696467; // "ExBridg"
+    private readonly Npgsql.NpgsqlDataSource _source = Npgsql.NpgsqlDataSource.Create(connectionString);
+
+    public string Dialect => "Postgres";
+
+    public string SkipLockedClause => "FOR UPDATE SKIP LOCKED";
+
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
+        await _source.OpenConnectionAsync(cancellationToken);
+
+    public bool IsUniqueViolation(Exception exception) =>
+        exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
+
+    public Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey },
+            cancellationToken: cancellationToken));
+
+    public void Dispose() => _source.Dispose();
+}
+
+/// <summary>
+/// Applies the embedded SQL files of the database's dialect that have not run yet, in order. Callers hold the
+/// migration lock (<see cref="IDatabase.LockForMigrationAsync"/>), so racing instances apply each file once.
+/// </summary>
 public static class Migrator
 {
     public static async Task MigrateAsync(IDatabase database, CancellationToken cancellationToken = default)

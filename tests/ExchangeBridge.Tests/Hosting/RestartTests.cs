@@ -11,7 +11,9 @@ public sealed class RestartTests
     public async Task Bindings_tokens_and_credentials_survive_a_restart_on_the_same_folder()
     {
         string dataDir, userToken, bootstrapBefore;
-        await using (var first = new TestServer())
+        // One database for both lives of the server (on PostgreSQL runs; null on SQLite, which lives in the folder).
+        var postgres = TestDatabases.CreatePostgresDatabase();
+        await using (var first = new TestServer(postgresConnectionString: postgres))
         {
             dataDir = first.DataDir;
             bootstrapBefore = File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json"));
@@ -21,12 +23,13 @@ public sealed class RestartTests
                 userToken));
         }
 
-        await using var second = new TestServer(dataDir);
+        await using var second = new TestServer(dataDir, postgresConnectionString: postgres);
         Assert.Equal(bootstrapBefore, File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json")));
         var got = await JsonAssert.SuccessAsync(await second.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, userToken));
         Assert.Equal("ou_xxxxxxxxxxxxxxxxxx", got["data"]!["user_id"]!.GetValue<string>());
         // The app secret was encrypted with the key kept in the folder: it still authenticates.
         Assert.StartsWith("t-", await second.TenantTokenAsync());
+        TestDatabases.DropPostgresDatabase(postgres);
     }
 
     [Fact]
@@ -39,18 +42,30 @@ public sealed class RestartTests
             server.Bootstrap.OperatorKey);
 
         var database = (ExchangeBridge.Server.Storage.IDatabase)server.Services.GetService(typeof(ExchangeBridge.Server.Storage.IDatabase))!;
-        await using (var connection = await database.OpenAsync())
-        await using (var checkpoint = connection.CreateCommand())
-        {
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-            await checkpoint.ExecuteNonQueryAsync();
-        }
-        var files = Directory.GetFiles(server.DataDir, "exchangebridge.db*");
-        var bytes = files.SelectMany(File.ReadAllBytes).ToArray();
-        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        var text = await StoredTextAsync(server, database);
         Assert.DoesNotContain(server.Bootstrap.AppSecret, text);
         Assert.DoesNotContain(server.Bootstrap.OperatorKey, text);
         Assert.DoesNotContain("Sup3r-Secret-Exchange-Pa55", text);
         Assert.DoesNotContain(userToken, text);
+    }
+
+    /// <summary>
+    /// Everything the database holds, as text: on SQLite the raw bytes of its files (after a checkpoint), on PostgreSQL
+    /// every row of every table.
+    /// </summary>
+    private static async Task<string> StoredTextAsync(TestServer server, ExchangeBridge.Server.Storage.IDatabase database)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var command = connection.CreateCommand();
+        if (server.PostgresConnectionString is null)
+        {
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            await command.ExecuteNonQueryAsync();
+            var files = Directory.GetFiles(server.DataDir, "exchangebridge.db*");
+            return System.Text.Encoding.UTF8.GetString(files.SelectMany(File.ReadAllBytes).ToArray());
+        }
+        command.CommandText = "SELECT string_agg(t::text, E'\n') FROM (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public') s, " +
+                              "LATERAL (SELECT query_to_xml('SELECT * FROM ' || quote_ident(s.table_name), true, false, '')::text AS t) x";
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 }

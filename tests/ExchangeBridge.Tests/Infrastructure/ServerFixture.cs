@@ -11,6 +11,41 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Infrastructure;
 
+/// <summary>
+/// Which database the suite runs on: SQLite in each test's data folder, or, when EXBRIDGE_TEST_POSTGRES holds a
+/// connection string to a PostgreSQL server (CI starts one), a fresh database per test on it.
+/// </summary>
+public static class TestDatabases
+{
+    public static string? PostgresAdmin => Environment.GetEnvironmentVariable("EXBRIDGE_TEST_POSTGRES") is { Length: > 0 } s ? s : null;
+
+    public static bool OnPostgres => PostgresAdmin is not null;
+
+    public static void DropPostgresDatabase(string? connectionString)
+    {
+        if (PostgresAdmin is not { } admin || connectionString is null) return;
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database;
+        using var connection = new Npgsql.NpgsqlConnection(admin);
+        connection.Open();
+        using var drop = connection.CreateCommand();
+        drop.CommandText = $"DROP DATABASE IF EXISTS {name} WITH (FORCE)";
+        drop.ExecuteNonQuery();
+    }
+
+    public static string? CreatePostgresDatabase()
+    {
+        if (PostgresAdmin is not { } admin) return null;
+        var name = "exbridge_test_" + Guid.NewGuid().ToString("N")[..16];
+        using var connection = new Npgsql.NpgsqlConnection(admin);
+        connection.Open();
+        using var create = connection.CreateCommand();
+        create.CommandText = $"CREATE DATABASE {name}";
+        create.ExecuteNonQuery();
+        // Tests run in parallel, each with its own pool: keep each small so the server's connection limit holds.
+        return new Npgsql.NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 8 }.ConnectionString;
+    }
+}
+
 /// <summary>A clock the tests move by hand, so expiry is tested without waiting.</summary>
 public sealed class ManualClock : TimeProvider
 {
@@ -26,10 +61,14 @@ public sealed class ManualClock : TimeProvider
 public sealed class TestServer : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
+    private readonly bool _ownsDatabase;
 
-    public TestServer(string? dataDir = null, bool demo = true, IReadOnlyDictionary<string, string?>? settings = null)
+    public TestServer(string? dataDir = null, bool demo = true, IReadOnlyDictionary<string, string?>? settings = null,
+        string? postgresConnectionString = null)
     {
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("exbridge-test-").FullName;
+        _ownsDatabase = postgresConnectionString is null;
+        PostgresConnectionString = postgresConnectionString ?? TestDatabases.CreatePostgresDatabase();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("ExchangeBridge:DataDir", DataDir);
@@ -37,6 +76,7 @@ public sealed class TestServer : IAsyncDisposable
             web.UseSetting("ExchangeBridge:TokenCacheSeconds", "0");
             // API tests see bindings as they were created; import tests turn the worker on.
             web.UseSetting("ExchangeBridge:Import:Workers", "0");
+            if (PostgresConnectionString is not null) web.UseSetting("ExchangeBridge:PostgresConnectionString", PostgresConnectionString);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
@@ -46,6 +86,9 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public string DataDir { get; }
+
+    /// <summary>The test's own PostgreSQL database when the suite runs on PostgreSQL (see <see cref="TestDatabases"/>); else null: SQLite.</summary>
+    public string? PostgresConnectionString { get; }
     public ManualClock Clock { get; } = new();
     public HttpClient Http { get; }
     public BootstrapFile Bootstrap { get; }
@@ -55,6 +98,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         Http.Dispose();
         await _factory.DisposeAsync();
+        if (_ownsDatabase) TestDatabases.DropPostgresDatabase(PostgresConnectionString);
     }
 
     public async Task<JsonObject> PostJsonAsync(string path, object body, string? bearer = null) =>
