@@ -3,6 +3,7 @@ using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
 using ExchangeBridge.Server.Identity;
+using ExchangeBridge.Server.RateLimits;
 using ExchangeBridge.Server.Wire;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -17,12 +18,12 @@ public static class ExchangeBindingsApi
     public static IEndpointRouteBuilder MapExchangeBindingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/open-apis/calendar/v4/exchange_bindings");
-        group.MapPost("", CreateExchangeBinding).RequireAuthorization(Policies.CreateBinding)
+        group.MapPost("", CreateExchangeBinding).RequireAuthorization(Policies.CreateBinding).RateLimited("exchange_bindings.create")
             .WithName("CreateExchangeBinding").WithSummary("Bind an Exchange account to a Feishu user");
         // Catch-all: base64 ids may hold '/', which some SDKs send unescaped.
-        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding)
+        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited("exchange_bindings.get")
             .WithName("GetExchangeBinding").WithSummary("A binding and its import status");
-        group.MapDelete("/{**exchange_binding_id}", DeleteExchangeBinding).RequireAuthorization(Policies.DeleteBinding)
+        group.MapDelete("/{**exchange_binding_id}", DeleteExchangeBinding).RequireAuthorization(Policies.DeleteBinding).RateLimited("exchange_bindings.delete")
             .WithName("DeleteExchangeBinding").WithSummary("Unbind, removing what was imported");
         return app;
     }

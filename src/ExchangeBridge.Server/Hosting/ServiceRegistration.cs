@@ -2,6 +2,7 @@ using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Import;
+using ExchangeBridge.Server.RateLimits;
 using ExchangeBridge.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -31,6 +32,15 @@ public static class ServiceRegistration
         var import = configuration.GetSection(ImportOptions.Section).Get<ImportOptions>() ?? new ImportOptions();
         import.Validate();
         services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
+        var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
+        limits.Validate();
+        services.AddSingleton<IOptions<RateLimitOptions>>(Options.Create(limits));
+        if (string.IsNullOrWhiteSpace(limits.RedisConnectionString))
+            services.AddSingleton<IRateCounter, InProcessRateCounter>();
+        else
+            services.AddSingleton<IRateCounter>(sp => new RedisRateCounter(
+                StackExchange.Redis.ConnectionMultiplexer.Connect(limits.RedisConnectionString), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<RateLimiter>();
 
         services.AddSingleton(TimeProvider.System);
         // A factory, so the container disposes the database (and its connection pool) with the host.

@@ -100,9 +100,9 @@ public static class AuthApi
         Storage.AppRecord app;
         try
         {
-            app = await tokens.AuthenticateAppAsync(body.ClientId, body.ClientSecret, ct);
+            app = await AuthenticateLimitedAsync(request.HttpContext, tokens, body.ClientId, body.ClientSecret, ct);
         }
-        catch (FeishuException e)
+        catch (FeishuException e) when (e.Error != FeishuErrors.RequestFrequencyLimit)
         {
             return OAuthError(e.Error == FeishuErrors.AppSecretInvalid ? FeishuErrors.OAuthClientSecretInvalid : FeishuErrors.OAuthAppNotFound);
         }
@@ -132,7 +132,24 @@ public static class AuthApi
         var (appId, appSecret) = await JsonBody.ReadObjectAsync(request, FeishuErrors.TokenInvalidParam, body => (
             JsonBody.OptionalString(body, "app_id", FeishuErrors.TokenInvalidParam),
             JsonBody.OptionalString(body, "app_secret", FeishuErrors.TokenInvalidParam)), ct);
-        return await tokens.AuthenticateAppAsync(appId, appSecret, ct);
+        return await AuthenticateLimitedAsync(request.HttpContext, tokens, appId, appSecret, ct);
+    }
+
+    /// <summary>Authenticates an app under the token endpoints' limits, counting wrong secrets towards a lock-out.</summary>
+    private static async Task<Storage.AppRecord> AuthenticateLimitedAsync(HttpContext context, TokenService tokens, string? appId,
+        string? appSecret, CancellationToken ct)
+    {
+        var limiter = context.RequestServices.GetRequiredService<RateLimits.RateLimiter>();
+        if (!string.IsNullOrEmpty(appId) && appId.Length <= 128) await limiter.CheckTokenRequestAsync(context, appId, ct);
+        try
+        {
+            return await tokens.AuthenticateAppAsync(appId, appSecret, ct);
+        }
+        catch (FeishuException e) when (e.Error == FeishuErrors.AppSecretInvalid)
+        {
+            await limiter.RecordTokenFailureAsync(appId!, ct);
+            throw;
+        }
     }
 
     private static JsonHttpResult<Envelope<OidcTokenData>> OidcAnswer(GrantResult grant)

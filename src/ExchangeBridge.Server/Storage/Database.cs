@@ -19,6 +19,9 @@ public interface IDatabase
     /// <summary>True when the exception is a violated unique or primary key.</summary>
     bool IsUniqueViolation(Exception exception);
 
+    /// <summary>True when the exception is two writers fighting over one resource (busy, lock timeout, serialisation): 190010.</summary>
+    bool IsContention(Exception exception);
+
     /// <summary>Holds off other instances' migrations while this one migrates (a no-op where one writer runs at a time).</summary>
     Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken);
 
@@ -44,6 +47,9 @@ public sealed class SqliteDatabase : IDatabase
     }
 
     public string Dialect => "Sqlite";
+
+    public bool IsContention(Exception exception) =>
+        exception is SqliteException { SqliteErrorCode: 5 /* BUSY */ or 6 /* LOCKED */ };
 
     // SQLite runs one writer at a time: a claim's UPDATE cannot race another, nor a migration another.
     public string SkipLockedClause => "";
@@ -85,6 +91,9 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
 
     public bool IsUniqueViolation(Exception exception) =>
         exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };
+
+    public bool IsContention(Exception exception) =>
+        exception is Npgsql.PostgresException { SqlState: "40001" or "40P01" or "55P03" };
 
     public Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey },

@@ -57,6 +57,10 @@ public static partial class WireErrors
             // Kestrel's own refusals (body over the limit, truncated body): the caller's fault, said the platform's way.
             await WriteAsync(context, new FeishuException(FeishuErrors.InvalidParameters, e.Message));
         }
+        catch (Exception e) when (context.RequestServices.GetRequiredService<Storage.IDatabase>().IsContention(e))
+        {
+            await WriteAsync(context, FeishuErrors.OperationRateLimited);
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The caller went away; nobody is left to answer.

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Threading.RateLimiting;
+using StackExchange.Redis;
+
+namespace ExchangeBridge.Server.RateLimits;
+
+/// <summary>The answer of a rate check: allowed or not, the limit that applied and when its window resets.</summary>
+public readonly record struct RateDecision(bool Allowed, int Limit, TimeSpan ResetAfter);
+
+/// <summary>Fixed-window counters: at most <c>limit</c> acquisitions of <c>key</c> per window.</summary>
+public interface IRateCounter
+{
+    ValueTask<RateDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken ct);
+
+    /// <summary>Reads without counting: would one more be allowed?</summary>
+    ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct);
+}
+
+/// <summary>Counters of this instance alone, with System.Threading.RateLimiting's fixed-window limiter per key.</summary>
+public sealed class InProcessRateCounter : IRateCounter, IDisposable
+{
+    private readonly ConcurrentDictionary<(string Key, int Limit, TimeSpan Window), FixedWindowRateLimiter> _limiters = new();
+
+    public ValueTask<RateDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken ct)
+    {
+        using var lease = Limiter(key, limit, window).AttemptAcquire();
+        return ValueTask.FromResult(Decision(lease, limit, window));
+    }
+
+    public ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct)
+    {
+        var limiter = Limiter(key, limit, window);
+        var available = limiter.GetStatistics()?.CurrentAvailablePermits ?? limit;
+        return ValueTask.FromResult(new RateDecision(available > 0, limit, window));
+    }
+
+    private FixedWindowRateLimiter Limiter(string key, int limit, TimeSpan window) =>
+        _limiters.GetOrAdd((key, limit, window), k => new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = k.Limit, Window = k.Window, QueueLimit = 0, AutoReplenishment = true,
+        }));
+
+    private static RateDecision Decision(RateLimitLease lease, int limit, TimeSpan window) =>
+        lease.IsAcquired ? new RateDecision(true, limit, window)
+        : new RateDecision(false, limit, lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : window);
+
+    public void Dispose()
+    {
+        foreach (var limiter in _limiters.Values) limiter.Dispose();
+    }
+}
+
+/// <summary>
+/// Counters shared by every instance through Redis: one INCR per acquisition on a key named after the window, expiring
+/// with it, in one round trip (a Lua script), so N instances together admit at most the limit per window.
+/// </summary>
+public sealed class RedisRateCounter(IConnectionMultiplexer redis, TimeProvider clock) : IRateCounter
+{
+    private const string AcquireScript = """
+        local count = redis.call('INCR', KEYS[1])
+        if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return count
+        """;
+
+    public async ValueTask<RateDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken ct)
+    {
+        var (windowKey, reset) = WindowOf(key, window);
+        var count = (long)await redis.GetDatabase().ScriptEvaluateAsync(AcquireScript, [windowKey], [(long)window.TotalMilliseconds * 2]);
+        return new RateDecision(count <= limit, limit, reset);
+    }
+
+    public async ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct)
+    {
+        var (windowKey, reset) = WindowOf(key, window);
+        var value = await redis.GetDatabase().StringGetAsync(windowKey);
+        return new RateDecision(!value.HasValue || (long)value < limit, limit, reset);
+    }
+
+    private (RedisKey Key, TimeSpan ResetAfter) WindowOf(string key, TimeSpan window)
+    {
+        var nowMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var windowMs = (long)window.TotalMilliseconds;
+        var index = nowMs / windowMs;
+        return ($"exbridge:rl:{key}:{windowMs}:{index}", TimeSpan.FromMilliseconds((index + 1) * windowMs - nowMs));
+    }
+}
