@@ -6,7 +6,8 @@ using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Wire;
 
 var arguments = ServiceRegistration.NormalizeArguments(args);
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = arguments });
+// The content root is the program's folder, so appsettings.json applies from whatever directory it is started.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = arguments, ContentRootPath = AppContext.BaseDirectory });
 builder.Configuration.AddCommandLine(arguments, ServiceRegistration.SwitchMappings);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {

@@ -32,9 +32,7 @@ public sealed partial class Bootstrapper(
     public async Task RunAsync(CancellationToken ct)
     {
         // Instances starting together on one PostgreSQL take turns: one migrates and bootstraps, the others find it done.
-        // The lock lives as long as this connection.
-        await using var lockConnection = await database.OpenAsync(ct);
-        await database.LockForMigrationAsync(lockConnection, ct);
+        await using var migrationLock = await database.AcquireMigrationLockAsync(ct);
         await Migrator.MigrateAsync(database, ct);
         if (await admin.IsEmptyAsync(ct)) await CreateBootstrapDataAsync(ct);
         if (options.Value.Demo) await EnsureDemoDataAsync(ct);

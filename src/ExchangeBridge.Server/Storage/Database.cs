@@ -22,8 +22,11 @@ public interface IDatabase
     /// <summary>True when the exception is two writers fighting over one resource (busy, lock timeout, serialisation): 190010.</summary>
     bool IsContention(Exception exception);
 
-    /// <summary>Holds off other instances' migrations while this one migrates (a no-op where one writer runs at a time).</summary>
-    Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken);
+    /// <summary>
+    /// Holds off other instances' migrations and bootstrap until the returned handle is disposed (nothing to hold
+    /// where one writer runs at a time).
+    /// </summary>
+    Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken);
 
     /// <summary>What a job claim's sub-select ends with so that racing workers skip each other's rows ("" where writers serialise anyway).</summary>
     string SkipLockedClause { get; }
@@ -54,7 +57,14 @@ public sealed class SqliteDatabase : IDatabase
     // SQLite runs one writer at a time: a claim's UPDATE cannot race another, nor a migration another.
     public string SkipLockedClause => "";
 
-    public Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IAsyncDisposable>(NoLock.Instance);
+
+    private sealed class NoLock : IAsyncDisposable
+    {
+        public static readonly NoLock Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
@@ -95,16 +105,30 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
     public bool IsContention(Exception exception) =>
         exception is Npgsql.PostgresException { SqlState: "40001" or "40P01" or "55P03" };
 
-    public Task LockForMigrationAsync(DbConnection connection, CancellationToken cancellationToken) =>
-        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey },
+    public async Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@key)", new { key = MigrationLockKey },
             cancellationToken: cancellationToken));
+        return new AdvisoryLock(connection);
+    }
+
+    /// <summary>A session-level advisory lock: released explicitly, since a pooled connection's session outlives its Close.</summary>
+    private sealed class AdvisoryLock(Npgsql.NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = MigrationLockKey });
+            await connection.DisposeAsync();
+        }
+    }
 
     public void Dispose() => _source.Dispose();
 }
 
 /// <summary>
 /// Applies the embedded SQL files of the database's dialect that have not run yet, in order. Callers hold the
-/// migration lock (<see cref="IDatabase.LockForMigrationAsync"/>), so racing instances apply each file once.
+/// migration lock (<see cref="IDatabase.AcquireMigrationLockAsync"/>), so racing instances apply each file once.
 /// </summary>
 public static class Migrator
 {
