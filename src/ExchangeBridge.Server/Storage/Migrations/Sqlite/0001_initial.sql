@@ -81,9 +81,10 @@ CREATE TABLE exchange_admin_accounts (
 );
 
 -- A binding's public id is derived from its addresses; its internal id keys what it imported, so that an
--- unbind's clean-up never touches a later binding of the same addresses.
+-- unbind's clean-up never touches a later binding of the same addresses. AUTOINCREMENT: SQLite would otherwise
+-- reuse the id of a deleted last row, handing a new binding the old one's jobs and calendars.
 CREATE TABLE exchange_bindings (
-    id                    INTEGER PRIMARY KEY,
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     exchange_binding_id   TEXT NOT NULL UNIQUE,
     tenant_key            TEXT NOT NULL REFERENCES tenants (tenant_key),
     admin_account         TEXT NOT NULL,
@@ -100,7 +101,7 @@ CREATE TABLE exchange_bindings (
 
 -- The durable work queue: a row per job, leased by one worker at a time.
 CREATE TABLE sync_jobs (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
     binding_key       INTEGER NOT NULL,
     tenant_key        TEXT NOT NULL,
     kind              TEXT NOT NULL,

@@ -1,7 +1,7 @@
 -- Imported calendars: one per Exchange calendar folder of a binding, keyed by the binding's internal id so an
 -- unbind's clean-up never touches a later binding of the same addresses. Import progress lives here, per folder.
 CREATE TABLE calendars (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     calendar_id         TEXT NOT NULL UNIQUE,
     binding_key         INTEGER NOT NULL,
     tenant_key          TEXT NOT NULL,
@@ -22,7 +22,7 @@ CREATE INDEX calendars_owner ON calendars (tenant_key, user_id);
 -- Imported events, stored in the Open API's own shape (payload) beside the columns queries need.
 -- An event is keyed by its Exchange identity, so a re-import updates instead of duplicating.
 CREATE TABLE events (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id          TEXT NOT NULL UNIQUE,
     calendar_key      INTEGER NOT NULL,
     exchange_item_id  TEXT NOT NULL,
