@@ -87,6 +87,13 @@ public sealed class ServerProcess : IAsyncDisposable
         JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(DataDir, "bootstrap.json")),
             ExchangeBridge.Server.Wire.FeishuJsonContext.Default.BootstrapFile)!;
 
+    /// <summary>The process's resident memory (VmRSS), in bytes.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
     /// <summary>SIGKILL: no shutdown, no flush, as a crash.</summary>
     public void Kill()
     {
