@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every test of the project: the .NET suites (on SQLite, and again on PostgreSQL when EXBRIDGE_TEST_POSTGRES names a
+# server), then the official Node SDK against a running server when its test folder is present.
+# Ends with one line "all: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+passed=0
+failed=0
+
+count_dotnet() {
+  # dotnet test's closing lines: "Passed!  - Failed:     0, Passed:   121, Skipped: …" (one per test assembly)
+  local p f
+  p=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ - | bc 2>/dev/null || echo 0)
+  f=$(grep -Eo 'Failed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ - | bc 2>/dev/null || echo 0)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+}
+
+status=0
+echo "== build (Release)"
+dotnet build ExchangeBridge.sln -c Release -nologo -v quiet
+
+echo "== .NET tests on SQLite"
+( EXBRIDGE_TEST_POSTGRES= dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 || true ) | tee "$log"
+grep -q 'Failed!' "$log" && status=1
+grep -Eq 'Passed!|Failed!' "$log" || status=1
+count_dotnet
+
+if [ -n "${EXBRIDGE_TEST_POSTGRES:-}" ]; then
+  echo "== .NET tests on PostgreSQL"
+  ( dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 || true ) | tee "$log"
+  grep -q 'Failed!' "$log" && status=1
+  grep -Eq 'Passed!|Failed!' "$log" || status=1
+  count_dotnet
+fi
+
+if [ -f tests/node-sdk/package.json ]; then
+  echo "== the official Node SDK against a running server"
+  export EXBRIDGE_SERVER_DLL="$PWD/src/ExchangeBridge.Server/bin/Release/net10.0/ExchangeBridge.Server.dll"
+  ( cd tests/node-sdk && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test 2>&1 || true ) | tee "$log"
+  p=$(grep -Eo '^# pass [0-9]+|^ℹ pass [0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  f=$(grep -Eo '^# fail [0-9]+|^ℹ fail [0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
+  [ -n "$p" ] || status=1
+  [ "${f:-1}" = "0" ] || status=1
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+fi
+
+echo "all: $passed passed, $failed failed"
+exit $status
