@@ -32,6 +32,7 @@ public sealed class TokenService(
     private readonly ServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, (Caller Caller, long CachedUntilMs)> _callers = new();
     private readonly ConcurrentDictionary<(string AppId, TokenKind Kind), (string Token, long ExpiresAtMs)> _appTokens = new();
+    private readonly ConcurrentDictionary<string, (AppRecord App, long CachedUntilMs)> _apps = new();
 
     private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -40,9 +41,21 @@ public sealed class TokenService(
     {
         if (string.IsNullOrEmpty(appId) || string.IsNullOrEmpty(appSecret) || appId.Length > 128 || appSecret.Length > 256)
             throw new FeishuException(FeishuErrors.TokenInvalidParam);
-        var app = await store.FindAppAsync(appId, ct) ?? throw new FeishuException(FeishuErrors.TokenInvalidParam);
+        var app = await FindAppAsync(appId, ct) ?? throw new FeishuException(FeishuErrors.TokenInvalidParam);
         if (!OpaqueSecrets.FixedTimeEquals(protector.Unprotect(app.SecretProtected), appSecret))
             throw new FeishuException(FeishuErrors.AppSecretInvalid);
+        return app;
+    }
+
+    /// <summary>The app, from a short-lived cache (as validated callers are), so a token request costs no read.</summary>
+    private async ValueTask<AppRecord?> FindAppAsync(string appId, CancellationToken ct)
+    {
+        var now = NowMs;
+        if (_apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return cached.App;
+        var app = await store.FindAppAsync(appId, ct);
+        if (app is null) return null;
+        if (_apps.Count >= CacheLimit) _apps.Clear();
+        _apps[appId] = (app, now + _options.TokenCacheSeconds * 1000L);
         return app;
     }
 
@@ -131,7 +144,11 @@ public sealed class TokenService(
     }
 
     /// <summary>Forgets cached callers, so a change of standing (resigned, no longer admin, app deleted) applies at once here.</summary>
-    public void ForgetCachedCallers() => _callers.Clear();
+    public void ForgetCachedCallers()
+    {
+        _callers.Clear();
+        _apps.Clear();
+    }
 
     private (IssuedPair Pair, IssuedUserTokens Tokens) NewPair(string appId)
     {

@@ -27,7 +27,7 @@ public sealed class AdminStore(IDatabase database)
 
     public async Task CreateTenantAsync(string tenantKey, string name, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO tenants (tenant_key, name, created_at) VALUES (@tenantKey, @name, @now)",
             new { tenantKey, name, now }, cancellationToken: ct));
@@ -52,7 +52,7 @@ public sealed class AdminStore(IDatabase database)
     public async Task CreateAppAsync(string appId, string tenantKey, string name, string secretProtected, string scopes,
         long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
@@ -68,7 +68,7 @@ public sealed class AdminStore(IDatabase database)
     /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
     public async Task<bool> DeleteAppAsync(string tenantKey, string appId, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var deleted = await c.ExecuteAsync(new CommandDefinition(
             "UPDATE apps SET deleted_at = @now WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
@@ -92,7 +92,7 @@ public sealed class AdminStore(IDatabase database)
     /// <summary>Stores a user and gives it an open_id for every app of its tenant, in one transaction.</summary>
     public async Task CreateUserAsync(UserRecord user, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
@@ -109,7 +109,7 @@ public sealed class AdminStore(IDatabase database)
     /// <summary>Gives a user a chosen open_id for an app (the demo's documented ou_xxxxxxxxxxxxxxxxxx).</summary>
     public async Task SetOpenIdAsync(string tenantKey, string appId, string userId, string openId, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE open_ids SET open_id = @openId WHERE tenant_key = @tenantKey AND app_id = @appId AND user_id = @userId",
             new { tenantKey, appId, userId, openId }, cancellationToken: ct));
@@ -135,7 +135,7 @@ public sealed class AdminStore(IDatabase database)
     public async Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
         CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE users SET
@@ -158,7 +158,7 @@ public sealed class AdminStore(IDatabase database)
     /// </summary>
     public async Task<bool> UpsertAdminAccountAsync(AdminAccountRecord account, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
@@ -187,7 +187,7 @@ public sealed class AdminStore(IDatabase database)
 
     public async Task SetVerificationAsync(string email, string state, string? error, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_admin_accounts SET verification_state = @state, verification_error = @error,
@@ -198,7 +198,7 @@ public sealed class AdminStore(IDatabase database)
 
     public async Task AddOperatorKeyAsync(string keyHash, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO operator_keys (key_hash, created_at) VALUES (@keyHash, @now) ON CONFLICT (key_hash) DO NOTHING",
             new { keyHash, now }, cancellationToken: ct));

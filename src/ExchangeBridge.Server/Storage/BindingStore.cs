@@ -132,7 +132,7 @@ public sealed class BindingStore(IDatabase database)
     public async Task<long> InsertWithImportJobAsync(string exchangeBindingId, string tenantKey, string adminAccount,
         string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
             """
@@ -154,7 +154,7 @@ public sealed class BindingStore(IDatabase database)
     /// </summary>
     public async Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",

@@ -40,7 +40,7 @@ public sealed class CalendarStore(IDatabase database)
     public async Task<bool> SaveFoldersAsync(long bindingKey, string tenantKey, string userId, IReadOnlyList<ExchangeCalendarFolder> folders,
         string status, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
         foreach (var folder in folders)
@@ -86,7 +86,7 @@ public sealed class CalendarStore(IDatabase database)
     public async Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
         IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
 
@@ -132,7 +132,7 @@ public sealed class CalendarStore(IDatabase database)
 
     public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var updated = await SetStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
         await tx.CommitAsync(ct);
@@ -142,7 +142,7 @@ public sealed class CalendarStore(IDatabase database)
     /// <summary>Removes everything a binding imported (its unbind job); idempotent.</summary>
     public async Task DeleteForBindingAsync(long bindingKey, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",

@@ -11,7 +11,14 @@ namespace ExchangeBridge.Server.Storage;
 /// </summary>
 public interface IDatabase
 {
+    /// <summary>A connection for reads, or for a single statement.</summary>
     ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A connection for a write transaction. Where the database admits one writer at a time (SQLite), writers queue
+    /// here, in memory, until the connection is disposed, instead of sleeping in the database's busy handler.
+    /// </summary>
+    ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
     string Dialect { get; }
@@ -35,6 +42,9 @@ public interface IDatabase
 public sealed class SqliteDatabase : IDatabase
 {
     private readonly string _connectionString;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
 
     public SqliteDatabase(string databasePath)
     {
@@ -69,13 +79,54 @@ public sealed class SqliteDatabase : IDatabase
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         var connection = new SqliteConnection(_connectionString);
+        await OpenConfiguredAsync(connection, cancellationToken);
+        return connection;
+    }
+
+    public async ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        var connection = new WriterConnection(_connectionString, _writer);
+        try
+        {
+            await OpenConfiguredAsync(connection, cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task OpenConfiguredAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
         await connection.OpenAsync(cancellationToken);
+        if (connection.Handle is not { } handle || _configured.TryGetValue(handle, out _)) return;
         // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints, so a committed transaction
-        // survives a killed process (it may not survive a power cut).
+        // survives a killed process (it may not survive a power cut). The busy timeout covers other processes.
         using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
-        return connection;
+        _configured.AddOrUpdate(handle, handle);
+    }
+
+    /// <summary>A connection that gives the writer's turn back when it is disposed.</summary>
+    private sealed class WriterConnection(string connectionString, SemaphoreSlim writer) : SqliteConnection(connectionString)
+    {
+        private int _released;
+
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            if (Interlocked.Exchange(ref _released, 1) == 0) writer.Release();
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await base.DisposeAsync();
+            if (Interlocked.Exchange(ref _released, 1) == 0) writer.Release();
+        }
     }
 
     public bool IsUniqueViolation(Exception exception) =>
@@ -98,6 +149,9 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _source.OpenConnectionAsync(cancellationToken);
+
+    // PostgreSQL runs writers side by side; rows, not the database, are locked.
+    public ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default) => OpenAsync(cancellationToken);
 
     public bool IsUniqueViolation(Exception exception) =>
         exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };

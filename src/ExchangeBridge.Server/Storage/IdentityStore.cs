@@ -79,7 +79,7 @@ public sealed class IdentityStore(IDatabase database)
     public async Task InsertTokenAsync(string tokenHash, string kind, string appId, string tenantKey, string? userId,
         long expiresAt, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
@@ -90,7 +90,7 @@ public sealed class IdentityStore(IDatabase database)
     public async Task InsertCodeAsync(string codeHash, string appId, string tenantKey, string userId,
         string? redirectUri, long expiresAt, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO authorization_codes (code_hash, app_id, tenant_key, user_id, redirect_uri, expires_at)
@@ -104,7 +104,7 @@ public sealed class IdentityStore(IDatabase database)
     /// </summary>
     public async Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, IssuedPair pair, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var code = await c.QuerySingleOrDefaultAsync<CodeRecord>(new CommandDefinition(
             """
@@ -130,7 +130,7 @@ public sealed class IdentityStore(IDatabase database)
     /// <summary>Swaps a refresh token for a new pair in one transaction; the old refresh token is spent.</summary>
     public async Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var old = await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
             """
@@ -163,7 +163,7 @@ public sealed class IdentityStore(IDatabase database)
 
     public async Task<int> DeleteExpiredTokensAsync(long now, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, cancellationToken: ct));
     }

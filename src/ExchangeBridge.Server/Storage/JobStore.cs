@@ -47,7 +47,7 @@ public sealed class JobStore(IDatabase database)
     /// <summary>Leases the most overdue job whose lease is free, or null when none is due.</summary>
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         return await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
             $"""
             UPDATE sync_jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
@@ -64,7 +64,7 @@ public sealed class JobStore(IDatabase database)
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
     public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET lease_expires_at = @leaseUntil, updated_at = @now
@@ -88,7 +88,7 @@ public sealed class JobStore(IDatabase database)
     private async Task FinishAsync(JobRecord job, string state, long runAt, bool resetAttempts, string? lastError, long now,
         CancellationToken ct)
     {
-        await using var c = await database.OpenAsync(ct);
+        await using var c = await database.OpenWriterAsync(ct);
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET state = @state, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
