@@ -36,6 +36,7 @@ app.MapExchangeBindingsApi();
 app.MapCalendarsApi();
 app.MapAdminApi();
 app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness");
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapFallback(WireErrors.NotFound);
 
 app.Run();

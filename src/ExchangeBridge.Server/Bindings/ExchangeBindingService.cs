@@ -13,7 +13,8 @@ public sealed record ExchangeBindingData(
     string AdminAccount, string ExchangeAccount, string UserId, string Status, string ExchangeBindingId);
 
 /// <summary>Creates, reads and removes bindings, with the page's refusals in the page's order.</summary>
-public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock, Import.ImportWorker worker)
+public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock, Import.ImportWorker worker,
+    Hosting.ExchangeBridgeMetrics metrics)
 {
     public async Task<ExchangeBindingData> CreateAsync(Caller caller, UserIdType idType, CreateBindingCommand command,
         CancellationToken ct)
@@ -34,6 +35,7 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
                 command.ExchangeAccount.Trim(), exchangeKey, target.UserId, BindingStatus.Doing.ToWire(),
                 clock.GetUtcNow().ToUnixTimeMilliseconds(), ct);
             worker.Wake();
+            metrics.BindingCreated();
             return new ExchangeBindingData(command.AdminAccount.Trim(), command.ExchangeAccount.Trim(),
                 target.IdOfType(idType), BindingStatus.Doing.ToWire(), bindingId);
         }
@@ -65,6 +67,7 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
         if (!await store.DeleteAsync(caller.TenantKey, exchangeBindingId, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct))
             throw new FeishuException(FeishuErrors.BindingNotFound);
         worker.Wake();
+        metrics.BindingDeleted();
     }
 
     private static void EnsureWellFormed(string exchangeBindingId)

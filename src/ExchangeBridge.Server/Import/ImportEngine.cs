@@ -15,7 +15,7 @@ namespace ExchangeBridge.Server.Import;
 /// </summary>
 public sealed partial class ImportEngine(
     BindingStore bindings, CalendarStore calendars, JobStore jobs, IServiceProvider services, SecretProtector protector,
-    TimeProvider clock, IOptions<ImportOptions> options, ILogger<ImportEngine> logger)
+    TimeProvider clock, IOptions<ImportOptions> options, Hosting.ExchangeBridgeMetrics metrics, ILogger<ImportEngine> logger)
 {
     private readonly ImportOptions _options = options.Value;
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -40,6 +40,7 @@ public sealed partial class ImportEngine(
         {
             await ImportAsync(job, binding, ct);
             await jobs.RescheduleAsync(job, Now + _options.SyncIntervalSeconds * 1000L, resetAttempts: true, null, Now, ct);
+            metrics.JobFinished("synced");
         }
         catch (BindingGoneException)
         {
@@ -51,12 +52,14 @@ public sealed partial class ImportEngine(
             var wait = e.RetryAfter ?? TimeSpan.FromSeconds(30);
             LogThrottled(logger, binding.ExchangeBindingId, wait.TotalMilliseconds);
             await jobs.RescheduleAsync(job, Now + (long)wait.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
+            metrics.JobFinished("throttled");
         }
         catch (Exception e) when (IsTransient(e) && job.Attempts < _options.MaxAttempts)
         {
             var backoff = Backoff(job.Attempts);
             LogRetrying(logger, binding.ExchangeBindingId, job.Attempts, backoff.TotalMilliseconds, e.Message);
             await jobs.RescheduleAsync(job, Now + (long)backoff.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
+            metrics.JobFinished("retrying");
         }
         catch (Exception e) when (e is ExchangeConnectorException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
@@ -64,6 +67,7 @@ public sealed partial class ImportEngine(
             LogFailed(logger, binding.ExchangeBindingId, reason);
             await calendars.SetBindingStatusAsync(job.BindingKey, BindingStatus.Err.ToWire(), reason, Now, ct);
             await jobs.FailAsync(job, reason, Now, ct);
+            metrics.JobFinished("failed");
         }
     }
 
@@ -166,6 +170,7 @@ public sealed partial class ImportEngine(
         CalendarProgress progress, CancellationToken ct)
     {
         if (!await calendars.ApplyPageAsync(job.BindingKey, calendar.Id, rows, deleted, progress, Now, ct)) throw new BindingGoneException();
+        metrics.EventsImported(rows.Count);
         if (!await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, ct)) throw new BindingGoneException();
     }
 

@@ -1,0 +1,25 @@
+using ExchangeBridge.Tests.Infrastructure;
+
+namespace ExchangeBridge.Tests.Hosting;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task Metrics_count_bindings_and_requests_without_naming_tenants()
+    {
+        await using var server = new TestServer(settings: new Dictionary<string, string?>
+        {
+            ["OpenTelemetry:Metrics:Prometheus:ScrapeResponseCacheDurationMilliseconds"] = "0",
+        });
+        var token = await server.AdminUserTokenAsync();
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+            """{"admin_account":"email_admin_example@outlook.com","exchange_account":"email_account_example@outlook.com","user_id":"ou_xxxxxxxxxxxxxxxxxx"}""",
+            token));
+
+        var metrics = await (await server.SendAsync(HttpMethod.Get, "/metrics")).Content.ReadAsStringAsync();
+        Assert.Matches(@"exchangebridge_bindings_created(_total)?(\{[^}]*\})? 1", metrics);
+        Assert.Contains("http_server_request_duration", metrics);
+        Assert.DoesNotContain(server.Bootstrap.TenantKey, metrics);
+        Assert.DoesNotContain("email_account_example", metrics);
+    }
+}
