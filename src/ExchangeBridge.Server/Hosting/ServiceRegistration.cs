@@ -60,6 +60,7 @@ public static class ServiceRegistration
         services.AddSingleton<ImportEngine>();
         services.AddSingleton<ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());
+        services.AddHostedService<ExpiredTokenSweeper>();
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);
 

@@ -161,11 +161,14 @@ public sealed class IdentityStore(IDatabase database)
                    (@RefreshHash, 'refresh', @AppId, @TenantKey, @UserId, @RefreshExpiresAt)
             """, pair, tx, cancellationToken: ct));
 
-    public async Task<int> DeleteExpiredTokensAsync(long now, CancellationToken ct)
+    /// <summary>Removes expired tokens (refresh tokens included) and expired codes.</summary>
+    public async Task<int> DeleteExpiredAsync(long now, CancellationToken ct)
     {
         await using var c = await database.OpenWriterAsync(ct);
         return await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, cancellationToken: ct));
+            "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, cancellationToken: ct))
+            + await c.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM authorization_codes WHERE expires_at <= @now", new { now }, cancellationToken: ct));
     }
 
     public async Task<UserRecord?> FindUserByOpenIdAsync(string appId, string openId, CancellationToken ct)

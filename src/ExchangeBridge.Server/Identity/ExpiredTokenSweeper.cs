@@ -1,0 +1,32 @@
+using ExchangeBridge.Server.Storage;
+
+namespace ExchangeBridge.Server.Identity;
+
+/// <summary>Deletes expired tokens and authorization codes every ten minutes, so the tables hold only live credentials.</summary>
+public sealed partial class ExpiredTokenSweeper(IdentityStore store, TimeProvider clock, ILogger<ExpiredTokenSweeper> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                var removed = await store.DeleteExpiredAsync(clock.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
+                if (removed > 0) LogSwept(logger, removed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFailed(logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} expired tokens and codes")]
+    private static partial void LogSwept(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping expired tokens failed; next try in ten minutes")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+}
