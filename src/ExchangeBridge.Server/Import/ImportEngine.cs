@@ -77,7 +77,8 @@ public sealed partial class ImportEngine(
                     ?? throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, "the admin account is no longer registered");
         if (!AdminAccounts.TryParseConnector(admin.Connector, out var kind) ||
             services.GetKeyedService<IExchangeConnector>(kind) is not { } connector)
-            throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, $"connector '{admin.Connector}' is not available");
+            // A deployment without this connector may gain it on an upgrade: keep the binding waiting, not failed.
+            throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"connector '{admin.Connector}' is not available");
         var account = AdminAccounts.ToConnectorAccount(admin, protector);
         var mailbox = binding.ExchangeAccount;
         var status = BindingStatusWire.FromWire(binding.Status);
