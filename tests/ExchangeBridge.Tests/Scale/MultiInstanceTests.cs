@@ -24,8 +24,16 @@ public sealed class MultiInstanceTests
             ["ExchangeBridge__Import__Workers"] = "0",
         };
         var a = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-a-").FullName, environment);
-        var b = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-b-").FullName, environment);
-        return (a, b, database);
+        try
+        {
+            var b = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-b-").FullName, environment);
+            return (a, b, database);
+        }
+        catch
+        {
+            await a.DisposeAsync(); // no orphan process when the second instance cannot start
+            throw;
+        }
     }
 
     private static async Task<string> AdminUserTokenAsync(ServerProcess server, ServerProcess bootstrapped)
