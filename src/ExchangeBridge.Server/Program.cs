@@ -18,6 +18,11 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestHeaderCount = 100;
     kestrel.Limits.MaxRequestLineSize = 16 * 1024;
     kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+    kestrel.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+    // A client trickling its body (slowloris) is cut off: at least 240 bytes a second after a 5-second grace.
+    kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
+    kestrel.Limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
+    kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
 });
 builder.Services.AddExchangeBridge(builder.Configuration);
 

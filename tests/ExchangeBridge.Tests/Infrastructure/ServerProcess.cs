@@ -75,10 +75,22 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException("the server did not become healthy within a minute");
     }
 
-    /// <summary>The process's last lines of output, for a failing test's message.</summary>
+    /// <summary>Everything the process wrote to its standard output and error so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_log) return _log.ToString();
+        }
+    }
+
+    private readonly System.Text.StringBuilder _log = new();
+
+    /// <summary>Keeps the whole log (tests read it) and the last lines apart, for a failing start's message.</summary>
     private void Remember(string? line)
     {
         if (line is null) return;
+        lock (_log) _log.AppendLine(line);
         _output.Enqueue(line);
         while (_output.Count > 200) _output.TryDequeue(out _);
     }
