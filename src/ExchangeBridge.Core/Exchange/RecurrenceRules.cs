@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+
+namespace ExchangeBridge.Core.Exchange;
+
+/// <summary>Translates EWS recurrence patterns into RFC 5545 RRULE values (without the "RRULE:" prefix).</summary>
+public static class RecurrenceRules
+{
+    private static readonly string[] AllDays = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
+    private static readonly string[] Weekdays = ["MO", "TU", "WE", "TH", "FR"];
+    private static readonly string[] WeekendDays = ["SU", "SA"];
+
+    /// <summary>
+    /// The RRULE for <paramref name="recurrence"/>. An end date becomes UNTIL: a DATE for all-day series, otherwise the
+    /// UTC instant of the last possible occurrence (series start time on that date in <paramref name="zone"/>), since
+    /// RFC 5545 requires UNTIL in UTC when DTSTART carries a zone.
+    /// </summary>
+    public static string ToRRule(EwsRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    {
+        var rule = new StringBuilder();
+        switch (recurrence.Pattern)
+        {
+            case EwsRecurrencePattern.Daily d:
+                rule.Append("FREQ=DAILY;INTERVAL=").Append(Positive(d.Interval));
+                break;
+            case EwsRecurrencePattern.Weekly w:
+                rule.Append("FREQ=WEEKLY;INTERVAL=").Append(Positive(w.Interval))
+                    .Append(";BYDAY=").AppendJoin(',', w.DaysOfWeek.SelectMany(DayCodes).Distinct().OrderBy(WeekOrder));
+                if (w.FirstDayOfWeek is { } first) rule.Append(";WKST=").Append(DayCode(first));
+                break;
+            case EwsRecurrencePattern.AbsoluteMonthly m:
+                rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval)).Append(";BYMONTHDAY=").Append(m.DayOfMonth);
+                break;
+            case EwsRecurrencePattern.RelativeMonthly m:
+                rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval));
+                AppendRelativeDay(rule, m.DaysOfWeek, m.DayOfWeekIndex);
+                break;
+            case EwsRecurrencePattern.AbsoluteYearly y:
+                rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month)).Append(";BYMONTHDAY=").Append(y.DayOfMonth);
+                break;
+            case EwsRecurrencePattern.RelativeYearly y:
+                rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month));
+                AppendRelativeDay(rule, y.DaysOfWeek, y.DayOfWeekIndex);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(recurrence), recurrence.Pattern, "unknown recurrence pattern");
+        }
+
+        switch (recurrence.Range)
+        {
+            case EwsRecurrenceRange.Numbered n:
+                rule.Append(";COUNT=").Append(n.NumberOfOccurrences);
+                break;
+            case EwsRecurrenceRange.EndDate e:
+                rule.Append(";UNTIL=").Append(Until(e.LastDate, seriesStart, zone, isAllDay));
+                break;
+        }
+        return rule.ToString();
+    }
+
+    private static string Until(DateOnly lastDate, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    {
+        if (isAllDay) return lastDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var timeOfDay = TimeOnly.FromTimeSpan(TimeZoneInfo.ConvertTime(seriesStart, zone).TimeOfDay);
+        var local = lastDate.ToDateTime(timeOfDay, DateTimeKind.Unspecified);
+        // A start time inside a spring-forward gap happens an hour later that day.
+        var utc = TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone);
+        return utc.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>"Weekday" on the second Tuesday is BYDAY=2TU; the day groups need BYSETPOS to pick the n-th of the set.</summary>
+    private static void AppendRelativeDay(StringBuilder rule, string daysOfWeek, string dayOfWeekIndex)
+    {
+        var position = dayOfWeekIndex switch
+        {
+            "First" => 1, "Second" => 2, "Third" => 3, "Fourth" => 4, "Last" => -1,
+            _ => throw new ArgumentOutOfRangeException(nameof(dayOfWeekIndex), dayOfWeekIndex, "unknown DayOfWeekIndex"),
+        };
+        var codes = DayCodes(daysOfWeek).ToList();
+        if (codes.Count == 1) rule.Append(";BYDAY=").Append(position).Append(codes[0]);
+        else rule.Append(";BYDAY=").AppendJoin(',', codes.OrderBy(WeekOrder)).Append(";BYSETPOS=").Append(position);
+    }
+
+    private static IEnumerable<string> DayCodes(string ewsDay) => ewsDay switch
+    {
+        "Day" => AllDays,
+        "Weekday" => Weekdays,
+        "WeekendDay" => WeekendDays,
+        _ => [DayCode(ewsDay)],
+    };
+
+    private static string DayCode(string ewsDay) => ewsDay switch
+    {
+        "Sunday" => "SU", "Monday" => "MO", "Tuesday" => "TU", "Wednesday" => "WE",
+        "Thursday" => "TH", "Friday" => "FR", "Saturday" => "SA",
+        _ => throw new ArgumentOutOfRangeException(nameof(ewsDay), ewsDay, "unknown day of week"),
+    };
+
+    /// <summary>Monday-first, the order RRULEs are usually written in.</summary>
+    private static int WeekOrder(string code) => (Array.IndexOf(AllDays, code) + 6) % 7;
+
+    private static int MonthNumber(string month) =>
+        DateTime.ParseExact(month, "MMMM", CultureInfo.InvariantCulture).Month;
+
+    private static int Positive(int interval) => Math.Max(1, interval);
+}
