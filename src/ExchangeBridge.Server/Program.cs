@@ -42,6 +42,8 @@ app.MapCalendarsApi();
 app.MapAdminApi();
 app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness");
 app.MapPrometheusScrapingEndpoint("/metrics");
+if (app.Services.GetService<ExchangeBridge.ExchangeSimulator.MailboxStore>() is { } demoMailboxes)
+    DemoMailboxes.Serve(app, demoMailboxes);
 app.MapFallback(WireErrors.NotFound);
 
 app.Run();

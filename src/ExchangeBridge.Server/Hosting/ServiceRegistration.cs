@@ -1,3 +1,5 @@
+using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Exchange.Ews;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
@@ -63,6 +65,12 @@ public static class ServiceRegistration
         services.AddHostedService<ExpiredTokenSweeper>();
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);
+
+        // Connectors by kind; each admin account names its own endpoint.
+        services.AddHttpClient(AdminAccounts.Ews, client => client.Timeout = TimeSpan.FromSeconds(100));
+        services.AddKeyedSingleton<IExchangeConnector>(ExchangeConnectorKind.Ews, (sp, _) =>
+            new EwsConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Ews)));
+        if (options.Demo) services.AddSingleton(DemoMailboxes.Create());
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)

@@ -196,6 +196,14 @@ public sealed class AdminStore(IDatabase database)
             """, new { email, state, error, now }, cancellationToken: ct));
     }
 
+    /// <summary>Points an admin account at another endpoint (the demo's simulator, once the server knows its address).</summary>
+    public async Task SetEndpointAsync(string email, string endpoint, CancellationToken ct)
+    {
+        await using var c = await database.OpenWriterAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE exchange_admin_accounts SET endpoint = @endpoint WHERE email = @email", new { email, endpoint }, cancellationToken: ct));
+    }
+
     public async Task AddOperatorKeyAsync(string keyHash, long now, CancellationToken ct)
     {
         await using var c = await database.OpenWriterAsync(ct);

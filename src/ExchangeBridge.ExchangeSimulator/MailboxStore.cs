@@ -1,0 +1,192 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace ExchangeBridge.ExchangeSimulator;
+
+public sealed record SimPerson(string? Name, string Email);
+
+/// <summary>An attendee; <paramref name="Response"/> is an EWS ResponseType (Accept, Tentative, Decline, NoResponseReceived …).</summary>
+public sealed record SimAttendee(string? Name, string Email, string Response = "NoResponseReceived", bool Optional = false);
+
+/// <summary>
+/// A recurrence as EWS writes it: a pattern element and a range element, e.g.
+/// <c>&lt;t:WeeklyRecurrence&gt;&lt;t:Interval&gt;1&lt;/t:Interval&gt;&lt;t:DaysOfWeek&gt;Monday&lt;/t:DaysOfWeek&gt;&lt;/t:WeeklyRecurrence&gt;</c>
+/// and <c>&lt;t:NoEndRecurrence&gt;&lt;t:StartDate&gt;2026-01-05&lt;/t:StartDate&gt;&lt;/t:NoEndRecurrence&gt;</c> (prefix t).
+/// </summary>
+public sealed record SimRecurrence(string PatternXml, string RangeXml);
+
+/// <summary>A modified occurrence of a series: an Exception item of its own.</summary>
+public sealed record SimException(string ItemId, DateTimeOffset OriginalStart, DateTimeOffset Start, DateTimeOffset End,
+    string Subject, string? Location = null, int Version = 1);
+
+/// <summary>A calendar item as the simulator stores it. Times are UTC; the zone is a Windows id, as EWS reports it.</summary>
+public sealed record SimCalendarItem
+{
+    public required string ItemId { get; init; }
+    public required string Subject { get; init; }
+    public required DateTimeOffset Start { get; init; }
+    public required DateTimeOffset End { get; init; }
+    public string TimeZoneId { get; init; } = "UTC";
+    public bool IsAllDay { get; init; }
+    public string? Body { get; init; }
+    public string? Location { get; init; }
+    public SimPerson? Organizer { get; init; }
+    public IReadOnlyList<SimAttendee> Attendees { get; init; } = [];
+    public SimRecurrence? Recurrence { get; init; }
+    public IReadOnlyList<SimException> Exceptions { get; init; } = [];
+    public IReadOnlyList<DateTimeOffset> DeletedOccurrences { get; init; } = [];
+    public string FreeBusy { get; init; } = "Busy";
+    public int? ReminderMinutes { get; init; } = 15;
+    public bool IsCancelled { get; init; }
+    public string? Uid { get; init; }
+    public int Version { get; init; } = 1;
+    public DateTimeOffset LastModified { get; init; } = DateTimeOffset.UnixEpoch;
+
+    public string ChangeKey => Convert.ToBase64String(Encoding.UTF8.GetBytes($"ck:{ItemId}:{Version}"));
+}
+
+public sealed class SimFolder(string folderId, string displayName, bool isDefault)
+{
+    public string FolderId { get; } = folderId;
+    public string DisplayName { get; } = displayName;
+    public bool IsDefault { get; } = isDefault;
+    internal readonly object Gate = new();
+    internal readonly Dictionary<string, SimCalendarItem> Items = new();
+    internal readonly Dictionary<string, long> CreatedAt = new();
+    /// <summary>One entry per change, in order: what SyncFolderItems replays after a sync state.</summary>
+    internal readonly List<(long Sequence, string ItemId)> Changes = [];
+    internal long Sequence;
+}
+
+public sealed class SimMailbox(string address)
+{
+    public string Address { get; } = address;
+    internal readonly ConcurrentDictionary<string, SimFolder> Folders = new();
+}
+
+/// <summary>
+/// The simulator's mailboxes, admin accounts and injected faults. Tests fill it; every mutation is recorded so that
+/// SyncFolderItems reports it as Exchange would.
+/// </summary>
+public sealed class MailboxStore
+{
+    private readonly ConcurrentDictionary<string, SimMailbox> _mailboxes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (string Password, HashSet<string>? MayImpersonate)> _admins = new(StringComparer.OrdinalIgnoreCase);
+    private int _busyResponses;
+    private long _busyBackOffMs;
+    private long _requests;
+
+    /// <summary>Requests served so far (benchmarks and tests read it).</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>An admin (service) account; <paramref name="mayImpersonate"/> null means every mailbox (ApplicationImpersonation).</summary>
+    public void AddAdmin(string username, string password, IEnumerable<string>? mayImpersonate = null)
+    {
+        _admins[username] = (password, mayImpersonate?.ToHashSet(StringComparer.OrdinalIgnoreCase));
+        AddMailbox(username);
+    }
+
+    /// <summary>A mailbox with its default calendar folder.</summary>
+    public SimMailbox AddMailbox(string address)
+    {
+        var mailbox = _mailboxes.GetOrAdd(address, a => new SimMailbox(a));
+        mailbox.Folders.GetOrAdd(DefaultFolderId(address), id => new SimFolder(id, "Calendar", isDefault: true));
+        return mailbox;
+    }
+
+    public SimFolder AddFolder(string address, string displayName)
+    {
+        var mailbox = AddMailbox(address);
+        var id = FolderIdFor(address, displayName);
+        return mailbox.Folders.GetOrAdd(id, _ => new SimFolder(id, displayName, isDefault: false));
+    }
+
+    public SimFolder DefaultFolder(string address) => AddMailbox(address).Folders[DefaultFolderId(address)];
+
+    /// <summary>Adds or replaces an item; a replacement gets a new change key.</summary>
+    public SimCalendarItem Put(SimFolder folder, SimCalendarItem item)
+    {
+        lock (folder.Gate)
+        {
+            var stored = folder.Items.TryGetValue(item.ItemId, out var old) ? item with { Version = old.Version + 1 } : item;
+            folder.Items[item.ItemId] = stored;
+            var sequence = ++folder.Sequence;
+            folder.CreatedAt.TryAdd(item.ItemId, sequence);
+            folder.Changes.Add((sequence, item.ItemId));
+            return stored;
+        }
+    }
+
+    public bool Delete(SimFolder folder, string itemId)
+    {
+        lock (folder.Gate)
+        {
+            if (!folder.Items.Remove(itemId)) return false;
+            folder.Changes.Add((++folder.Sequence, itemId));
+            return true;
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> requests are refused with ErrorServerBusy and BackOffMilliseconds.</summary>
+    public void RefuseAsBusy(int count, TimeSpan backOff)
+    {
+        Interlocked.Exchange(ref _busyBackOffMs, (long)backOff.TotalMilliseconds);
+        Interlocked.Exchange(ref _busyResponses, count);
+    }
+
+    /// <summary>
+    /// A deterministic mailbox of <paramref name="count"/> single events spread over the years around <paramref name="around"/>,
+    /// with attendees and bodies, for large-mailbox tests and the import benchmark.
+    /// </summary>
+    public void Generate(SimFolder folder, int count, DateTimeOffset around, int seed = 1)
+    {
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            var start = around.AddDays(random.Next(-3 * 365, 2 * 365)).AddMinutes(random.Next(0, 24 * 4) * 15);
+            Put(folder, new SimCalendarItem
+            {
+                ItemId = $"gen-{seed}-{i:D7}",
+                Subject = $"Generated meeting {i}",
+                Start = start,
+                End = start.AddMinutes(30 * random.Next(1, 5)),
+                TimeZoneId = i % 3 == 0 ? "China Standard Time" : "Pacific Standard Time",
+                Body = $"Agenda item {i}",
+                Location = $"Room {random.Next(1, 40)}",
+                Organizer = new SimPerson("Organizer", "organizer@contoso.com"),
+                Attendees = [new SimAttendee("Alisa", "alisa@contoso.com", "Accept"), new SimAttendee("Bob", "bob@contoso.com", "Tentative", Optional: true)],
+                Uid = $"uid-gen-{seed}-{i}",
+                LastModified = start.AddDays(-7),
+            });
+        }
+    }
+
+    internal bool TryAuthenticate(string username, string password) =>
+        _admins.TryGetValue(username, out var admin) &&
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(admin.Password), Encoding.UTF8.GetBytes(password));
+
+    internal bool MayImpersonate(string username, string mailbox) =>
+        _admins.TryGetValue(username, out var admin) && (admin.MayImpersonate is null || admin.MayImpersonate.Contains(mailbox));
+
+    internal SimMailbox? Mailbox(string address) => _mailboxes.GetValueOrDefault(address);
+
+    internal SimFolder? Folder(string folderId) =>
+        _mailboxes.Values.SelectMany(m => m.Folders.Values).FirstOrDefault(f => f.FolderId == folderId);
+
+    internal bool TakeBusy(out long backOffMs)
+    {
+        Interlocked.Increment(ref _requests);
+        backOffMs = Interlocked.Read(ref _busyBackOffMs);
+        while (true)
+        {
+            var left = Volatile.Read(ref _busyResponses);
+            if (left <= 0) return false;
+            if (Interlocked.CompareExchange(ref _busyResponses, left - 1, left) == left) return true;
+        }
+    }
+
+    private static string DefaultFolderId(string address) => FolderIdFor(address, "\u0000calendar");
+
+    private static string FolderIdFor(string address, string name) =>
+        "AAMk" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"{address.ToLowerInvariant()}\n{name}")))[..24];
+}

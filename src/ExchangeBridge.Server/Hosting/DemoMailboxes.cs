@@ -1,0 +1,74 @@
+using ExchangeBridge.ExchangeSimulator;
+using ExchangeBridge.Server.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace ExchangeBridge.Server.Hosting;
+
+/// <summary>
+/// With --demo the server also hosts the EWS simulator (a simulator, not Exchange) at /EWS/Exchange.asmx, holding the
+/// seed page's example mailbox, and points the example admin account at it once the server knows its own address.
+/// </summary>
+public static class DemoMailboxes
+{
+    public const string SimulatorPath = "/EWS/Exchange.asmx";
+
+    public static MailboxStore Create()
+    {
+        var store = new MailboxStore();
+        store.AddAdmin(Bootstrapper.DemoAdminAccount, Bootstrapper.DemoAdminPassword);
+        const string mailbox = Bootstrapper.DemoExchangeAccount;
+        var calendar = store.DefaultFolder(mailbox);
+        var monday = NextMonday(DateTimeOffset.UtcNow).AddHours(1); // 09:00 in China Standard Time
+        var organizer = new SimPerson("Example Admin", Bootstrapper.DemoAdminAccount);
+        store.Put(calendar, new SimCalendarItem
+        {
+            ItemId = "demo-kickoff", Subject = "Project kick-off", Start = monday.AddDays(1), End = monday.AddDays(1).AddHours(1),
+            TimeZoneId = "China Standard Time", Location = "Room 101", Body = "Agenda: scope, owners, dates.", Organizer = organizer,
+            Attendees = [new SimAttendee("Example Account", mailbox, "Accept"), new SimAttendee("Alisa", "alisa@example.com", "Tentative", Optional: true)],
+        });
+        store.Put(calendar, new SimCalendarItem
+        {
+            ItemId = "demo-weekly", Subject = "Weekly sync", Start = monday, End = monday.AddMinutes(30), TimeZoneId = "China Standard Time",
+            Organizer = organizer, Attendees = [new SimAttendee("Example Account", mailbox, "Accept")],
+            Recurrence = new SimRecurrence(
+                "<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
+                $"<t:NumberedRecurrence><t:StartDate>{monday:yyyy-MM-dd}</t:StartDate><t:NumberOfOccurrences>12</t:NumberOfOccurrences></t:NumberedRecurrence>"),
+            Exceptions = [new SimException("demo-weekly-moved", monday.AddDays(7), monday.AddDays(7).AddHours(2), monday.AddDays(7).AddHours(2.5), "Weekly sync (moved)")],
+            DeletedOccurrences = [monday.AddDays(14)],
+        });
+        store.Put(calendar, new SimCalendarItem
+        {
+            ItemId = "demo-holiday", Subject = "Company holiday", Start = monday.AddDays(4).AddHours(-1), End = monday.AddDays(5).AddHours(-1),
+            TimeZoneId = "China Standard Time", IsAllDay = true, FreeBusy = "OOF", ReminderMinutes = null,
+        });
+        var team = store.AddFolder(mailbox, "Team");
+        store.Put(team, new SimCalendarItem
+        {
+            ItemId = "demo-offsite", Subject = "Team offsite", Start = monday.AddDays(10), End = monday.AddDays(10).AddHours(6),
+            TimeZoneId = "China Standard Time", Location = "Lakeside",
+        });
+        return store;
+    }
+
+    /// <summary>Maps the simulator and, once listening, points the demo admin account at this server's own address.</summary>
+    public static void Serve(WebApplication app, MailboxStore store)
+    {
+        app.MapEwsSimulator(store, SimulatorPath);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            if (address is null) return;
+            var endpoint = new Uri(new Uri(address.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")), SimulatorPath).ToString();
+            app.Services.GetRequiredService<AdminStore>()
+                .SetEndpointAsync(Bootstrapper.DemoAdminAccount, endpoint, CancellationToken.None).GetAwaiter().GetResult();
+        });
+    }
+
+    private static DateTimeOffset NextMonday(DateTimeOffset now)
+    {
+        var date = now.UtcDateTime.Date.AddDays(1);
+        while (date.DayOfWeek != DayOfWeek.Monday) date = date.AddDays(1);
+        return new DateTimeOffset(date, TimeSpan.Zero);
+    }
+}
