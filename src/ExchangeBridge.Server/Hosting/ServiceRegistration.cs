@@ -1,5 +1,5 @@
 using ExchangeBridge.Core.Exchange;
-using ExchangeBridge.Exchange.Ews;
+using ExchangeBridge.Exchange;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
