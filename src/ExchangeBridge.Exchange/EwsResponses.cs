@@ -103,8 +103,10 @@ internal static class EwsResponses
         var timeZone = EwsValues.ToIanaTimeZone(Text(item, "StartTimeZoneId")
                                                  ?? (string?)item.Element(T + "StartTimeZone")?.Attribute("Id")
                                                  ?? Text(item, "TimeZone"));
-        var start = Date(item, "Start") ?? throw Malformed($"calendar item {id.ItemId} without Start");
-        var end = Date(item, "End") ?? start;
+        // A master fetched without calendar:Start still names its first occurrence (Microsoft's recurring-master sample).
+        var first = item.Element(T + "FirstOccurrence");
+        var start = Date(item, "Start") ?? (first is null ? null : Date(first, "Start")) ?? throw Malformed($"calendar item {id.ItemId} without Start");
+        var end = Date(item, "End") ?? (first is null ? null : Date(first, "End")) ?? start;
         var isAllDay = Bool(item, "IsAllDayEvent");
         var recurrence = item.Element(T + "Recurrence") is { } r ? ReadRecurrence(r) : null;
         var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, FindZone(timeZone), isAllDay);
