@@ -23,6 +23,9 @@ public static class EwsSimulator
     private static readonly XNamespace E = "http://schemas.microsoft.com/exchange/services/2006/errors";
     private const int MaxSyncChanges = 512;
 
+    private static readonly HashSet<string> ServerVersions =
+        ["Exchange2007", "Exchange2007_SP1", "Exchange2010", "Exchange2010_SP1", "Exchange2010_SP2", "Exchange2013", "Exchange2013_SP1"];
+
     public static IEndpointConventionBuilder MapEwsSimulator(this IEndpointRouteBuilder app, MailboxStore store,
         string path = "/EWS/Exchange.asmx") =>
         app.MapPost(path, context => HandleAsync(context, store)).WithName("EwsSimulator").WithSummary("EWS simulator (not Exchange)");
@@ -62,7 +65,13 @@ public static class EwsSimulator
             return;
         }
 
-        var sid = request.Root!.Element(S + "Header")?.Element(T + "ExchangeImpersonation")?.Element(T + "ConnectingSID");
+        var header = request.Root!.Element(S + "Header");
+        if (header?.Element(T + "RequestServerVersion") is { } version && !ServerVersions.Contains(version.Attribute("Version")?.Value ?? ""))
+        {
+            await Fault(context, "ErrorInvalidServerVersion", "The specified server version is invalid.");
+            return;
+        }
+        var sid = header?.Element(T + "ExchangeImpersonation")?.Element(T + "ConnectingSID");
         var mailboxAddress = username;
         if (sid is not null)
         {
@@ -131,6 +140,7 @@ public static class EwsSimulator
 
     private static XElement FindItem(XElement request, SimMailbox mailbox)
     {
+        Required(request, M + "ItemShape");
         var folder = ResolveFolder(Required(request, M + "ParentFolderIds").Elements().First(), mailbox);
         if (folder is null)
             return new XElement(M + "FindItemResponse", new XElement(M + "ResponseMessages",
@@ -139,10 +149,19 @@ public static class EwsSimulator
         var offset = int.Parse(view?.Attribute("Offset")?.Value ?? "0", CultureInfo.InvariantCulture);
         var max = int.Parse(view?.Attribute("MaxEntriesReturned")?.Value ?? "1000", CultureInfo.InvariantCulture);
         var restriction = request.Element(M + "Restriction")?.Elements().FirstOrDefault();
+        var key = restriction?.ToString(SaveOptions.DisableFormatting) ?? "";
         List<SimCalendarItem> matching;
         lock (folder.Gate)
-            matching = folder.Items.Values.Where(i => restriction is null || Matches(restriction, i))
-                .OrderBy(i => i.Start).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+        {
+            if (folder.LastQuery is { } last && last.Restriction == key && last.Sequence == folder.Sequence)
+                matching = last.Items;
+            else
+            {
+                matching = folder.Items.Values.Where(i => restriction is null || Matches(restriction, i))
+                    .OrderBy(i => i.Start).ThenBy(i => i.ItemId, StringComparer.Ordinal).ToList();
+                folder.LastQuery = (key, folder.Sequence, matching);
+            }
+        }
         var page = matching.Skip(offset).Take(max).ToList();
         var next = offset + page.Count;
         return new XElement(M + "FindItemResponse", new XElement(M + "ResponseMessages",
@@ -154,11 +173,16 @@ public static class EwsSimulator
 
     private static XElement GetItem(XElement request, SimMailbox mailbox)
     {
+        Required(request, M + "ItemShape");
         var messages = new XElement(M + "ResponseMessages");
-        foreach (var id in Required(request, M + "ItemIds").Elements(T + "ItemId"))
+        foreach (var id in Required(request, M + "ItemIds").Elements())
         {
-            var itemId = id.Attribute("Id")?.Value ?? throw new SchemaException("ItemId without Id");
+            // RecurringMasterItemId names an occurrence or exception and asks for its series' master.
+            var wantsMaster = id.Name == T + "RecurringMasterItemId";
+            if (!wantsMaster && id.Name != T + "ItemId") throw new SchemaException($"The simulator does not resolve {id.Name.LocalName}.");
+            var itemId = id.Attribute(wantsMaster ? "OccurrenceId" : "Id")?.Value ?? throw new SchemaException($"{id.Name.LocalName} without its id");
             var found = FindItemById(mailbox, itemId);
+            if (wantsMaster) found = found is (SimCalendarItem master, SimException) ? (master, null) : (null, null);
             messages.Add(found switch
             {
                 (SimCalendarItem item, null) => Success(item.ItemId, ItemElement(item)),
@@ -175,6 +199,7 @@ public static class EwsSimulator
 
     private static XElement SyncFolderItems(XElement request, SimMailbox mailbox)
     {
+        Required(request, M + "ItemShape");
         var folder = ResolveFolder(Required(request, M + "SyncFolderId").Elements().First(), mailbox);
         var max = int.Parse(Required(request, M + "MaxChangesReturned").Value, CultureInfo.InvariantCulture);
         if (max is < 1 or > MaxSyncChanges) throw new SchemaException($"MaxChangesReturned must be 1..{MaxSyncChanges}");
@@ -182,7 +207,7 @@ public static class EwsSimulator
             return SyncResponse(Error("SyncFolderItemsResponseMessage", "ErrorFolderNotFound", "The specified folder could not be found in the store."));
 
         long since = 0;
-        if (request.Element(M + "SyncState")?.Value is { Length: > 0 } state && !TryDecodeState(state, folder.FolderId, out since))
+        if (request.Element(M + "SyncState")?.Value is { Length: > 0 } state && !TryDecodeState(state, folder, out since))
             return SyncResponse(new XElement(M + "SyncFolderItemsResponseMessage", new XAttribute("ResponseClass", "Error"),
                 new XElement(M + "MessageText", "Synchronization state data is corrupt or otherwise invalid."),
                 new XElement(M + "ResponseCode", "ErrorInvalidSyncStateData"), new XElement(M + "DescriptiveLinkKey", 0),
@@ -210,7 +235,7 @@ public static class EwsSimulator
             includesLast = index >= folder.Changes.Count;
         }
         return SyncResponse(new XElement(M + "SyncFolderItemsResponseMessage", new XAttribute("ResponseClass", "Success"),
-            new XElement(M + "ResponseCode", "NoError"), new XElement(M + "SyncState", EncodeState(folder.FolderId, last)),
+            new XElement(M + "ResponseCode", "NoError"), new XElement(M + "SyncState", EncodeState(folder, last)),
             new XElement(M + "IncludesLastItemInRange", includesLast ? "true" : "false"), changes));
 
         static XElement SyncResponse(XElement message) => new(M + "SyncFolderItemsResponse", new XElement(M + "ResponseMessages", message));
@@ -228,16 +253,17 @@ public static class EwsSimulator
         return low;
     }
 
-    private static string EncodeState(string folderId, long sequence) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"sim1\n{folderId}\n{sequence}"));
+    private static string EncodeState(SimFolder folder, long sequence) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"sim2\n{folder.FolderId}\n{folder.Epoch}\n{sequence}"));
 
-    private static bool TryDecodeState(string state, string folderId, out long sequence)
+    private static bool TryDecodeState(string state, SimFolder folder, out long sequence)
     {
         sequence = 0;
         try
         {
             var parts = Encoding.UTF8.GetString(Convert.FromBase64String(state)).Split('\n');
-            return parts is ["sim1", var folder, var seq] && folder == folderId && long.TryParse(seq, out sequence);
+            return parts is ["sim2", var folderId, var epoch, var seq] && folderId == folder.FolderId &&
+                   epoch == folder.Epoch.ToString(CultureInfo.InvariantCulture) && long.TryParse(seq, out sequence);
         }
         catch (FormatException)
         {

@@ -56,6 +56,11 @@ public sealed class SimFolder(string folderId, string displayName, bool isDefaul
     /// <summary>One entry per change, in order: what SyncFolderItems replays after a sync state.</summary>
     internal readonly List<(long Sequence, string ItemId)> Changes = [];
     internal long Sequence;
+    /// <summary>Bumped by <see cref="MailboxStore.InvalidateSyncStates"/>: sync states of an older epoch are refused.</summary>
+    internal int Epoch;
+    /// <summary>The last FindItem result (restriction → sorted items) while <see cref="Sequence"/> holds, so paging a
+    /// large folder sorts it once, not once per page.</summary>
+    internal (string Restriction, long Sequence, List<SimCalendarItem> Items)? LastQuery;
 }
 
 public sealed class SimMailbox(string address)
@@ -132,6 +137,13 @@ public sealed class MailboxStore
     {
         Interlocked.Exchange(ref _busyBackOffMs, (long)backOff.TotalMilliseconds);
         Interlocked.Exchange(ref _busyResponses, count);
+    }
+
+    /// <summary>Every sync state issued so far for the mailbox's folders is answered with ErrorInvalidSyncStateData.</summary>
+    public void InvalidateSyncStates(string address)
+    {
+        foreach (var folder in AddMailbox(address).Folders.Values)
+            lock (folder.Gate) folder.Epoch++;
     }
 
     /// <summary>

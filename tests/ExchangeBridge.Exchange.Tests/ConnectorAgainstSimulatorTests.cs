@@ -153,6 +153,16 @@ public class ConnectorAgainstSimulatorTests
     }
 
     [Fact]
+    public async Task An_exception_asked_for_alone_still_names_its_master()
+    {
+        var moved = Monday.AddDays(7);
+        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa),
+            Series() with { Exceptions = [new SimException("weekly-x1", moved, moved.AddHours(2), moved.AddHours(3), "Moved")] }));
+        var exception = Assert.Single(await sim.Connector.GetEventsAsync(sim.Admin, Alisa, ["weekly-x1"], default));
+        Assert.Equal(("weekly", moved), (exception.SeriesMasterId, exception.OriginalStart));
+    }
+
+    [Fact]
     public async Task Changing_an_exception_is_an_update_of_its_master()
     {
         var moved = Monday.AddDays(7);
@@ -267,6 +277,18 @@ public class ConnectorAgainstSimulatorTests
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
             sim.Connector.SyncFolderAsync(sim.Admin, Alisa, sim.Store.DefaultFolder(Alisa).FolderId, "H4sIAAAAAAAEAO29B2AcSZY==", 100, default));
         Assert.Equal(ExchangeFailureKind.InvalidSyncState, e.Kind);
+    }
+
+    [Fact]
+    public async Task A_sync_state_the_server_forgot_is_InvalidSyncState_and_a_fresh_sync_works()
+    {
+        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), Single("a", Monday)));
+        var folder = sim.Store.DefaultFolder(Alisa).FolderId;
+        var first = await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, null, 100, default);
+        sim.Store.InvalidateSyncStates(Alisa);
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, first.SyncState, 100, default));
+        Assert.Equal(ExchangeFailureKind.InvalidSyncState, e.Kind);
+        Assert.Equal(["a"], (await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, null, 100, default)).CreatedOrUpdated.Select(r => r.ItemId));
     }
 
     [Fact]
