@@ -147,16 +147,19 @@ public sealed class MailboxStore
     }
 
     /// <summary>
-    /// A deterministic mailbox of <paramref name="count"/> single events spread over the years around <paramref name="around"/>,
-    /// with attendees and bodies, for large-mailbox tests and the import benchmark.
+    /// A deterministic mailbox of <paramref name="count"/> items spread over the years around <paramref name="around"/>, for
+    /// large-mailbox tests and the import benchmark: mostly singles with attendees and bodies; every 20th a weekly series
+    /// (one in five of those with a moved and a cancelled occurrence); every 25th all-day. Items are compact records that
+    /// share their people, so 100,000 of them stay small; XML is written only when asked for.
     /// </summary>
     public void Generate(SimFolder folder, int count, DateTimeOffset around, int seed = 1)
     {
         var random = new Random(seed);
         for (var i = 0; i < count; i++)
         {
-            var start = around.AddDays(random.Next(-3 * 365, 2 * 365)).AddMinutes(random.Next(0, 24 * 4) * 15);
-            Put(folder, new SimCalendarItem
+            var day = around.UtcDateTime.Date.AddDays(random.Next(-3 * 365, 2 * 365));
+            var start = new DateTimeOffset(day, TimeSpan.Zero).AddMinutes(random.Next(0, 24 * 4) * 15);
+            var item = new SimCalendarItem
             {
                 ItemId = $"gen-{seed}-{i:D7}",
                 Subject = $"Generated meeting {i}",
@@ -165,13 +168,39 @@ public sealed class MailboxStore
                 TimeZoneId = i % 3 == 0 ? "China Standard Time" : "Pacific Standard Time",
                 Body = $"Agenda item {i}",
                 Location = $"Room {random.Next(1, 40)}",
-                Organizer = new SimPerson("Organizer", "organizer@contoso.com"),
-                Attendees = [new SimAttendee("Alisa", "alisa@contoso.com", "Accept"), new SimAttendee("Bob", "bob@contoso.com", "Tentative", Optional: true)],
+                Organizer = GeneratedOrganizer,
+                Attendees = GeneratedAttendees,
                 Uid = $"uid-gen-{seed}-{i}",
                 LastModified = start.AddDays(-7),
-            });
+            };
+            if (i % 25 == 24)
+            {
+                var midnight = new DateTimeOffset(day, TimeSpan.Zero).AddHours(-8); // midnight in China Standard Time
+                item = item with { Start = midnight, End = midnight.AddDays(1), IsAllDay = true, TimeZoneId = "China Standard Time", Attendees = [] };
+            }
+            else if (i % 20 == 19)
+            {
+                item = item with
+                {
+                    Recurrence = new SimRecurrence(
+                        $"<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>{start.DayOfWeek}</t:DaysOfWeek></t:WeeklyRecurrence>",
+                        $"<t:NumberedRecurrence><t:StartDate>{start:yyyy-MM-dd}</t:StartDate><t:NumberOfOccurrences>{random.Next(2, 53)}</t:NumberOfOccurrences></t:NumberedRecurrence>"),
+                };
+                if (i % 100 == 39)
+                    item = item with
+                    {
+                        Exceptions = [new SimException($"{item.ItemId}-x1", start.AddDays(7), start.AddDays(7).AddHours(1), item.End.AddDays(7).AddHours(1), $"{item.Subject} (moved)")],
+                        DeletedOccurrences = [start.AddDays(14)],
+                    };
+            }
+            Put(folder, item);
         }
     }
+
+    private static readonly SimPerson GeneratedOrganizer = new("Organizer", "organizer@contoso.com");
+
+    private static readonly IReadOnlyList<SimAttendee> GeneratedAttendees =
+        [new SimAttendee("Alisa", "alisa@contoso.com", "Accept"), new SimAttendee("Bob", "bob@contoso.com", "Tentative", Optional: true)];
 
     internal bool TryAuthenticate(string username, string password) =>
         _admins.TryGetValue(username, out var admin) &&

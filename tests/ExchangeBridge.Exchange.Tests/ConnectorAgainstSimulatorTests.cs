@@ -322,6 +322,28 @@ public class ConnectorAgainstSimulatorTests
         Assert.Equal(10, sim.Sent.Count);
     }
 
+    [Fact]
+    public async Task The_generated_100000_item_mailbox_holds_series_exceptions_and_all_day_items_and_is_served_page_by_page()
+    {
+        await using var sim = await SimulatorFixture.StartAsync(store => store.Generate(store.DefaultFolder(Alisa), 100_000, Monday));
+        var folder = sim.Store.DefaultFolder(Alisa).FolderId;
+
+        var sync = await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, null, 512, default);
+        Assert.Equal(512, sync.CreatedOrUpdated.Count);
+        Assert.False(sync.IncludesLastItemInRange);
+
+        var window = await sim.Connector.FindItemsInWindowAsync(sim.Admin, Alisa, folder, Monday.AddDays(-30), Monday.AddDays(90), 0, 200, default);
+        var next = await sim.Connector.FindItemsInWindowAsync(sim.Admin, Alisa, folder, Monday.AddDays(-30), Monday.AddDays(90), window.NextOffset!.Value, 200, default);
+        Assert.Equal((200, 200), (window.Items.Count, next.Items.Count));
+        Assert.Empty(window.Items.Select(i => i.ItemId).Intersect(next.Items.Select(i => i.ItemId)));
+
+        var series = await sim.Connector.GetEventsAsync(sim.Admin, Alisa, ["gen-1-0000039", "gen-1-0000024"], default);
+        Assert.Equal(["gen-1-0000039", "gen-1-0000039-x1", "gen-1-0000024"], series.Select(e => e.ItemId));
+        Assert.StartsWith("FREQ=WEEKLY;INTERVAL=1;BYDAY=", series[0].RecurrenceRule);
+        Assert.Single(series[0].DeletedOccurrences);
+        Assert.True(series[2].IsAllDay);
+    }
+
     private static async Task<(List<ItemRef> Changed, List<string> Deleted, string State)> SyncToEnd(
         SimulatorFixture sim, string folderId, string? state, int maxChanges)
     {
