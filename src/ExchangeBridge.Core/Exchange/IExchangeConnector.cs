@@ -17,14 +17,18 @@ public interface IExchangeConnector
 
     /// <summary>
     /// One page of the items of a folder that touch [from, to), plus every recurring master (a series may reach
-    /// into the window from outside it). Resumable by offset.
+    /// into the window from outside it). Resumable by offset. Only singles and masters are listed: modified
+    /// occurrences live inside their master and come back from <see cref="GetEventsAsync"/> with it.
     /// </summary>
     Task<WindowPage> FindItemsInWindowAsync(
         ExchangeAdminAccount admin, string mailbox, string folderId, DateTimeOffset from, DateTimeOffset to,
         int offset, int maxItems, CancellationToken cancellationToken);
 
     /// <summary>
-    /// One page of changes since <paramref name="syncState"/> (null: from the beginning, i.e. every item).
+    /// One page of changes since <paramref name="syncState"/> (null: from the beginning, i.e. every item), at most
+    /// <paramref name="maxChanges"/> (EWS caps it at 512). Like the window, it names singles and masters only: a
+    /// modified or deleted occurrence shows up as an update of its master (new ChangeKey), a deleted series as the
+    /// master's id in <see cref="SyncPage.DeletedItemIds"/> (its exceptions go with it).
     /// </summary>
     /// <exception cref="ExchangeConnectorException">with <see cref="ExchangeFailureKind.InvalidSyncState"/>
     /// when the state is no longer accepted: the caller restarts from null.</exception>
@@ -32,7 +36,13 @@ public interface IExchangeConnector
         ExchangeAdminAccount admin, string mailbox, string folderId, string? syncState, int maxChanges,
         CancellationToken cancellationToken);
 
-    /// <summary>Full properties of the given items (a batch of at most a few dozen ids).</summary>
+    /// <summary>
+    /// Full properties of the given items, in request order, each recurring master immediately followed by all its
+    /// current exceptions (<see cref="ExchangeEvent.SeriesMasterId"/> and <see cref="ExchangeEvent.OriginalStart"/>
+    /// set); the result can thus be longer than the request. An exception the master no longer lists is gone. Items
+    /// deleted since they were listed are left out (the next sync reports them). Any batch size works: EWS requests
+    /// are split into batches of 50.
+    /// </summary>
     Task<IReadOnlyList<ExchangeEvent>> GetEventsAsync(
         ExchangeAdminAccount admin, string mailbox, IReadOnlyList<string> itemIds, CancellationToken cancellationToken);
 }
