@@ -138,7 +138,9 @@ public sealed class EwsConnector(HttpClient http) : IExchangeConnector
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            // Buffered (ResponseContentRead) so that the synchronous XmlReader never blocks on the network; parsing
+            // still materialises one ResponseMessage at a time.
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -175,6 +177,11 @@ public sealed class EwsConnector(HttpClient http) : IExchangeConnector
             catch (IOException e)
             {
                 throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"EWS {operation}: {e.Message}", inner: e);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+            {
+                // A value outside the schema (a date, a number, a day name): retrying the same answer will not help.
+                throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, $"EWS {operation}: unreadable value ({e.Message})", inner: e);
             }
         }
     }

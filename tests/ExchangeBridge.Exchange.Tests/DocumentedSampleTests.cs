@@ -122,6 +122,34 @@ public class DocumentedSampleTests
         Assert.Contains("ErrorQuotaExceededOnDelete", e.Message);
     }
 
+    [Fact]
+    public async Task Http_503_is_Throttled_with_its_Retry_After()
+    {
+        var connector = new EwsConnector(new HttpClient(new ScriptedHandler([(HttpStatusCode.ServiceUnavailable, "")], retryAfterSeconds: 7)));
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.VerifyAdminAsync(Admin, default));
+        Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromSeconds(7)), (e.Kind, e.RetryAfter));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadGateway, ExchangeFailureKind.Transient)]
+    [InlineData(HttpStatusCode.InternalServerError, ExchangeFailureKind.Transient)]
+    [InlineData(HttpStatusCode.Forbidden, ExchangeFailureKind.Permanent)]
+    public async Task Http_errors_without_a_soap_body(HttpStatusCode status, ExchangeFailureKind kind)
+    {
+        var connector = new EwsConnector(new HttpClient(new ScriptedHandler([(status, "<html>proxy error</html>")], mediaType: "text/html")));
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.VerifyAdminAsync(Admin, default));
+        Assert.Equal(kind, e.Kind);
+    }
+
+    [Fact]
+    public async Task An_out_of_schema_value_is_Permanent_not_a_crash()
+    {
+        var broken = Sample("getitem-calendar-batch.response.xml").Body.Replace("<t:ReminderMinutesBeforeStart>30<", "<t:ReminderMinutesBeforeStart>soon<");
+        var connector = Serve((HttpStatusCode.OK, broken));
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.GetEventsAsync(Admin, "alisa@contoso.com", ["AAMkA"], default));
+        Assert.Equal(ExchangeFailureKind.Permanent, e.Kind);
+    }
+
     private static (HttpStatusCode Status, string Body) Sample(string file, HttpStatusCode status = HttpStatusCode.OK)
     {
         var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", file));
@@ -133,14 +161,17 @@ public class DocumentedSampleTests
     private static DateTimeOffset At(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Answers each request with the next scripted response, whatever was asked.</summary>
-    private sealed class ScriptedHandler((HttpStatusCode Status, string Body)[] answers) : HttpMessageHandler
+    private sealed class ScriptedHandler((HttpStatusCode Status, string Body)[] answers, int? retryAfterSeconds = null, string mediaType = "text/xml")
+        : HttpMessageHandler
     {
         private int _next;
 
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var (status, body) = answers[_next++];
-            return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "text/xml") });
+            var response = new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, mediaType) };
+            if (retryAfterSeconds is { } seconds) response.Headers.RetryAfter = new(TimeSpan.FromSeconds(seconds));
+            return Task.FromResult(response);
         }
     }
 }
