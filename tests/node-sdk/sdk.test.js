@@ -21,8 +21,27 @@ const documentedBody = {
 const statuses = ['doing', 'cal_done', 'timespan_done', 'done'];
 
 let server;
+let serverLog;
+let dataDir;
 let baseUrl;
 let bootstrap;
+
+// LoggerLevel.fatal is 0, which the SDK's `loggerLevel || info` turns into info: silence it with a logger instead.
+const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
+
+function stopServer() {
+  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+}
+// Also when the runner dies mid-suite (an uncaught error, Ctrl-C): never leave the server behind.
+process.on('exit', stopServer);
+
+function serverOutput() {
+  try {
+    return fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).join('\n');
+  } catch {
+    return '(no server output)';
+  }
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -38,7 +57,7 @@ function freePort() {
 async function waitUntilHealthy() {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}`);
+    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}:\n${serverOutput()}`);
     try {
       if ((await fetch(`${baseUrl}/healthz`)).ok) return;
     } catch {
@@ -46,22 +65,28 @@ async function waitUntilHealthy() {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error('the server did not become healthy within a minute');
+  throw new Error(`the server did not become healthy within a minute:\n${serverOutput()}`);
 }
 
 before(async () => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exbridge-node-'));
+  assert.ok(fs.existsSync(serverDll), `no server at ${serverDll}: build it (dotnet build -c Release) or set EXBRIDGE_SERVER_DLL`);
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exbridge-node-'));
+  serverLog = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
+  const logFd = fs.openSync(serverLog, 'w');
   baseUrl = `http://127.0.0.1:${await freePort()}`;
   server = spawn('dotnet', [serverDll, '--urls', baseUrl, '--data-dir', dataDir, '--demo'], {
-    stdio: 'ignore',
-    env: { ...process.env, Logging__LogLevel__Default: 'Warning', ExchangeBridge__Import__Workers: '0' },
+    stdio: ['ignore', logFd, logFd],
+    env: { ...process.env, Logging__LogLevel__Default: 'Warning' },
   });
+  fs.closeSync(logFd); // the child holds its own copy
   await waitUntilHealthy();
   bootstrap = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap.json'), 'utf8'));
 });
 
 after(() => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
+  stopServer();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (serverLog) fs.rmSync(serverLog, { force: true });
 });
 
 /** An authorization code for the super administrator, from the operator API (standing in for the login page). */
@@ -79,7 +104,7 @@ function sdkClient(options = {}) {
     appId: bootstrap.app_id,
     appSecret: bootstrap.app_secret,
     domain: baseUrl,
-    loggerLevel: lark.LoggerLevel.fatal,
+    logger: quiet,
     ...options,
   });
 }
@@ -124,6 +149,7 @@ test('the SDK obtains tokens by itself, then creates, gets and deletes a binding
   await assert.rejects(
     client.calendar.v4.exchangeBinding.get({ path: { exchange_binding_id: documentedId } }, lark.withUserAccessToken(userToken)),
     (e) => {
+      assert.equal(e.name, 'AxiosError', String(e));
       assert.equal(e.response.status, 404);
       assert.equal(e.response.data.code, 195103);
       assert.equal(e.response.data.msg, 'exchange account binding is not found');
@@ -138,7 +164,7 @@ test('the seed example as written: disableTokenCache with the token passed throu
   const { access_token: userToken } = await userTokens(sdkClient());
   // As on the page: "disableTokenCache: true" and lark.withTenantToken("<token>").
   const client = new lark.Client({ appId: 'app id', appSecret: 'app secret', domain: baseUrl, disableTokenCache: true,
-    loggerLevel: lark.LoggerLevel.fatal });
+    logger: quiet });
   const res = await client.calendar.v4.exchangeBinding.create({
     params: { user_id_type: 'open_id' },
     data: { admin_account: 'email_admin_example@outlook.com', exchange_account: 'email_account_example@outlook.com', user_id: 'ou_xxxxxxxxxxxxxxxxxx' },
@@ -152,6 +178,7 @@ test('the seed example as written: disableTokenCache with the token passed throu
     client.calendar.v4.exchangeBinding.create({ params: { user_id_type: 'open_id' }, data: documentedBody },
       lark.withTenantToken('t-7f1b******8e560')),
     (e) => {
+      assert.equal(e.name, 'AxiosError', String(e));
       assert.equal(e.response.status, 400);
       assert.equal(e.response.data.code, 99991663);
       return true;
