@@ -13,8 +13,8 @@ failed=0
 count_dotnet() {
   # dotnet test's closing lines: "Passed!  - Failed:     0, Passed:   121, Skipped: …" (one per test assembly)
   local p f
-  p=$(grep -Eo 'Passed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ - | bc 2>/dev/null || echo 0)
-  f=$(grep -Eo 'Failed: +[0-9]+' "$log" | grep -Eo '[0-9]+' | paste -sd+ - | bc 2>/dev/null || echo 0)
+  p=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+  f=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 }
 
@@ -23,14 +23,14 @@ echo "== build (Release)"
 dotnet build ExchangeBridge.sln -c Release -nologo -v quiet
 
 echo "== .NET tests on SQLite"
-( EXBRIDGE_TEST_POSTGRES= dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 || true ) | tee "$log"
+EXBRIDGE_TEST_POSTGRES= dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=1
 grep -q 'Failed!' "$log" && status=1
 grep -Eq 'Passed!|Failed!' "$log" || status=1
 count_dotnet
 
 if [ -n "${EXBRIDGE_TEST_POSTGRES:-}" ]; then
   echo "== .NET tests on PostgreSQL"
-  ( dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 || true ) | tee "$log"
+  dotnet test ExchangeBridge.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=1
   grep -q 'Failed!' "$log" && status=1
   grep -Eq 'Passed!|Failed!' "$log" || status=1
   count_dotnet
@@ -39,7 +39,13 @@ fi
 if [ -f tests/node-sdk/package.json ]; then
   echo "== the official Node SDK against a running server"
   export EXBRIDGE_SERVER_DLL="$PWD/src/ExchangeBridge.Server/bin/Release/net10.0/ExchangeBridge.Server.dll"
-  ( cd tests/node-sdk && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm test 2>&1 || true ) | tee "$log"
+  # npm ci when node_modules is missing or older than the lockfile (npm writes node_modules/.package-lock.json on install).
+  stamp=tests/node-sdk/node_modules/.package-lock.json
+  if [ ! -f "$stamp" ] || [ tests/node-sdk/package-lock.json -nt "$stamp" ] || [ tests/node-sdk/package.json -nt "$stamp" ]; then
+    echo "== npm ci (tests/node-sdk)"
+    ( cd tests/node-sdk && npm ci --no-audit --no-fund ) || status=1
+  fi
+  ( cd tests/node-sdk && npm test 2>&1 ) | tee "$log" || status=1
   p=$(grep -Eo '^# pass [0-9]+|^ℹ pass [0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
   f=$(grep -Eo '^# fail [0-9]+|^ℹ fail [0-9]+' "$log" | grep -Eo '[0-9]+' | tail -1 || true)
   [ -n "$p" ] || status=1
