@@ -150,11 +150,8 @@ public class DocumentedSampleTests
         Assert.Equal(ExchangeFailureKind.Permanent, e.Kind);
     }
 
-    private static (HttpStatusCode Status, string Body) Sample(string file, HttpStatusCode status = HttpStatusCode.OK)
-    {
-        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", file));
-        return (status, text.Replace("https://schemas.xmlsoap.org/soap/envelope/", "http://schemas.xmlsoap.org/soap/envelope/"));
-    }
+    private static (HttpStatusCode Status, string Body) Sample(string file, HttpStatusCode status = HttpStatusCode.OK) =>
+        (status, XmlPaths.Sample(file));
 
     private static EwsConnector Serve(params (HttpStatusCode Status, string Body)[] answers) => new(new HttpClient(new ScriptedHandler(answers)));
 

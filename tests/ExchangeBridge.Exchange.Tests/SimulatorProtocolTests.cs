@@ -74,11 +74,10 @@ public class SimulatorProtocolTests
     public async Task Simulator_answers_share_the_documented_samples_element_paths(string sample, string operation, string[] paths)
     {
         await using var sim = await StartAsync();
-        var documented = Paths(XDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", sample))
-            .Replace("https://schemas.xmlsoap.org/soap/envelope/", "http://schemas.xmlsoap.org/soap/envelope/")));
+        var documented = XmlPaths.Of(XmlPaths.Sample(sample));
         var (status, answer) = await PostAsync(sim, Soap(operation));
         Assert.Equal(HttpStatusCode.OK, status);
-        var simulated = Paths(XDocument.Parse(answer));
+        var simulated = XmlPaths.Of(answer);
         Assert.All(paths, path => Assert.Contains(path, documented));
         Assert.All(paths, path => Assert.Contains(path, simulated));
     }
@@ -165,25 +164,5 @@ public class SimulatorProtocolTests
         request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{SimulatorFixture.AdminUser}:{SimulatorFixture.AdminPassword}")));
         using var response = await http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    /// <summary>Every element path with namespace-derived prefixes (s, m, t), plus "path@attribute" for its attributes.</summary>
-    private static HashSet<string> Paths(XDocument document)
-    {
-        var prefixes = new Dictionary<string, string>
-        {
-            ["http://schemas.xmlsoap.org/soap/envelope/"] = "s",
-            ["http://schemas.microsoft.com/exchange/services/2006/messages"] = "m",
-            ["http://schemas.microsoft.com/exchange/services/2006/types"] = "t",
-        };
-        var paths = new HashSet<string>();
-        foreach (var element in document.Descendants())
-        {
-            var path = string.Join('/', element.AncestorsAndSelf().Reverse()
-                .Select(e => $"{prefixes.GetValueOrDefault(e.Name.NamespaceName, "?")}:{e.Name.LocalName}"));
-            paths.Add(path);
-            foreach (var attribute in element.Attributes().Where(a => !a.IsNamespaceDeclaration)) paths.Add($"{path}@{attribute.Name.LocalName}");
-        }
-        return paths;
     }
 }
