@@ -19,6 +19,7 @@ public sealed class CalendarRecord
     public bool WindowDone { get; set; }
     public string? SyncState { get; set; }
     public bool HistoryDone { get; set; }
+    public long EventCount { get; set; }
 }
 
 /// <summary>What one page of import changes in a calendar's progress, stored in the same transaction as its events.</summary>
@@ -64,8 +65,10 @@ public sealed class CalendarStore(IDatabase database)
     {
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<CalendarRecord>(new CommandDefinition(
-            $"SELECT {CalendarColumns} FROM calendars WHERE binding_key = @bindingKey ORDER BY id", new { bindingKey },
-            cancellationToken: ct))).AsList();
+            $"""
+            SELECT {CalendarColumns}, (SELECT COUNT(*) FROM events e WHERE e.calendar_key = calendars.id) AS EventCount
+            FROM calendars WHERE binding_key = @bindingKey ORDER BY id
+            """, new { bindingKey }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>The stored change keys of the given items: an item whose key is unchanged need not be fetched again.</summary>
@@ -74,8 +77,8 @@ public sealed class CalendarStore(IDatabase database)
         if (itemIds.Count == 0) return [];
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(string ItemId, string ChangeKey)>(new CommandDefinition(
-            "SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND exchange_item_id IN @itemIds",
-            new { calendarKey, itemIds }, cancellationToken: ct));
+            $"SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
+            new { calendarKey, itemIds = itemIds.ToArray() }, cancellationToken: ct));
         return rows.ToDictionary(r => r.ItemId, r => r.ChangeKey);
     }
 
@@ -97,8 +100,8 @@ public sealed class CalendarStore(IDatabase database)
             await c.ExecuteAsync(new CommandDefinition(
                 keep.Count == 0
                     ? "DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master"
-                    : "DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master AND exchange_item_id NOT IN @keep",
-                new { calendarKey, master, keep }, tx, cancellationToken: ct));
+                    : $"DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master AND {database.NotInList("exchange_item_id", "@keep")}",
+                new { calendarKey, master, keep = keep.ToArray() }, tx, cancellationToken: ct));
         }
         foreach (var row in upserts)
             await c.ExecuteAsync(new CommandDefinition(
@@ -112,8 +115,8 @@ public sealed class CalendarStore(IDatabase database)
                 tx, cancellationToken: ct));
         if (deletedItemIds.Count > 0)
             await c.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM events WHERE calendar_key = @calendarKey AND (exchange_item_id IN @deletedItemIds OR series_item_id IN @deletedItemIds)",
-                new { calendarKey, deletedItemIds }, tx, cancellationToken: ct));
+                $"DELETE FROM events WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@deletedItemIds")} OR {database.InList("series_item_id", "@deletedItemIds")})",
+                new { calendarKey, deletedItemIds = deletedItemIds.ToArray() }, tx, cancellationToken: ct));
 
         await c.ExecuteAsync(new CommandDefinition(
             """

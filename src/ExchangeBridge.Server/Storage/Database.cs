@@ -37,6 +37,15 @@ public interface IDatabase
 
     /// <summary>What a job claim's sub-select ends with so that racing workers skip each other's rows ("" where writers serialise anyway).</summary>
     string SkipLockedClause { get; }
+
+    /// <summary>
+    /// "column is one of the list parameter": Dapper expands <c>IN @list</c> for SQLite, but hands a list to Npgsql
+    /// whole, as an array, which PostgreSQL matches with <c>= ANY</c>.
+    /// </summary>
+    string InList(string column, string listParameter);
+
+    /// <summary>The negation of <see cref="InList"/>.</summary>
+    string NotInList(string column, string listParameter);
 }
 
 public sealed class SqliteDatabase : IDatabase
@@ -66,6 +75,8 @@ public sealed class SqliteDatabase : IDatabase
 
     // SQLite runs one writer at a time: a claim's UPDATE cannot race another, nor a migration another.
     public string SkipLockedClause => "";
+    public string InList(string column, string listParameter) => $"{column} IN {listParameter}";
+    public string NotInList(string column, string listParameter) => $"{column} NOT IN {listParameter}";
 
     public Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable>(NoLock.Instance);
@@ -146,6 +157,8 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
     public string Dialect => "Postgres";
 
     public string SkipLockedClause => "FOR UPDATE SKIP LOCKED";
+    public string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
+    public string NotInList(string column, string listParameter) => $"{column} <> ALL({listParameter})";
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _source.OpenConnectionAsync(cancellationToken);

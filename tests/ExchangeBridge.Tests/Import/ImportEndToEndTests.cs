@@ -62,14 +62,16 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
         string status = "";
+        JsonObject got = [];
         while (DateTime.UtcNow < deadline)
         {
-            var got = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken));
+            got = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken));
             status = got["data"]?["status"]?.GetValue<string>() ?? "";
             if (wanted.Contains(status)) return status;
-            await Task.Delay(20);
+            await Task.Delay(50); // well under the 50 requests per second the method allows
         }
-        throw new TimeoutException($"status stayed '{status}'");
+        // Say why: the last answer and what the operator API knows of the job.
+        throw new TimeoutException($"status stayed '{status}': {got.ToJsonString()}; diagnostics: {(await DiagnosticsAsync()).ToJsonString()}");
     }
 
     private async Task<JsonObject> DiagnosticsAsync() =>
