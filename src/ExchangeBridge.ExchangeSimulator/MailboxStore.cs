@@ -147,6 +147,15 @@ public sealed class MailboxStore
     }
 
     /// <summary>
+    /// What an importer of the folder ends with in a Feishu-shaped store: one event per single item or series master,
+    /// plus one instance per modified occurrence and one cancelled instance per deleted occurrence.
+    /// </summary>
+    public int CountImportableEvents(SimFolder folder)
+    {
+        lock (folder.Gate) return folder.Items.Values.Sum(item => 1 + item.Exceptions.Count + item.DeletedOccurrences.Count);
+    }
+
+    /// <summary>
     /// A deterministic mailbox of <paramref name="count"/> items spread over the years around <paramref name="around"/>, for
     /// large-mailbox tests and the import benchmark: mostly singles with attendees and bodies; every 20th a weekly series
     /// (one in five of those with a moved and a cancelled occurrence); every 25th all-day. Items are compact records that

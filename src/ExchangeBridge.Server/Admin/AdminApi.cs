@@ -19,8 +19,10 @@ public sealed record UserView(string TenantKey, string UserId, string UnionId, s
 public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
     string VerificationState, string? VerificationError);
 public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
-public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState);
-public sealed record JobProgressView(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError);
+public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState,
+    long Events);
+/// <summary>A job as operators see it; <c>lease_owner</c> names the instance ("pid:…@host") running it right now.</summary>
+public sealed record JobProgressView(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
 public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason,
     IReadOnlyList<CalendarProgressView> Calendars, IReadOnlyList<JobProgressView> Jobs);
 
@@ -204,8 +206,8 @@ public static class AdminApi
         var owned = await calendars.ListForBindingAsync(binding.Id, ct);
         var queue = await jobs.ListForBindingAsync(binding.Id, ct);
         return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason,
-                owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null)).ToList(),
-                queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError)).ToList()),
+                owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount)).ToList(),
+                queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError, j.LeaseOwner)).ToList()),
             FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
     }
 

@@ -103,7 +103,8 @@ public sealed class JobStore(IDatabase database)
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<JobView>(new CommandDefinition(
             """
-            SELECT id AS Id, kind AS Kind, state AS State, attempts AS Attempts, run_at AS RunAt, last_error AS LastError
+            SELECT id AS Id, kind AS Kind, state AS State, attempts AS Attempts, run_at AS RunAt, last_error AS LastError,
+                   lease_owner AS LeaseOwner
             FROM sync_jobs WHERE binding_key = @bindingKey ORDER BY id
             """, new { bindingKey }, cancellationToken: ct))).AsList();
     }
@@ -117,4 +118,5 @@ public sealed class JobView
     public int Attempts { get; set; }
     public long RunAt { get; set; }
     public string? LastError { get; set; }
+    public string? LeaseOwner { get; set; }
 }

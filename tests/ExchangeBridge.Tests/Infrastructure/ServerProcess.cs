@@ -28,6 +28,7 @@ public sealed class ServerProcess : IAsyncDisposable
     public string DataDir { get; }
     public HttpClient Http { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     public static async Task<ServerProcess> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? environment = null, bool demo = true)
     {
