@@ -2,6 +2,14 @@ using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Hosting;
 
+/// <summary>
+/// OpenTelemetry listens to every meter of our name in the process, so another test's server running alongside would
+/// add its bindings to these counts: this class runs alone.
+/// </summary>
+[CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
+public sealed class MetricsCollection;
+
+[Collection(nameof(MetricsTests))]
 public sealed class MetricsTests
 {
     [Fact]
