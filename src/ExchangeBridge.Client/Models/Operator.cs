@@ -1,0 +1,54 @@
+namespace ExchangeBridge.Client;
+
+// The shapes of ExchangeBridge's operator API (/admin/v1), as docs/admin-api.md lists them.
+
+public sealed record Tenant(string TenantKey, string Name);
+
+public sealed record CreateTenantRequest(string Name, string? TenantKey = null);
+
+/// <summary>A new app; <see cref="AppSecret"/> is shown this once.</summary>
+public sealed record CreatedApp(string AppId, string AppSecret, string TenantKey, string Name, IReadOnlyList<string> Scopes);
+
+public sealed record CreateAppRequest(string Name, IReadOnlyList<string>? Scopes = null);
+
+public sealed record UserOpenId(string AppId, string OpenId);
+
+public sealed record OperatorUser(string TenantKey, string UserId, string UnionId, string Name, string? Email, bool IsSuperAdmin,
+    bool Resigned, IReadOnlyList<UserOpenId> OpenIds)
+{
+    /// <summary>The user's open_id for an app, or null when the app is not of the user's tenant.</summary>
+    public string? OpenIdFor(string appId) => OpenIds.FirstOrDefault(o => o.AppId == appId)?.OpenId;
+}
+
+public sealed record CreateUserRequest(string Name, string? UserId = null, string? Email = null, bool? IsSuperAdmin = null);
+
+public sealed record UpdateUserRequest(bool? IsSuperAdmin = null, bool? Resigned = null);
+
+/// <summary>
+/// An Exchange admin account to register: <c>connector</c> <c>ews</c> (endpoint, username, password) or <c>graph</c>
+/// (endpoint, client_secret, graph_tenant_id, graph_client_id).
+/// </summary>
+public sealed record ExchangeAdminAccountRequest(
+    string Endpoint, string? Connector = null, string? Username = null, string? Password = null, string? ClientSecret = null,
+    string? GraphTenantId = null, string? GraphClientId = null);
+
+public sealed record ExchangeAdminAccount(string Email, string TenantKey, string Connector, string Endpoint, string? Username,
+    string VerificationState, string? VerificationError);
+
+public sealed record MintAuthorizationCodeRequest(string AppId, string? OpenId = null, string? UserId = null, string? RedirectUri = null);
+
+/// <summary>A single-use authorization code, standing in for Feishu's login page.</summary>
+public sealed record AuthorizationCode(string Code, int ExpiresIn);
+
+public sealed record BindingCalendarProgress(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone,
+    bool HasSyncState, long Events);
+
+public sealed record BindingJob(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
+
+/// <summary>A binding's import as operators see it: status, why it failed, calendars and jobs.</summary>
+public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason,
+    IReadOnlyList<BindingCalendarProgress> Calendars, IReadOnlyList<BindingJob> Jobs);
+
+internal sealed record TenantList(IReadOnlyList<Tenant> Items);
+
+internal sealed record EmptyData;
