@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Text.Json;
+using ExchangeBridge.Cli.Binding;
+using ExchangeBridge.Cli.Output;
+using ExchangeBridge.Client;
+using Spectre.Console;
+
+namespace ExchangeBridge.Cli.Commands;
+
+/// <summary><c>exbridge status</c>: each binding's import status, as a table or JSON; <c>--watch</c> until all are done or err.</summary>
+internal static class StatusCommand
+{
+    private const int ReadConcurrency = 4;
+
+    public static Command Create()
+    {
+        var ids = new Argument<string[]>("exchange_binding_id") { Arity = ArgumentArity.ZeroOrMore, Description = "Bindings by id" };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Bindings of a bind result file, or of a mapping CSV" };
+        var adminAccount = new Option<string?>("--admin-account") { Description = "With a mapping CSV: the admin account of rows without one" };
+        var json = Options.Json();
+        var watch = new Option<bool>("--watch") { Description = "Read again every --interval until every binding is done or err" };
+        var interval = new Option<int>("--interval") { Description = "Seconds between reads with --watch", DefaultValueFactory = _ => 5 };
+        var userIdType = Options.UserIdType("How user ids are shown");
+        var command = new Command("status", "Show bindings' import status") { ids, csv, adminAccount, json, watch, interval, userIdType };
+        command.SetAction((parse, ct) => Commands.Run(() => RunAsync(new Connection(parse),
+            BindingTargets.From(parse.GetValue(ids) ?? [], parse.GetValue(csv), parse.GetValue(adminAccount)), parse.GetValue(json),
+            parse.GetValue(watch), parse.GetValue(interval), Options.ParseUserIdType(parse.GetValue(userIdType)), ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(Connection connection, IReadOnlyList<BindingTarget> targets, bool json, bool watch, int interval,
+        UserIdType userIdType, CancellationToken ct)
+    {
+        if (targets.Count == 0) throw new UsageException("name the bindings: ids, or --csv with a bind result file or a mapping");
+        if (interval < 1) throw new UsageException("--interval must be at least 1 second");
+        using var client = await connection.UserClientAsync(ct);
+        IReadOnlyList<BindingStatusRow> rows;
+        if (watch && CliConsole.IsTerminal && !json)
+        {
+            rows = [];
+            await CliConsole.Out.Live(Table([])).StartAsync(async live =>
+            {
+                while (true)
+                {
+                    rows = await ReadAsync(client, targets, userIdType, ct);
+                    live.UpdateTarget(Table(rows));
+                    if (rows.All(r => r.IsSettled)) return;
+                    await Task.Delay(TimeSpan.FromSeconds(interval), ct);
+                }
+            });
+            return ExitCode(rows);
+        }
+
+        while (true)
+        {
+            rows = await ReadAsync(client, targets, userIdType, ct);
+            if (!watch || rows.All(r => r.IsSettled)) break;
+            // Redirected or JSON: a summary line per round (on standard error when standard output carries the JSON).
+            var summary = "status: " + string.Join(", ", rows.GroupBy(r => r.Status ?? "unreadable").OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"));
+            (json ? Console.Error : Console.Out).WriteLine(summary);
+            await Task.Delay(TimeSpan.FromSeconds(interval), ct);
+        }
+        if (json) Console.Out.WriteLine(JsonSerializer.Serialize(rows, CliJsonContext.Default.IReadOnlyListBindingStatusRow));
+        else CliConsole.Out.Write(Table(rows));
+        return ExitCode(rows);
+    }
+
+    private static int ExitCode(IReadOnlyList<BindingStatusRow> rows) =>
+        rows.Any(r => r.Code is not null || r.Status == ExchangeBindingStatus.Err) ? ExitCodes.Failed : ExitCodes.Ok;
+
+    private static async Task<IReadOnlyList<BindingStatusRow>> ReadAsync(FeishuClient client, IReadOnlyList<BindingTarget> targets,
+        UserIdType userIdType, CancellationToken ct)
+    {
+        var rows = new BindingStatusRow[targets.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, targets.Count), new ParallelOptions { MaxDegreeOfParallelism = ReadConcurrency, CancellationToken = ct },
+            async (i, token) =>
+            {
+                var target = targets[i];
+                try
+                {
+                    var b = await client.GetExchangeBindingAsync(target.ExchangeBindingId, userIdType, token);
+                    rows[i] = new BindingStatusRow(b.ExchangeBindingId, b.ExchangeAccount, b.UserId, b.AdminAccount, b.Status);
+                }
+                catch (FeishuApiException e) when (!e.IsRateLimited)
+                {
+                    rows[i] = new BindingStatusRow(target.ExchangeBindingId, target.ExchangeAccount, target.UserId, null, null, e.Code, e.Msg);
+                }
+            });
+        return rows;
+    }
+
+    private static Table Table(IReadOnlyList<BindingStatusRow> rows)
+    {
+        var table = new Table().AddColumns("exchange_account", "user_id", "status", "exchange_binding_id");
+        foreach (var r in rows)
+        {
+            var status = r.Status switch
+            {
+                null => $"[red]{Markup.Escape($"{r.Msg} ({r.Code})")}[/]",
+                ExchangeBindingStatus.Done => "[green]done[/]",
+                ExchangeBindingStatus.Err => "[red]err[/]",
+                var s => Markup.Escape(s),
+            };
+            table.AddRow(Markup.Escape(r.ExchangeAccount ?? ""), Markup.Escape(r.UserId ?? ""), status, Markup.Escape(r.ExchangeBindingId));
+        }
+        return table;
+    }
+}
