@@ -181,7 +181,7 @@ public static class EwsSimulator
             var wantsMaster = id.Name == T + "RecurringMasterItemId";
             if (!wantsMaster && id.Name != T + "ItemId") throw new SchemaException($"The simulator does not resolve {id.Name.LocalName}.");
             var itemId = id.Attribute(wantsMaster ? "OccurrenceId" : "Id")?.Value ?? throw new SchemaException($"{id.Name.LocalName} without its id");
-            var found = FindItemById(mailbox, itemId);
+            var found = MailboxStore.FindItemById(mailbox, itemId);
             if (wantsMaster) found = found is (SimCalendarItem master, SimException) ? (master, null) : (null, null);
             messages.Add(found switch
             {
@@ -219,7 +219,7 @@ public static class EwsSimulator
         lock (folder.Gate)
         {
             var seen = new HashSet<string>();
-            var start = LowerBound(folder.Changes, since + 1);
+            var start = folder.FirstChangeAfter(since);
             var index = start;
             for (; index < folder.Changes.Count && seen.Count < max; index++)
             {
@@ -241,18 +241,6 @@ public static class EwsSimulator
         static XElement SyncResponse(XElement message) => new(M + "SyncFolderItemsResponse", new XElement(M + "ResponseMessages", message));
     }
 
-    private static int LowerBound(List<(long Sequence, string ItemId)> changes, long sequence)
-    {
-        int low = 0, high = changes.Count;
-        while (low < high)
-        {
-            var middle = (low + high) / 2;
-            if (changes[middle].Sequence < sequence) low = middle + 1;
-            else high = middle;
-        }
-        return low;
-    }
-
     private static string EncodeState(SimFolder folder, long sequence) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"sim2\n{folder.FolderId}\n{folder.Epoch}\n{sequence}"));
 
@@ -269,18 +257,6 @@ public static class EwsSimulator
         {
             return false;
         }
-    }
-
-    private static (SimCalendarItem? Item, SimException? Exception) FindItemById(SimMailbox mailbox, string itemId)
-    {
-        foreach (var folder in mailbox.Folders.Values)
-            lock (folder.Gate)
-            {
-                if (folder.Items.TryGetValue(itemId, out var item)) return (item, null);
-                foreach (var master in folder.Items.Values)
-                    if (master.Exceptions.FirstOrDefault(e => e.ItemId == itemId) is { } exception) return (master, exception);
-            }
-        return (null, null);
     }
 
     private static SimFolder? ResolveFolder(XElement id, SimMailbox mailbox) =>

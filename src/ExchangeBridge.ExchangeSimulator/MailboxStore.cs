@@ -61,6 +61,19 @@ public sealed class SimFolder(string folderId, string displayName, bool isDefaul
     /// <summary>The last FindItem result (restriction → sorted items) while <see cref="Sequence"/> holds, so paging a
     /// large folder sorts it once, not once per page.</summary>
     internal (string Restriction, long Sequence, List<SimCalendarItem> Items)? LastQuery;
+
+    /// <summary>The index of the first change with a sequence above <paramref name="sequence"/> (call under <see cref="Gate"/>).</summary>
+    internal int FirstChangeAfter(long sequence)
+    {
+        int low = 0, high = Changes.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (Changes[middle].Sequence <= sequence) low = middle + 1;
+            else high = middle;
+        }
+        return low;
+    }
 }
 
 public sealed class SimMailbox(string address)
@@ -73,7 +86,7 @@ public sealed class SimMailbox(string address)
 /// The simulator's mailboxes, admin accounts and injected faults. Tests fill it; every mutation is recorded so that
 /// SyncFolderItems reports it as Exchange would.
 /// </summary>
-public sealed class MailboxStore
+public sealed partial class MailboxStore
 {
     private readonly ConcurrentDictionary<string, SimMailbox> _mailboxes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, (string Password, HashSet<string>? MayImpersonate)> _admins = new(StringComparer.OrdinalIgnoreCase);
@@ -222,6 +235,19 @@ public sealed class MailboxStore
 
     internal SimFolder? Folder(string folderId) =>
         _mailboxes.Values.SelectMany(m => m.Folders.Values).FirstOrDefault(f => f.FolderId == folderId);
+
+    /// <summary>An item stored in one of the mailbox's folders, or the exception of a master that is (with its master).</summary>
+    internal static (SimCalendarItem? Item, SimException? Exception) FindItemById(SimMailbox mailbox, string itemId)
+    {
+        foreach (var folder in mailbox.Folders.Values)
+            lock (folder.Gate)
+            {
+                if (folder.Items.TryGetValue(itemId, out var item)) return (item, null);
+                foreach (var master in folder.Items.Values)
+                    if (master.Exceptions.FirstOrDefault(e => e.ItemId == itemId) is { } exception) return (master, exception);
+            }
+        return (null, null);
+    }
 
     internal bool TakeBusy(out long backOffMs)
     {

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ExchangeBridge.ExchangeSimulator;
+
+/// <summary>Graph app registrations (client credentials) and the bearer tokens the simulator's token endpoint issued.</summary>
+public sealed partial class MailboxStore
+{
+    /// <summary>Issued tokens live this long, as Microsoft's (expires_in 3599).</summary>
+    public static readonly TimeSpan GraphTokenLifetime = TimeSpan.FromSeconds(3599);
+
+    private readonly ConcurrentDictionary<string, GraphApp> _graphApps = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, (string AppKey, DateTimeOffset Expires)> _graphTokens = new();
+
+    /// <summary>
+    /// An app registration in a tenant with application permission to read calendars; <paramref name="mayAccess"/> null means
+    /// every mailbox, a list stands for an application access policy that scopes it. Registering the same app again (a
+    /// new secret, another scope) also revokes the tokens it was issued, so a test sees the change at once.
+    /// </summary>
+    public void AddGraphApp(string tenantId, string clientId, string secret, IEnumerable<string>? mayAccess = null)
+    {
+        var key = AppKey(tenantId, clientId);
+        _graphApps[key] = new GraphApp(tenantId, clientId, secret, mayAccess?.ToHashSet(StringComparer.OrdinalIgnoreCase));
+        foreach (var (token, issued) in _graphTokens)
+            if (issued.AppKey == key) _graphTokens.TryRemove(token, out _);
+    }
+
+    internal bool IsKnownTenant(string tenantId) => _graphApps.Values.Any(a => string.Equals(a.TenantId, tenantId, StringComparison.OrdinalIgnoreCase));
+
+    internal GraphApp? GraphAppOf(string tenantId, string clientId) => _graphApps.GetValueOrDefault(AppKey(tenantId, clientId));
+
+    internal static bool SecretMatches(GraphApp app, string secret) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(app.Secret), Encoding.UTF8.GetBytes(secret));
+
+    internal string IssueGraphToken(GraphApp app)
+    {
+        var token = "eyJ0eXAiOiJKV1Qi." + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        _graphTokens[token] = (AppKey(app.TenantId, app.ClientId), DateTimeOffset.UtcNow + GraphTokenLifetime);
+        return token;
+    }
+
+    /// <summary>The app a bearer token was issued to, while it is valid.</summary>
+    internal GraphApp? GraphCaller(string token) =>
+        _graphTokens.TryGetValue(token, out var issued) && issued.Expires > DateTimeOffset.UtcNow ? _graphApps.GetValueOrDefault(issued.AppKey) : null;
+
+    private static string AppKey(string tenantId, string clientId) => $"{tenantId}\n{clientId}";
+}
+
+internal sealed record GraphApp(string TenantId, string ClientId, string Secret, HashSet<string>? MayAccess)
+{
+    public bool MayRead(string mailbox) => MayAccess is null || MayAccess.Contains(mailbox);
+}

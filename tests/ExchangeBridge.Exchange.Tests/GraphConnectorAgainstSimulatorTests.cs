@@ -1,0 +1,185 @@
+using System.Text.Json;
+using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.ExchangeSimulator;
+
+namespace ExchangeBridge.Exchange.Tests;
+
+/// <summary>The Graph connector (SDK and MSAL) end to end against the simulator's Graph endpoints over HTTPS.</summary>
+public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
+{
+    private const string Mailbox = "alisa@contoso.com";
+    private static readonly DateTimeOffset Monday = new(2026, 11, 30, 1, 0, 0, TimeSpan.Zero);
+    private GraphSimulatorFixture _sim = null!;
+
+    public async Task InitializeAsync() => _sim = await GraphSimulatorFixture.StartAsync(s => s.AddMailbox(Mailbox));
+
+    public async Task DisposeAsync() => await _sim.DisposeAsync();
+
+    private SimFolder Calendar => _sim.Store.DefaultFolder(Mailbox);
+
+    private static SimCalendarItem Single(string id, DateTimeOffset start, string? subject = null) =>
+        new() { ItemId = id, Subject = subject ?? id, Start = start, End = start.AddHours(1) };
+
+    [Fact]
+    public async Task Verification_gets_a_token_and_is_accepted()
+    {
+        await _sim.Connector.VerifyAdminAsync(_sim.Admin, default);
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() => _sim.Connector.VerifyAdminAsync(_sim.AdminWith("wrong"), default));
+        Assert.Equal(ExchangeFailureKind.Unauthorized, refused.Kind);
+        Assert.Contains("invalid_client", refused.Message);
+    }
+
+    [Fact]
+    public async Task Calendars_list_the_default_first()
+    {
+        _sim.Store.AddFolder(Mailbox, "Team");
+        _sim.Store.AddFolder(Mailbox, "Holidays");
+        var folders = await _sim.Connector.ListCalendarFoldersAsync(_sim.Admin, Mailbox, default);
+        Assert.Equal([("Calendar", true), ("Holidays", false), ("Team", false)], folders.Select(f => (f.DisplayName, f.IsDefault)));
+        Assert.Equal(Calendar.FolderId, folders[0].FolderId);
+    }
+
+    [Fact]
+    public async Task Window_pages_by_offset_and_includes_every_master()
+    {
+        for (var i = 0; i < 12; i++) _sim.Store.Put(Calendar, Single($"in-{i:D2}", Monday.AddDays(i)));
+        _sim.Store.Put(Calendar, Single("before", Monday.AddDays(-100)));
+        _sim.Store.Put(Calendar, Single("after", Monday.AddDays(100)));
+        _sim.Store.Put(Calendar, Single("old-series", Monday.AddDays(-300)) with
+        {
+            Recurrence = new SimRecurrence("<t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>",
+                "<t:NoEndRecurrence><t:StartDate>2026-02-03</t:StartDate></t:NoEndRecurrence>"),
+        });
+        var seen = new List<string>();
+        int? offset = 0;
+        var pages = 0;
+        while (offset is { } current)
+        {
+            var page = await _sim.Connector.FindItemsInWindowAsync(_sim.Admin, Mailbox, Calendar.FolderId, Monday.AddDays(-1), Monday.AddDays(30), current, 5, default);
+            seen.AddRange(page.Items.Select(i => i.ItemId));
+            offset = page.NextOffset;
+            pages++;
+        }
+        Assert.Equal(3, pages);
+        Assert.Equal(["old-series", .. Enumerable.Range(0, 12).Select(i => $"in-{i:D2}")], seen);
+    }
+
+    [Fact]
+    public async Task Delta_pages_then_reports_changes_and_deletions_and_refuses_an_invalidated_link()
+    {
+        for (var i = 0; i < 7; i++) _sim.Store.Put(Calendar, Single($"e{i}", Monday.AddDays(i)));
+        var ids = new List<string>();
+        string? state = null;
+        SyncPage page;
+        do
+        {
+            page = await _sim.Connector.SyncFolderAsync(_sim.Admin, Mailbox, Calendar.FolderId, state, 3, default);
+            ids.AddRange(page.CreatedOrUpdated.Select(i => i.ItemId));
+            state = page.SyncState;
+        } while (!page.IncludesLastItemInRange);
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"e{i}"), ids);
+        Assert.Contains("$deltatoken=", state);
+
+        var changed = _sim.Store.Put(Calendar, Single("e1", Monday, "renamed"));
+        _sim.Store.Delete(Calendar, "e2");
+        var brandNew = _sim.Store.Put(Calendar, Single("brand-new", Monday));
+        _sim.Store.Put(Calendar, Single("short-lived", Monday));
+        _sim.Store.Delete(Calendar, "short-lived");
+        var changes = await _sim.Connector.SyncFolderAsync(_sim.Admin, Mailbox, Calendar.FolderId, state, 100, default);
+        Assert.Equal([new ItemRef("e1", changed.ChangeKey), new ItemRef("brand-new", brandNew.ChangeKey)],
+            changes.CreatedOrUpdated);
+        Assert.Equal(["e2"], changes.DeletedItemIds);
+        Assert.True(changes.IncludesLastItemInRange);
+
+        _sim.Store.InvalidateSyncStates(Mailbox);
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
+            _sim.Connector.SyncFolderAsync(_sim.Admin, Mailbox, Calendar.FolderId, changes.SyncState, 100, default));
+        Assert.Equal(ExchangeFailureKind.InvalidSyncState, refused.Kind);
+    }
+
+    [Fact]
+    public async Task A_series_comes_back_with_its_rrule_cancellations_and_exceptions_after_it()
+    {
+        _sim.Store.Put(Calendar, new SimCalendarItem
+        {
+            ItemId = "series", Subject = "Stand-up", Start = Monday, End = Monday.AddMinutes(15), TimeZoneId = "China Standard Time",
+            Recurrence = new SimRecurrence("<t:RelativeMonthlyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek><t:DayOfWeekIndex>Last</t:DayOfWeekIndex></t:RelativeMonthlyRecurrence>",
+                "<t:EndDateRecurrence><t:StartDate>2026-11-30</t:StartDate><t:EndDate>2027-06-30</t:EndDate></t:EndDateRecurrence>"),
+            Exceptions = [new SimException("series-x1", Monday.AddDays(28), Monday.AddDays(29), Monday.AddDays(29).AddMinutes(15), "Stand-up (Tuesday)")],
+            DeletedOccurrences = [Monday.AddDays(56)],
+        });
+        _sim.Store.Put(Calendar, Single("single", Monday));
+        var events = await _sim.Connector.GetEventsAsync(_sim.Admin, Mailbox, ["series", "gone", "single"], default);
+        Assert.Equal(["series", "series-x1", "single"], events.Select(e => e.ItemId));
+        var master = events[0];
+        Assert.Equal("FREQ=MONTHLY;INTERVAL=1;BYDAY=-1MO;UNTIL=20270630T010000Z", master.RecurrenceRule);
+        Assert.Equal("Asia/Shanghai", master.TimeZone);
+        Assert.Equal([Monday.AddDays(56)], master.DeletedOccurrences);
+        var exception = events[1];
+        Assert.Equal(("series", Monday.AddDays(28), Monday.AddDays(29)), (exception.SeriesMasterId, exception.OriginalStart, exception.Start));
+        Assert.Equal("Stand-up (Tuesday)", exception.Subject);
+    }
+
+    /// <summary>The same mailbox read through EWS and through Graph gives the same events, field by field.</summary>
+    [Fact]
+    public async Task The_same_mailbox_reads_the_same_through_EWS_and_Graph()
+    {
+        _sim.Store.Generate(Calendar, 400, Monday, seed: 3);
+        _sim.Store.Put(Calendar, new SimCalendarItem
+        {
+            ItemId = "rich", Subject = "Design review", Start = Monday.AddDays(1), End = Monday.AddDays(1).AddMinutes(90),
+            TimeZoneId = "Pacific Standard Time", Location = "Room 7", Body = "Bring the drafts.", FreeBusy = "OOF", ReminderMinutes = null,
+            Organizer = new SimPerson("Bob", "bob@contoso.com"), IsCancelled = true,
+            Attendees = [new SimAttendee("Alisa", Mailbox, "Organizer"), new SimAttendee(null, "carol@contoso.com", "Decline", Optional: true)],
+            Recurrence = new SimRecurrence("<t:WeeklyRecurrence><t:Interval>2</t:Interval><t:DaysOfWeek>Monday Wednesday</t:DaysOfWeek><t:FirstDayOfWeek>Monday</t:FirstDayOfWeek></t:WeeklyRecurrence>",
+                "<t:NoEndRecurrence><t:StartDate>2026-12-01</t:StartDate></t:NoEndRecurrence>"),
+        });
+        foreach (var (pattern, range) in new[]
+        {
+            ("<t:AbsoluteYearlyRecurrence><t:DayOfMonth>24</t:DayOfMonth><t:Month>December</t:Month></t:AbsoluteYearlyRecurrence>", "<t:NumberedRecurrence><t:StartDate>2026-12-24</t:StartDate><t:NumberOfOccurrences>5</t:NumberOfOccurrences></t:NumberedRecurrence>"),
+            ("<t:RelativeYearlyRecurrence><t:DaysOfWeek>Weekday</t:DaysOfWeek><t:DayOfWeekIndex>First</t:DayOfWeekIndex><t:Month>March</t:Month></t:RelativeYearlyRecurrence>", "<t:NoEndRecurrence><t:StartDate>2027-03-01</t:StartDate></t:NoEndRecurrence>"),
+            ("<t:AbsoluteMonthlyRecurrence><t:Interval>3</t:Interval><t:DayOfMonth>15</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>", "<t:EndDateRecurrence><t:StartDate>2026-12-15</t:StartDate><t:EndDate>2028-01-01</t:EndDate></t:EndDateRecurrence>"),
+        })
+            _sim.Store.Put(Calendar, Single($"pattern-{pattern.Length}", Monday) with { Recurrence = new SimRecurrence(pattern, range), TimeZoneId = "W. Europe Standard Time" });
+
+        var ids = new List<string>();
+        string? state = null;
+        SyncPage page;
+        do
+        {
+            page = await _sim.Connector.SyncFolderAsync(_sim.Admin, Mailbox, Calendar.FolderId, state, 200, default);
+            ids.AddRange(page.CreatedOrUpdated.Select(i => i.ItemId));
+            state = page.SyncState;
+        } while (!page.IncludesLastItemInRange);
+        Assert.Equal(404, ids.Count);
+
+        var viaGraph = await _sim.Connector.GetEventsAsync(_sim.Admin, Mailbox, ids, default);
+        var viaEws = await _sim.Ews.GetEventsAsync(_sim.EwsAdmin, Mailbox, ids, default);
+        Assert.True(viaGraph.Count > ids.Count); // exceptions follow their masters
+        foreach (var (ews, graph) in viaEws.Zip(viaGraph)) Assert.Equal(Json(ews), Json(graph));
+        Assert.Equal(viaEws.Count, viaGraph.Count);
+    }
+
+    [Theory]
+    [InlineData("unknown-mailbox", ExchangeFailureKind.MailboxNotFound)]
+    [InlineData("restricted-app", ExchangeFailureKind.ImpersonationDenied)]
+    [InlineData("busy", ExchangeFailureKind.Throttled)]
+    [InlineData("revoked", ExchangeFailureKind.Unauthorized)]
+    public async Task Refusals_map_to_failure_kinds(string fault, ExchangeFailureKind kind)
+    {
+        var mailbox = Mailbox;
+        await _sim.Connector.VerifyAdminAsync(_sim.Admin, default); // a cached token, as in production
+        switch (fault)
+        {
+            case "unknown-mailbox": mailbox = "ghost@contoso.com"; break;
+            case "restricted-app": _sim.Store.AddGraphApp(GraphSimulatorFixture.TenantId, GraphSimulatorFixture.ClientId, GraphSimulatorFixture.ClientSecret, ["other@contoso.com"]); break;
+            case "busy": _sim.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(42)); break;
+            case "revoked": _sim.Store.AddGraphApp(GraphSimulatorFixture.TenantId, GraphSimulatorFixture.ClientId, "rotated"); break;
+        }
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() => _sim.Connector.ListCalendarFoldersAsync(_sim.Admin, mailbox, default));
+        Assert.Equal(kind, refused.Kind);
+        if (kind == ExchangeFailureKind.Throttled) Assert.Equal(TimeSpan.FromSeconds(42), refused.RetryAfter);
+    }
+
+    private static string Json(ExchangeEvent e) => JsonSerializer.Serialize(e);
+}
