@@ -1,0 +1,132 @@
+// The import benchmark (bench/README.md): for each mailbox size, a fresh Release server process imports a generated
+// mailbox from the EWS simulator (hosted here, on loopback) through the real Open API flow; prints one Markdown row per
+// size with events per second and the server's peak resident memory (VmHWM), so that growth with mailbox size shows.
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using ExchangeBridge.ExchangeSimulator;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+const string Admin = "bench-admin@contoso.com", Password = "Bench-Pa55", Mailbox = "bench-user@contoso.com";
+var serverDll = args[0];
+var sizes = args.Skip(1).Select(int.Parse).DefaultIfEmpty(100_000).ToArray();
+
+Console.WriteLine("| mailbox items | events stored | import s (bind → done) | events/s | server CPU s | simulator + driver CPU s | server peak RSS MB | target |");
+Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|");
+foreach (var size in sizes)
+{
+    var row = await MeasureAsync(size);
+    Console.WriteLine($"| {size:N0} | {row.Events:N0} | {row.Seconds:F1} | {row.Events / row.Seconds:N0} | {row.ServerCpu:F1} | {row.OwnCpu:F1} | {row.PeakRssMb:N0} | ≥ 5,000 events/s; peak flat in size |");
+}
+
+async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double PeakRssMb)> MeasureAsync(int size)
+{
+    var store = new MailboxStore();
+    store.AddAdmin(Admin, Password);
+    var folder = store.DefaultFolder(Mailbox);
+    store.Generate(folder, size, DateTimeOffset.UtcNow);
+    var expected = store.CountImportableEvents(folder);
+
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.Logging.ClearProviders();
+    await using var simulator = builder.Build();
+    simulator.MapEwsSimulator(store);
+    await simulator.StartAsync();
+    var simulatorUrl = new Uri(new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "/EWS/Exchange.asmx");
+
+    var dataDir = Directory.CreateTempSubdirectory("exbridge-bench-import-").FullName;
+    var port = FreePort();
+    var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir])
+    {
+        RedirectStandardOutput = true, RedirectStandardError = true,
+        Environment =
+        {
+            ["ExchangeBridge__RateLimits__Enabled"] = "false",
+            ["ExchangeBridge__Import__Workers"] = "1",
+            ["Logging__LogLevel__Default"] = "Warning",
+        },
+    };
+    using var server = Process.Start(start)!;
+    server.OutputDataReceived += (_, _) => { };
+    server.ErrorDataReceived += (_, _) => { };
+    server.BeginOutputReadLine();
+    server.BeginErrorReadLine();
+    try
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var ready = false; !ready;)
+        {
+            try { ready = (await http.GetAsync("/healthz")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { await Task.Delay(50); }
+        }
+        var bootstrap = JsonNode.Parse(File.ReadAllText(Path.Combine(dataDir, "bootstrap.json")))!;
+        string S(string key) => bootstrap[key]!.GetValue<string>();
+        var tenantKey = S("tenant_key");
+        var user = await SendAsync(http, HttpMethod.Post, $"/admin/v1/tenants/{tenantKey}/users", new { user_id = "bench", name = "Bench" }, S("operator_key"));
+        var openId = user["data"]!["open_ids"]![0]!["open_id"]!.GetValue<string>();
+        await SendAsync(http, HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{Admin}",
+            new { connector = "ews", endpoint = simulatorUrl.ToString(), password = Password }, S("operator_key"));
+        var code = await SendAsync(http, HttpMethod.Post, "/admin/v1/authorization_codes", new { app_id = S("app_id"), open_id = S("admin_open_id") }, S("operator_key"));
+        var tenant = await SendAsync(http, HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = S("app_id"), app_secret = S("app_secret") });
+        var token = (await SendAsync(http, HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
+            new { grant_type = "authorization_code", code = code["data"]!["code"]!.GetValue<string>() }, tenant["tenant_access_token"]!.GetValue<string>()))
+            ["data"]!["access_token"]!.GetValue<string>();
+
+        var clock = Stopwatch.StartNew();
+        var ownCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        server.Refresh();
+        var serverCpuBefore = server.TotalProcessorTime;
+        var created = await SendAsync(http, HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+            new { admin_account = Admin, exchange_account = Mailbox, user_id = openId }, token);
+        var bindingId = created["data"]!["exchange_binding_id"]!.GetValue<string>();
+        JsonNode diagnostics;
+        while (true)
+        {
+            diagnostics = (await SendAsync(http, HttpMethod.Get,
+                $"/admin/v1/tenants/{tenantKey}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(bindingId)}", null, S("operator_key")))["data"]!;
+            var status = diagnostics["status"]!.GetValue<string>();
+            if (status == "done") break;
+            if (status == "err") throw new InvalidOperationException($"import failed: {diagnostics.ToJsonString()}");
+            await Task.Delay(100);
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        server.Refresh();
+        var serverCpu = (server.TotalProcessorTime - serverCpuBefore).TotalSeconds;
+        var ownCpu = (Process.GetCurrentProcess().TotalProcessorTime - ownCpuBefore).TotalSeconds;
+        var events = diagnostics["calendars"]!.AsArray().Sum(c => c!["events"]!.GetValue<long>());
+        if (events != expected) throw new InvalidOperationException($"imported {events} events, the mailbox holds {expected}");
+        return (events, seconds, serverCpu, ownCpu, PeakResidentMb(server.Id));
+    }
+    finally
+    {
+        server.Kill(entireProcessTree: true);
+        await server.WaitForExitAsync();
+        Directory.Delete(dataDir, recursive: true);
+    }
+}
+
+static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string? bearer = null)
+{
+    using var request = new HttpRequestMessage(method, path);
+    if (body is not null) request.Content = JsonContent.Create(body);
+    if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+    using var response = await http.SendAsync(request);
+    var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    if (answer["code"]?.GetValue<int>() is not 0) throw new InvalidOperationException($"{method} {path}: {answer.ToJsonString()}");
+    return answer;
+}
+
+// VmHWM: the high-water mark of the process's resident set, i.e. its peak memory over the whole import.
+static double PeakResidentMb(int pid) =>
+    File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
+
+static int FreePort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+}
