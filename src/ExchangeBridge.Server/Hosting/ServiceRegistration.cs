@@ -1,5 +1,6 @@
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.Exchange;
+using ExchangeBridge.Graph;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
@@ -70,6 +71,10 @@ public static class ServiceRegistration
         services.AddHttpClient(AdminAccounts.Ews, client => client.Timeout = TimeSpan.FromSeconds(100));
         services.AddKeyedSingleton<IExchangeConnector>(ExchangeConnectorKind.Ews, (sp, _) =>
             new EwsConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Ews)));
+        // Graph: one client for Graph and its token endpoint (MSAL is handed the same HttpClient).
+        services.AddHttpClient(AdminAccounts.Graph, client => client.Timeout = TimeSpan.FromSeconds(100));
+        services.AddKeyedSingleton<IExchangeConnector>(ExchangeConnectorKind.Graph, (sp, _) =>
+            new GraphConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Graph)));
         if (options.Demo) services.AddSingleton(DemoMailboxes.Create());
 
         services.AddAuthentication(BearerTokenHandler.SchemeName)

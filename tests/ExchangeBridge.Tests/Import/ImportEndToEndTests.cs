@@ -1,116 +1,47 @@
 using System.Text.Json.Nodes;
+using Dapper;
 using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.ExchangeSimulator;
+using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Import;
 
+/// <summary>Import end to end through EWS (Exchange Server).</summary>
+public sealed class EwsImportEndToEndTests() : ImportEndToEndTests(SimulatedConnector.Ews);
+
 /// <summary>
-/// Bind through the Open API, let the worker import from the EWS simulator, read the result back through the
-/// calendar API and compare it with the simulator's mailbox.
+/// Bind through the Open API, let the worker import from the simulator through one connector, read the result back
+/// through the calendar API and compare it with the simulator's mailbox. Every test runs for each connector
+/// (<see cref="EwsImportEndToEndTests"/>, <see cref="GraphImportEndToEndTests"/>).
 /// </summary>
-public sealed class ImportEndToEndTests : IAsyncLifetime
+public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsyncLifetime
 {
-    private const string Admin = "svc@contoso.com";
-    private const string Password = "Svc-Pa55";
-    private const string Mailbox = "alisa@contoso.com";
-    private static readonly DateTimeOffset Monday = new(2026, 11, 30, 1, 0, 0, TimeSpan.Zero);
+    private const string Mailbox = ImportWorld.Mailbox;
+    private static readonly DateTimeOffset Monday = ImportWorld.Monday;
 
     private SimulatorHost _simulator = null!;
-    private TestServer _server = null!;
-    private string _adminToken = "", _employeeToken = "", _employeeOpenId = "";
+    private ImportWorld _world = null!;
+
+    protected ImportWorld World => _world;
 
     public async Task InitializeAsync()
     {
         _simulator = await SimulatorHost.StartAsync();
-        _simulator.Store.AddAdmin(Admin, Password);
-        _simulator.Store.AddMailbox(Mailbox);
-        _server = new TestServer(demo: false, settings: new Dictionary<string, string?>
-        {
-            ["ExchangeBridge:Import:Workers"] = "1",
-            ["ExchangeBridge:Import:PollMilliseconds"] = "20",
-            ["ExchangeBridge:Import:PageSize"] = "7", // several pages even for a small mailbox
-        });
-        _server.Clock.Advance(Monday.AddDays(-3) - _server.Clock.GetUtcNow()); // "now" is the Friday before
-        _adminToken = await _server.AdminUserTokenAsync();
-        var employee = await _server.CreateUserAsync("alisa");
-        _employeeOpenId = TestServer.OpenIdOf(employee, _server.Bootstrap.AppId);
-        (_employeeToken, _) = await _server.UserTokensAsync(_employeeOpenId);
-        var registered = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Put,
-            $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/exchange_admin_accounts/{Admin}",
-            $$"""{"connector":"ews","endpoint":"{{_simulator.Endpoint}}","password":"{{Password}}"}""", _server.Bootstrap.OperatorKey));
-        Assert.Equal("verified", registered["data"]!["verification_state"]!.GetValue<string>());
+        _world = await ImportWorld.StartAsync(_simulator, connector);
     }
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
+        await _world.DisposeAsync();
         await _simulator.DisposeAsync();
-    }
-
-    private string BindingId => ExchangeBindingId.Encode(Admin, Mailbox);
-
-    private async Task BindAsync()
-    {
-        var created = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
-            $$"""{"admin_account":"{{Admin}}","exchange_account":"{{Mailbox}}","user_id":"{{_employeeOpenId}}"}""", _adminToken));
-        Assert.Equal("doing", created["data"]!["status"]!.GetValue<string>());
-    }
-
-    /// <summary>Polls the binding until its status is one of <paramref name="wanted"/> (readiness, bounded to a minute).</summary>
-    private async Task<string> WaitForStatusAsync(params string[] wanted)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        string status = "";
-        JsonObject got = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            got = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken));
-            status = got["data"]?["status"]?.GetValue<string>() ?? "";
-            if (wanted.Contains(status)) return status;
-            await Task.Delay(50); // well under the 50 requests per second the method allows
-        }
-        // Say why: the last answer and what the operator API knows of the job.
-        throw new TimeoutException($"status stayed '{status}': {got.ToJsonString()}; diagnostics: {(await DiagnosticsAsync()).ToJsonString()}");
-    }
-
-    private async Task<JsonObject> DiagnosticsAsync() =>
-        (await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get,
-            $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(BindingId)}",
-            null, _server.Bootstrap.OperatorKey)))["data"]!.AsObject();
-
-    private async Task<List<JsonObject>> EventsAsync(string calendarId)
-    {
-        var events = new List<JsonObject>();
-        var token = "";
-        do
-        {
-            var page = (await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get,
-                $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?page_size=3&page_token={Uri.EscapeDataString(token)}",
-                null, _employeeToken)))["data"]!;
-            events.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
-            token = page["page_token"]!.GetValue<string>();
-        } while (token.Length > 0);
-        return events;
-    }
-
-    private async Task<List<JsonObject>> CalendarsAsync() =>
-        (await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, _employeeToken)))
-            ["data"]!["calendar_list"]!.AsArray().Select(c => c!.AsObject()).ToList();
-
-    private async Task SyncAgainAsync()
-    {
-        // The next incremental sync is due SyncIntervalSeconds later: move the clock there.
-        _server.Clock.Advance(TimeSpan.FromSeconds(301));
-        var before = (await DiagnosticsAsync())["jobs"]![0]!["run_at"]!.GetValue<long>();
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline && (await DiagnosticsAsync())["jobs"]![0]!["run_at"]!.GetValue<long>() == before) await Task.Delay(20);
     }
 
     [Fact]
     public async Task A_binding_reaches_done_and_its_events_match_the_mailbox_field_by_field()
     {
-        var store = _simulator.Store;
+        var store = _world.Simulator.Store;
         var calendar = store.DefaultFolder(Mailbox);
         store.Put(calendar, new SimCalendarItem
         {
@@ -141,18 +72,18 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
         for (var i = 0; i < 10; i++)
             store.Put(team, new SimCalendarItem { ItemId = $"team-{i}", Subject = $"Team {i}", Start = Monday.AddDays(i), End = Monday.AddDays(i).AddHours(1) });
 
-        await BindAsync();
-        Assert.Equal("done", await WaitForStatusAsync("done", "err"));
+        await _world.BindAsync();
+        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
 
-        var calendars = await CalendarsAsync();
+        var calendars = await _world.CalendarsAsync();
         Assert.Equal(["Calendar", "Team"], calendars.Select(c => c["summary"]!.GetValue<string>()).Order().ToArray());
         Assert.All(calendars, c =>
         {
             Assert.Equal("exchange", c["type"]!.GetValue<string>());
             Assert.True(c["is_third_party"]!.GetValue<bool>());
         });
-        var main = await EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>());
-        var teamEvents = await EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Team")["calendar_id"]!.GetValue<string>());
+        var main = await _world.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>());
+        var teamEvents = await _world.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Team")["calendar_id"]!.GetValue<string>());
         Assert.Equal(10, teamEvents.Count);
         Assert.Equal(10, teamEvents.Select(e => e["event_id"]!.GetValue<string>()).Distinct().Count());
 
@@ -190,15 +121,14 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
         Assert.Equal(6, main.Count); // single, master, moved, cancelled, all-day, old
 
         // One event is readable on its own too.
-        var one = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get,
-            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendars[0]["calendar_id"]!.GetValue<string>())}/events/{masterId}", null, _employeeToken));
-        Assert.Equal(masterId, one["data"]!["event"]!["event_id"]!.GetValue<string>());
+        var one = await _world.EventAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>(), masterId);
+        Assert.Equal(master.ToJsonString(), one.ToJsonString());
     }
 
     [Fact]
     public async Task Incremental_sync_carries_new_changed_and_deleted_items_and_series_changes()
     {
-        var store = _simulator.Store;
+        var store = _world.Simulator.Store;
         var calendar = store.DefaultFolder(Mailbox);
         var keep = store.Put(calendar, new SimCalendarItem { ItemId = "keep", Subject = "Keep", Start = Monday, End = Monday.AddHours(1) });
         store.Put(calendar, new SimCalendarItem { ItemId = "change", Subject = "Before", Start = Monday.AddDays(1), End = Monday.AddDays(1).AddHours(1) });
@@ -209,10 +139,10 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
             Recurrence = new SimRecurrence("<t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>",
                 "<t:NumberedRecurrence><t:StartDate>2026-11-30</t:StartDate><t:NumberOfOccurrences>10</t:NumberOfOccurrences></t:NumberedRecurrence>"),
         });
-        await BindAsync();
-        Assert.Equal("done", await WaitForStatusAsync("done", "err"));
-        var calendarId = (await CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>();
-        Assert.Equal(4, (await EventsAsync(calendarId)).Count);
+        await _world.BindAsync();
+        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
+        var calendarId = (await _world.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>();
+        Assert.Equal(4, (await _world.EventsAsync(calendarId)).Count);
 
         store.Put(calendar, new SimCalendarItem { ItemId = "change", Subject = "After", Start = Monday.AddDays(3), End = Monday.AddDays(3).AddHours(2) });
         store.Delete(calendar, "drop");
@@ -222,42 +152,61 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
             Exceptions = [new SimException("series-x", Monday.AddDays(2), Monday.AddDays(2).AddHours(3), Monday.AddDays(2).AddHours(3.5), "Daily (late)")],
             DeletedOccurrences = [Monday.AddDays(3)],
         });
-        await SyncAgainAsync();
+        await _world.SyncAgainAsync();
 
-        var events = await EventsAsync(calendarId);
+        var events = await _world.EventsAsync(calendarId);
         var subjects = events.Select(e => e["summary"]!.GetValue<string>()).Order().ToList();
         Assert.Equal(["After", "Brand new", "Daily", "Daily", "Daily (late)", "Keep"], subjects);
         var after = events.Single(e => e["summary"]!.GetValue<string>() == "After");
         Assert.Equal(Monday.AddDays(3).ToUnixTimeSeconds().ToString(), after["start_time"]!["timestamp"]!.GetValue<string>());
         Assert.Single(events, e => e["status"]!.GetValue<string>() == "cancelled");
-        Assert.Equal("done", await WaitForStatusAsync("done"));
+        Assert.Equal("done", await _world.WaitForStatusAsync("done"));
 
         // The exception removed again: its instance goes with it.
         store.Put(calendar, series with { Exceptions = [], DeletedOccurrences = [] });
-        await SyncAgainAsync();
-        Assert.Equal(["After", "Brand new", "Daily", "Keep"], (await EventsAsync(calendarId)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList());
+        await _world.SyncAgainAsync();
+        Assert.Equal(["After", "Brand new", "Daily", "Keep"], (await _world.EventsAsync(calendarId)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList());
         Assert.NotNull(keep);
+    }
+
+    [Fact]
+    public async Task The_stored_sync_state_makes_the_next_sync_ask_only_for_what_changed()
+    {
+        var store = _world.Simulator.Store;
+        var calendar = store.DefaultFolder(Mailbox);
+        for (var i = 0; i < 20; i++)
+            store.Put(calendar, new SimCalendarItem { ItemId = $"e{i}", Subject = $"E{i}", Start = Monday.AddDays(i), End = Monday.AddDays(i).AddHours(1) });
+        await _world.BindAsync();
+        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
+        Assert.True((await _world.DiagnosticsAsync())["calendars"]![0]!["has_sync_state"]!.GetValue<bool>());
+
+        store.Put(calendar, new SimCalendarItem { ItemId = "e3", Subject = "E3 moved", Start = Monday.AddDays(30), End = Monday.AddDays(30).AddHours(1) });
+        var before = store.Requests;
+        await _world.SyncAgainAsync();
+
+        // One page of changes from the stored state and one fetch; from no state it would page through all 20 items.
+        Assert.Equal(2, store.Requests - before);
+        var events = await _world.EventsAsync((await _world.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>());
+        Assert.Equal(20, events.Count);
+        Assert.Contains(events, e => e["summary"]!.GetValue<string>() == "E3 moved");
     }
 
     [Fact]
     public async Task Throttling_keeps_the_status_and_resumes_after_the_servers_back_off()
     {
-        _simulator.Store.Put(_simulator.Store.DefaultFolder(Mailbox),
+        _world.Simulator.Store.Put(_world.Simulator.Store.DefaultFolder(Mailbox),
             new SimCalendarItem { ItemId = "a", Subject = "A", Start = Monday, End = Monday.AddHours(1) });
-        _simulator.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(90));
-        await BindAsync();
+        _world.Simulator.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(90));
+        await _world.BindAsync();
 
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        JsonObject diagnostics;
-        do diagnostics = await DiagnosticsAsync();
-        while (diagnostics["jobs"]![0]!["last_error"] is null && DateTime.UtcNow < deadline);
-        Assert.Contains("ErrorServerBusy", diagnostics["jobs"]![0]!["last_error"]!.GetValue<string>());
+        var diagnostics = await _world.WaitForDiagnosticsAsync(d => d["jobs"]![0]!["last_error"] is not null);
+        Assert.Contains(connector.ThrottledMarker, diagnostics["jobs"]![0]!["last_error"]!.GetValue<string>());
         Assert.Equal("doing", diagnostics["status"]!.GetValue<string>());
         var runAt = diagnostics["jobs"]![0]!["run_at"]!.GetValue<long>();
-        Assert.InRange(runAt - _server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), 80_000, 90_000); // BackOffMilliseconds honoured
+        Assert.InRange(runAt - _world.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), 80_000, 90_000); // the server's back-off honoured
 
-        _server.Clock.Advance(TimeSpan.FromSeconds(91));
-        Assert.Equal("done", await WaitForStatusAsync("done", "err"));
+        _world.Server.Clock.Advance(TimeSpan.FromSeconds(91));
+        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
     }
 
     [Theory]
@@ -268,37 +217,52 @@ public sealed class ImportEndToEndTests : IAsyncLifetime
     {
         switch (fault)
         {
-            case "credentials": _simulator.Store.AddAdmin(Admin, "changed-since-registration"); break;
-            case "impersonation": _simulator.Store.AddAdmin(Admin, Password, mayImpersonate: ["someone-else@contoso.com"]); break;
+            case "credentials": connector.ChangeCredentials(_world.Simulator.Store); break;
+            case "impersonation": connector.Grant(_world.Simulator.Store, only: ["someone-else@contoso.com"]); break;
             case "mailbox":
-                var other = ExchangeBindingId.Encode(Admin, "ghost@contoso.com");
-                await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
-                    $$"""{"admin_account":"{{Admin}}","exchange_account":"ghost@contoso.com","user_id":"{{_employeeOpenId}}"}""", _adminToken));
-                var deadline = DateTime.UtcNow.AddMinutes(1);
-                JsonObject data;
-                do data = (await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get,
-                        $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(other)}",
-                        null, _server.Bootstrap.OperatorKey)))["data"]!.AsObject();
-                while (data["status"]!.GetValue<string>() != "err" && DateTime.UtcNow < deadline);
+                var ghost = ExchangeBindingId.Encode(ImportWorld.Admin, "ghost@contoso.com");
+                await JsonAssert.SuccessAsync(await _world.CreateBindingAsync("ghost@contoso.com"));
+                var data = await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err", ghost);
                 Assert.StartsWith(reason, data["error_reason"]!.GetValue<string>());
                 return;
         }
-        await BindAsync();
-        Assert.Equal("err", await WaitForStatusAsync("err", "done"));
-        Assert.StartsWith(reason, (await DiagnosticsAsync())["error_reason"]!.GetValue<string>());
+        await _world.BindAsync();
+        Assert.Equal("err", await _world.WaitForStatusAsync("err", "done"));
+        Assert.StartsWith(reason, (await _world.DiagnosticsAsync())["error_reason"]!.GetValue<string>());
     }
 
     [Fact]
-    public async Task Unbinding_removes_the_imported_calendars()
+    public async Task Refused_credentials_fail_the_registration_and_a_create_through_it_answers_195105()
     {
-        _simulator.Store.Put(_simulator.Store.DefaultFolder(Mailbox), new SimCalendarItem { ItemId = "a", Subject = "A", Start = Monday, End = Monday.AddHours(1) });
-        await BindAsync();
-        Assert.Equal("done", await WaitForStatusAsync("done", "err"));
-        Assert.Single(await CalendarsAsync());
+        var refused = await _world.RegisterAdminAsync(connector.AccountBody(_world.Simulator, secret: "not-the-secret"));
+        Assert.Equal("failed", refused["verification_state"]!.GetValue<string>());
+        Assert.StartsWith("Unauthorized", refused["verification_error"]!.GetValue<string>());
+        await JsonAssert.ErrorAsync(await _world.CreateBindingAsync(), 403, 195105);
 
-        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken));
+        var registered = await _world.RegisterAdminAsync(connector.AccountBody(_world.Simulator));
+        Assert.Equal("verified", registered["verification_state"]!.GetValue<string>());
+        await _world.BindAsync();
+    }
+
+    [Fact]
+    public async Task Unbinding_removes_the_imported_calendars_and_events_and_stops_the_sync()
+    {
+        var store = _world.Simulator.Store;
+        store.Put(store.DefaultFolder(Mailbox), new SimCalendarItem { ItemId = "a", Subject = "A", Start = Monday, End = Monday.AddHours(1) });
+        store.Put(store.AddFolder(Mailbox, "Team"), new SimCalendarItem { ItemId = "b", Subject = "B", Start = Monday, End = Monday.AddHours(1) });
+        await _world.BindAsync();
+        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
+        Assert.Equal(2, (await _world.CalendarsAsync()).Count);
+
+        await JsonAssert.SuccessAsync(await _world.UnbindAsync());
+        // Nothing of the binding is left to read or to run: no calendar, no event, and no queued job (the unbind job done,
+        // the sync cancelled) that would reach the mailbox again.
+        await using var c = await _world.Server.Services.GetRequiredService<IDatabase>().OpenAsync();
+        async Task<long> LeftAsync() =>
+            await c.ExecuteScalarAsync<long>("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM sync_jobs WHERE state = 'queued')");
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while ((await CalendarsAsync()).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.Empty(await CalendarsAsync());
+        while (((await _world.CalendarsAsync()).Count > 0 || await LeftAsync() > 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Empty(await _world.CalendarsAsync());
+        Assert.Equal(0, await LeftAsync());
     }
 }

@@ -63,8 +63,9 @@ public sealed class TestServer : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly bool _ownsDatabase;
 
+    /// <param name="services">extra test services (e.g. a Graph HttpClient that trusts the simulator's certificate).</param>
     public TestServer(string? dataDir = null, bool demo = true, IReadOnlyDictionary<string, string?>? settings = null,
-        string? postgresConnectionString = null)
+        string? postgresConnectionString = null, Action<IServiceCollection>? services = null)
     {
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("exbridge-test-").FullName;
         _ownsDatabase = postgresConnectionString is null;
@@ -78,7 +79,11 @@ public sealed class TestServer : IAsyncDisposable
             web.UseSetting("ExchangeBridge:Import:Workers", "0");
             if (PostgresConnectionString is not null) web.UseSetting("ExchangeBridge:PostgresConnectionString", PostgresConnectionString);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
-            web.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
+            web.ConfigureTestServices(collection =>
+            {
+                collection.AddSingleton<TimeProvider>(Clock);
+                services?.Invoke(collection);
+            });
         });
         Http = _factory.CreateClient();
         Bootstrap = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(DataDir, "bootstrap.json")),

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ExchangeBridge.Core.Bindings;
+using ExchangeBridge.Tests.Infrastructure;
+
+namespace ExchangeBridge.Tests.Import;
+
+/// <summary>
+/// An in-process server with its import worker on, an employee, and an Exchange admin account of one connector registered
+/// against the simulator; it binds the employee's mailbox and reads the result as an SDK would, through the Open API
+/// (the employee's calendars and events) and the operator API (the binding's diagnostics).
+/// </summary>
+public sealed class ImportWorld : IAsyncDisposable
+{
+    public const string Admin = SimulatedConnector.Admin;
+    public const string Mailbox = "alisa@contoso.com";
+
+    /// <summary>The Monday the tests' mailboxes are built around; the server's clock stands on the Friday before.</summary>
+    public static readonly DateTimeOffset Monday = new(2026, 11, 30, 1, 0, 0, TimeSpan.Zero);
+
+    private string _adminToken = "", _employeeToken = "", _employeeOpenId = "";
+
+    private ImportWorld(TestServer server, SimulatorHost simulator, SimulatedConnector connector)
+    {
+        Server = server;
+        Simulator = simulator;
+        Connector = connector;
+    }
+
+    public TestServer Server { get; }
+    public SimulatorHost Simulator { get; }
+    public SimulatedConnector Connector { get; }
+    public string BindingId => ExchangeBindingId.Encode(Admin, Mailbox);
+    public string EmployeeOpenId => _employeeOpenId;
+    public string AdminToken => _adminToken;
+
+    /// <summary>Grants the connector's admin account in the simulator, starts a server and registers the account (verified).</summary>
+    public static async Task<ImportWorld> StartAsync(SimulatorHost simulator, SimulatedConnector connector)
+    {
+        connector.Grant(simulator.Store);
+        simulator.Store.AddMailbox(Mailbox);
+        var server = new TestServer(demo: false, settings: new Dictionary<string, string?>
+        {
+            ["ExchangeBridge:Import:Workers"] = "1",
+            ["ExchangeBridge:Import:PollMilliseconds"] = "20",
+            ["ExchangeBridge:Import:PageSize"] = "7", // several pages even for a small mailbox
+        }, services: s => connector.ConfigureServer(s, simulator));
+        var world = new ImportWorld(server, simulator, connector);
+        server.Clock.Advance(Monday.AddDays(-3) - server.Clock.GetUtcNow());
+        world._adminToken = await server.AdminUserTokenAsync();
+        var employee = await server.CreateUserAsync("alisa");
+        world._employeeOpenId = TestServer.OpenIdOf(employee, server.Bootstrap.AppId);
+        (world._employeeToken, _) = await server.UserTokensAsync(world._employeeOpenId);
+        var registered = await world.RegisterAdminAsync(connector.AccountBody(simulator));
+        Assert.True(registered["verification_state"]!.GetValue<string>() == "verified", registered.ToJsonString());
+        return world;
+    }
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+
+    /// <summary>PUTs the admin account through the operator API; returns its view (verification state and error).</summary>
+    public async Task<JsonObject> RegisterAdminAsync(Dictionary<string, object?> body) =>
+        (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Put,
+            $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/exchange_admin_accounts/{Admin}", JsonSerializer.Serialize(body),
+            Server.Bootstrap.OperatorKey)))["data"]!.AsObject();
+
+    public Task<HttpResponseMessage> CreateBindingAsync(string mailbox = Mailbox) =>
+        Server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+            $$"""{"admin_account":"{{Admin}}","exchange_account":"{{mailbox}}","user_id":"{{_employeeOpenId}}"}""", _adminToken);
+
+    public async Task BindAsync()
+    {
+        var created = await JsonAssert.SuccessAsync(await CreateBindingAsync());
+        Assert.Equal("doing", created["data"]!["status"]!.GetValue<string>());
+    }
+
+    public Task<HttpResponseMessage> UnbindAsync() =>
+        Server.SendAsync(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken);
+
+    /// <summary>Polls the binding until its status is one of <paramref name="wanted"/> (readiness, bounded to a minute).</summary>
+    public async Task<string> WaitForStatusAsync(params string[] wanted)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        string status = "";
+        JsonObject got = [];
+        while (DateTime.UtcNow < deadline)
+        {
+            got = await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken));
+            status = got["data"]?["status"]?.GetValue<string>() ?? "";
+            if (wanted.Contains(status)) return status;
+            await Task.Delay(50); // well under the 50 requests per second the method allows
+        }
+        // Say why: the last answer and what the operator API knows of the job.
+        throw new TimeoutException($"status stayed '{status}': {got.ToJsonString()}; diagnostics: {(await DiagnosticsAsync()).ToJsonString()}");
+    }
+
+    /// <summary>Polls the operator diagnostics of a binding until <paramref name="until"/> holds (bounded to a minute).</summary>
+    public async Task<JsonObject> WaitForDiagnosticsAsync(Func<JsonObject, bool> until, string? bindingId = null)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        JsonObject diagnostics;
+        while (!until(diagnostics = await DiagnosticsAsync(bindingId)) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        return diagnostics;
+    }
+
+    public async Task<JsonObject> DiagnosticsAsync(string? bindingId = null) =>
+        (await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get,
+            $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(bindingId ?? BindingId)}",
+            null, Server.Bootstrap.OperatorKey)))["data"]!.AsObject();
+
+    /// <summary>Every event of a calendar, paged through the Open API three at a time.</summary>
+    public async Task<List<JsonObject>> EventsAsync(string calendarId)
+    {
+        var events = new List<JsonObject>();
+        var token = "";
+        do
+        {
+            var page = (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get,
+                $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?page_size=3&page_token={Uri.EscapeDataString(token)}",
+                null, _employeeToken)))["data"]!;
+            events.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
+            token = page["page_token"]!.GetValue<string>();
+        } while (token.Length > 0);
+        return events;
+    }
+
+    public async Task<JsonObject> EventAsync(string calendarId, string eventId) =>
+        (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get,
+            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events/{eventId}", null, _employeeToken)))["data"]!["event"]!.AsObject();
+
+    public async Task<List<JsonObject>> CalendarsAsync() =>
+        (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, _employeeToken)))
+            ["data"]!["calendar_list"]!.AsArray().Select(c => c!.AsObject()).ToList();
+
+    /// <summary>Moves the clock to the next incremental sync (SyncIntervalSeconds on) and waits until it has run.</summary>
+    public async Task SyncAgainAsync()
+    {
+        Server.Clock.Advance(TimeSpan.FromSeconds(301));
+        var before = (await DiagnosticsAsync())["jobs"]![0]!["run_at"]!.GetValue<long>();
+        await WaitForDiagnosticsAsync(d => d["jobs"]![0]!["run_at"]!.GetValue<long>() != before);
+    }
+}
