@@ -108,15 +108,15 @@ public sealed class ImportWorld : IAsyncDisposable
             $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(bindingId ?? BindingId)}",
             null, Server.Bootstrap.OperatorKey)))["data"]!.AsObject();
 
-    /// <summary>Every event of a calendar, paged through the Open API three at a time.</summary>
-    public async Task<List<JsonObject>> EventsAsync(string calendarId)
+    /// <summary>Every event of a calendar, paged through the Open API (three at a time unless told).</summary>
+    public async Task<List<JsonObject>> EventsAsync(string calendarId, int pageSize = 3)
     {
         var events = new List<JsonObject>();
         var token = "";
         do
         {
             var page = (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get,
-                $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?page_size=3&page_token={Uri.EscapeDataString(token)}",
+                $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?page_size={pageSize}&page_token={Uri.EscapeDataString(token)}",
                 null, _employeeToken)))["data"]!;
             events.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
             token = page["page_token"]!.GetValue<string>();
