@@ -93,26 +93,19 @@ public sealed class CalendarStore(IDatabase database)
         await using var tx = await c.BeginTransactionAsync(ct);
         if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
 
-        var masters = upserts.Where(r => r.SeriesItemId is null).Select(r => r.ExchangeItemId).ToHashSet();
-        foreach (var master in masters)
+        // A changed series master drops the instances it no longer has: one statement for the page's masters, keeping
+        // every instance the page brings (an instance moved to another master is rewritten by its upsert below).
+        var masters = upserts.Where(r => r.SeriesItemId is null).Select(r => r.ExchangeItemId).ToArray();
+        if (masters.Length > 0)
         {
-            var keep = upserts.Where(r => r.SeriesItemId == master).Select(r => r.ExchangeItemId).ToList();
+            var keep = upserts.Where(r => r.SeriesItemId is not null).Select(r => r.ExchangeItemId).ToArray();
             await c.ExecuteAsync(new CommandDefinition(
-                keep.Count == 0
-                    ? "DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master"
-                    : $"DELETE FROM events WHERE calendar_key = @calendarKey AND series_item_id = @master AND {database.NotInList("exchange_item_id", "@keep")}",
-                new { calendarKey, master, keep = keep.ToArray() }, tx, cancellationToken: ct));
+                keep.Length == 0
+                    ? $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")}"
+                    : $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")} AND {database.NotInList("exchange_item_id", "@keep")}",
+                new { calendarKey, masters, keep }, tx, cancellationToken: ct));
         }
-        foreach (var row in upserts)
-            await c.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at)
-                VALUES (@EventId, @calendarKey, @ExchangeItemId, @SeriesItemId, @ChangeKey, @StartMs, @EndMs, @Payload, @now)
-                ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
-                    series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
-                    payload = excluded.payload, updated_at = excluded.updated_at
-                """, new { row.EventId, calendarKey, row.ExchangeItemId, row.SeriesItemId, row.ChangeKey, row.StartMs, row.EndMs, row.Payload, now },
-                tx, cancellationToken: ct));
+        await UpsertEventsAsync(c, tx, calendarKey, upserts, now, ct);
         if (deletedItemIds.Count > 0)
             await c.ExecuteAsync(new CommandDefinition(
                 $"DELETE FROM events WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@deletedItemIds")} OR {database.InList("series_item_id", "@deletedItemIds")})",
@@ -195,6 +188,91 @@ public sealed class CalendarStore(IDatabase database)
         return await c.ExecuteScalarAsync<string?>(new CommandDefinition(
             "SELECT payload FROM events WHERE calendar_key = @calendarKey AND event_id = @eventId", new { calendarKey, eventId },
             cancellationToken: ct));
+    }
+
+    private const int UpsertChunk = 32;
+    private static readonly string[] UpsertSql = new string[UpsertChunk + 1];
+
+    /// <summary>
+    /// Upserts events as multi-row INSERTs of up to <see cref="UpsertChunk"/> rows, one command reused for the full
+    /// chunks: a statement per 32 events instead of one per event (a round-trip each on PostgreSQL, a prepare each on
+    /// SQLite). Not more per statement: SQLite finds each parameter by name in a linear scan, so binding grows with the
+    /// square of the statement's parameters. A row listed twice keeps its last version, since one INSERT … ON CONFLICT
+    /// may not touch a row twice.
+    /// </summary>
+    private static async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
+        long now, CancellationToken ct)
+    {
+        if (upserts.Count == 0) return;
+        var rows = upserts;
+        if (upserts.Select(r => r.ExchangeItemId).Distinct(StringComparer.Ordinal).Count() != upserts.Count)
+        {
+            var last = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+            foreach (var row in upserts) last[row.ExchangeItemId] = row;
+            rows = last.Values.ToList();
+        }
+        DbCommand? full = null;
+        try
+        {
+            for (var start = 0; start < rows.Count; start += UpsertChunk)
+            {
+                var count = Math.Min(UpsertChunk, rows.Count - start);
+                var command = count == UpsertChunk ? full ??= Create(UpsertChunk) : Create(count);
+                for (var i = 0; i < count; i++)
+                {
+                    var row = rows[start + i];
+                    var at = 2 + i * 7;
+                    command.Parameters[at].Value = row.EventId;
+                    command.Parameters[at + 1].Value = row.ExchangeItemId;
+                    command.Parameters[at + 2].Value = (object?)row.SeriesItemId ?? DBNull.Value;
+                    command.Parameters[at + 3].Value = row.ChangeKey;
+                    command.Parameters[at + 4].Value = row.StartMs;
+                    command.Parameters[at + 5].Value = row.EndMs;
+                    command.Parameters[at + 6].Value = row.Payload;
+                }
+                await command.ExecuteNonQueryAsync(ct);
+                if (command != full) await command.DisposeAsync();
+            }
+        }
+        finally
+        {
+            if (full is not null) await full.DisposeAsync();
+        }
+
+        DbCommand Create(int count)
+        {
+            var command = c.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = UpsertSql[count] ??= BuildUpsertSql(count);
+            Add(command, "@c", calendarKey);
+            Add(command, "@now", now);
+            for (var i = 0; i < count; i++)
+                foreach (var column in "exskabp")
+                    Add(command, $"@{column}{i}", DBNull.Value);
+            return command;
+        }
+
+        static void Add(DbCommand command, string name, object value)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+    }
+
+    private static string BuildUpsertSql(int rows)
+    {
+        var sql = new System.Text.StringBuilder(
+            "INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at) VALUES ");
+        for (var i = 0; i < rows; i++)
+            sql.Append(i == 0 ? "" : ", ").Append($"(@e{i}, @c, @x{i}, @s{i}, @k{i}, @a{i}, @b{i}, @p{i}, @now)");
+        sql.Append("""
+             ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
+                series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
+                payload = excluded.payload, updated_at = excluded.updated_at
+            """);
+        return sql.ToString();
     }
 
     private static async Task<bool> BindingExistsAsync(DbConnection c, DbTransaction tx, long bindingKey, CancellationToken ct) =>
