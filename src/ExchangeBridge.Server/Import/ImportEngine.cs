@@ -113,44 +113,93 @@ public sealed partial class ImportEngine(
         }
     }
 
+    // Both loops keep the next page's fetch in flight while the current page is written: Exchange and the database work
+    // side by side instead of in turn. Pages are still applied one at a time and in order, each with its progress.
+
     private async Task ImportWindowAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
         CalendarRecord calendar, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
-        int? offset = calendar.WindowOffset ?? 0;
-        while (offset is { } current)
+        using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pending = FetchAsync(calendar.WindowOffset ?? 0);
+        try
         {
-            var page = await connector.FindItemsInWindowAsync(account, mailbox, calendar.ExchangeFolderId, from, to, current, _options.PageSize, ct);
-            var rows = await FetchChangedAsync(connector, account, mailbox, calendar, page.Items, ct);
-            var progress = page.NextOffset is { } next ? new CalendarProgress(WindowOffset: next) : new CalendarProgress(WindowDone: true);
-            await ApplyAsync(job, calendar, rows, [], progress, ct);
-            offset = page.NextOffset;
+            while (pending is not null)
+            {
+                var (page, rows) = await pending;
+                pending = page.NextOffset is { } next ? FetchAsync(next) : null;
+                var progress = page.NextOffset is { } offset ? new CalendarProgress(WindowOffset: offset) : new CalendarProgress(WindowDone: true);
+                await ApplyAsync(job, calendar, rows, [], progress, ct);
+            }
+        }
+        finally
+        {
+            await AbandonAsync(pending, prefetch);
+        }
+
+        async Task<(WindowPage Page, List<EventRow> Rows)> FetchAsync(int offset)
+        {
+            var page = await connector.FindItemsInWindowAsync(account, mailbox, calendar.ExchangeFolderId, from, to, offset, _options.PageSize,
+                prefetch.Token);
+            return (page, await FetchChangedAsync(connector, account, mailbox, calendar, page.Items, prefetch.Token));
         }
     }
 
     private async Task SyncAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
         CalendarRecord calendar, CancellationToken ct)
     {
+        using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var state = calendar.SyncState;
-        while (true)
+        var pending = FetchAsync(state);
+        try
         {
-            SyncPage page;
-            try
+            while (pending is not null)
             {
-                page = await connector.SyncFolderAsync(account, mailbox, calendar.ExchangeFolderId, state, _options.PageSize, ct);
+                SyncPage page;
+                List<EventRow> rows;
+                try
+                {
+                    (page, rows) = await pending;
+                }
+                catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.InvalidSyncState && state is not null)
+                {
+                    // The server forgot our state: start over. Unchanged items are recognised by their change keys, not fetched.
+                    await ApplyAsync(job, calendar, [], [], new CalendarProgress(ClearSyncState: true), ct);
+                    state = null;
+                    pending = FetchAsync(state);
+                    continue;
+                }
+                // Some servers hand back the same state with more to come; stop rather than spin (exchangelib does the same).
+                var last = page.IncludesLastItemInRange || page.SyncState == state;
+                pending = last ? null : FetchAsync(page.SyncState);
+                await ApplyAsync(job, calendar, rows, page.DeletedItemIds,
+                    new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null), ct);
+                state = page.SyncState;
             }
-            catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.InvalidSyncState && state is not null)
-            {
-                // The server forgot our state: start over. Unchanged items are recognised by their change keys, not fetched.
-                await ApplyAsync(job, calendar, [], [], new CalendarProgress(ClearSyncState: true), ct);
-                state = null;
-                continue;
-            }
-            var rows = await FetchChangedAsync(connector, account, mailbox, calendar, page.CreatedOrUpdated, ct);
-            await ApplyAsync(job, calendar, rows, page.DeletedItemIds,
-                new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null), ct);
-            // Some servers hand back the same state with more to come; stop rather than spin (exchangelib does the same).
-            if (page.IncludesLastItemInRange || page.SyncState == state) return;
-            state = page.SyncState;
+        }
+        finally
+        {
+            await AbandonAsync(pending, prefetch);
+        }
+
+        async Task<(SyncPage Page, List<EventRow> Rows)> FetchAsync(string? from)
+        {
+            var page = await connector.SyncFolderAsync(account, mailbox, calendar.ExchangeFolderId, from, _options.PageSize, prefetch.Token);
+            return (page, await FetchChangedAsync(connector, account, mailbox, calendar, page.CreatedOrUpdated, prefetch.Token));
+        }
+    }
+
+    /// <summary>A loop left early (failure, unbind, shutdown) cancels its prefetch and waits for it, so nothing runs on unobserved.</summary>
+    private static async Task AbandonAsync(Task? pending, CancellationTokenSource prefetch)
+    {
+        if (pending is null) return;
+        await prefetch.CancelAsync();
+        try
+        {
+            await pending;
+        }
+        catch (Exception)
+        {
+            // Its page will be fetched again by whoever resumes the job.
         }
     }
 
