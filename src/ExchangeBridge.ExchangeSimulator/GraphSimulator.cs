@@ -12,7 +12,7 @@ namespace ExchangeBridge.ExchangeSimulator;
 /// Serves the Microsoft Graph calls ExchangeBridge's Graph connector makes, over the same <see cref="MailboxStore"/> the
 /// EWS simulator serves, shaped like Microsoft's documented responses (<c>@odata.context</c>, <c>value</c>,
 /// <c>@odata.nextLink</c>/<c>@odata.deltaLink</c>, <c>@removed</c>, <c>{"error":{"code","message"}}</c>): the
-/// client-credentials token endpoint, calendars, the events collection with <c>$filter</c>/<c>$orderby</c>/<c>$top</c>/<c>$skip</c>,
+/// client-credentials token endpoint (client secret or certificate assertion), calendars, the events collection with <c>$filter</c>/<c>$orderby</c>/<c>$top</c>/<c>$skip</c>,
 /// events delta, and one event with <c>cancelledOccurrences</c> and <c>exceptionOccurrences</c>. Times are always UTC
 /// (what the connector asks with <c>Prefer: outlook.timezone="UTC"</c>). It is a simulator for tests and demos, not Graph.
 /// </summary>
@@ -20,6 +20,7 @@ public static class GraphSimulator
 {
     public const string Version = "v1.0";
     private const int DefaultPageSize = 10;
+    private const string ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     private const int MaxPageSize = 1000;
     private static readonly string[] AllDays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
@@ -48,7 +49,15 @@ public static class GraphSimulator
         var app = store.GraphAppOf(tenant, form["client_id"].ToString());
         if (app is null)
             return AadError(400, "unauthorized_client", 700016, $"Application with identifier '{form["client_id"]}' was not found in the directory '{tenant}'.");
-        if (!MailboxStore.SecretMatches(app, form["client_secret"].ToString()))
+        if (form["client_assertion"].ToString() is { Length: > 0 } assertion)
+        {
+            if (form["client_assertion_type"] != ClientAssertionType)
+                return AadError(400, "invalid_request", 90014, "The request body must contain the following parameter: 'client_assertion_type'.");
+            var endpoint = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}";
+            if (GraphClientAssertion.Check(assertion, app, endpoint, DateTimeOffset.UtcNow) is { } refusal)
+                return AadError(401, "invalid_client", refusal.Code, refusal.Description);
+        }
+        else if (!MailboxStore.SecretMatches(app, form["client_secret"].ToString()))
             return AadError(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
         if (!form["scope"].ToString().EndsWith("/.default", StringComparison.Ordinal))
             return AadError(400, "invalid_scope", 1002012, "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.");

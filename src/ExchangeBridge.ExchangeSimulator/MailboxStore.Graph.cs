@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace ExchangeBridge.ExchangeSimulator;
@@ -18,10 +19,21 @@ public sealed partial class MailboxStore
     /// every mailbox, a list stands for an application access policy that scopes it. Registering the same app again (a
     /// new secret, another scope) also revokes the tokens it was issued, so a test sees the change at once.
     /// </summary>
-    public void AddGraphApp(string tenantId, string clientId, string secret, IEnumerable<string>? mayAccess = null)
+    public void AddGraphApp(string tenantId, string clientId, string secret, IEnumerable<string>? mayAccess = null) =>
+        AddGraphApp(new GraphApp(tenantId, clientId, secret, null, mayAccess?.ToHashSet(StringComparer.OrdinalIgnoreCase)));
+
+    /// <summary>
+    /// The same with a certificate credential: the app proves itself with a client assertion (a JWT signed with the
+    /// certificate's private key); only the public certificate is registered, as in Entra ID.
+    /// </summary>
+    public void AddGraphApp(string tenantId, string clientId, X509Certificate2 certificate, IEnumerable<string>? mayAccess = null) =>
+        AddGraphApp(new GraphApp(tenantId, clientId, null, X509CertificateLoader.LoadCertificate(certificate.RawData),
+            mayAccess?.ToHashSet(StringComparer.OrdinalIgnoreCase)));
+
+    private void AddGraphApp(GraphApp app)
     {
-        var key = AppKey(tenantId, clientId);
-        _graphApps[key] = new GraphApp(tenantId, clientId, secret, mayAccess?.ToHashSet(StringComparer.OrdinalIgnoreCase));
+        var key = AppKey(app.TenantId, app.ClientId);
+        _graphApps[key] = app;
         foreach (var (token, issued) in _graphTokens)
             if (issued.AppKey == key) _graphTokens.TryRemove(token, out _);
     }
@@ -31,7 +43,7 @@ public sealed partial class MailboxStore
     internal GraphApp? GraphAppOf(string tenantId, string clientId) => _graphApps.GetValueOrDefault(AppKey(tenantId, clientId));
 
     internal static bool SecretMatches(GraphApp app, string secret) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(app.Secret), Encoding.UTF8.GetBytes(secret));
+        app.Secret is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(app.Secret), Encoding.UTF8.GetBytes(secret));
 
     internal string IssueGraphToken(GraphApp app)
     {
@@ -47,7 +59,8 @@ public sealed partial class MailboxStore
     private static string AppKey(string tenantId, string clientId) => $"{tenantId}\n{clientId}";
 }
 
-internal sealed record GraphApp(string TenantId, string ClientId, string Secret, HashSet<string>? MayAccess)
+/// <summary>An app registration: a client secret or a certificate (its public part) as the credential.</summary>
+internal sealed record GraphApp(string TenantId, string ClientId, string? Secret, X509Certificate2? Certificate, HashSet<string>? MayAccess)
 {
     public bool MayRead(string mailbox) => MayAccess is null || MayAccess.Contains(mailbox);
 }

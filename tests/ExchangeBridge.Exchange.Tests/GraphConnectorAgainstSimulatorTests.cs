@@ -30,6 +30,26 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_certificate_credential_signs_a_client_assertion_the_token_endpoint_checks()
+    {
+        using var registered = SimulatorCertificate.CreateClientCertificate();
+        using var other = SimulatorCertificate.CreateClientCertificate();
+        _sim.Store.AddGraphApp(GraphSimulatorFixture.TenantId, "cert-app", registered);
+        ExchangeAdminAccount WithCertificate(string pem) => _sim.Admin with { GraphClientId = "cert-app", Secret = pem, Credential = AdminCredentialKind.Certificate };
+        var admin = WithCertificate(SimulatorCertificate.ToPemWithKey(registered));
+
+        await _sim.Connector.VerifyAdminAsync(admin, default);
+        Assert.Equal(["Calendar"], (await _sim.Connector.ListCalendarFoldersAsync(admin, Mailbox, default)).Select(f => f.DisplayName));
+        var unknown = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
+            _sim.Connector.VerifyAdminAsync(WithCertificate(SimulatorCertificate.ToPemWithKey(other)), default));
+        Assert.Equal(ExchangeFailureKind.Unauthorized, unknown.Kind);
+        Assert.Contains("AADSTS700027", unknown.Message); // signed by a key the app registration does not know
+        var keyless = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
+            _sim.Connector.VerifyAdminAsync(WithCertificate(registered.ExportCertificatePem()), default));
+        Assert.Equal(ExchangeFailureKind.Permanent, keyless.Kind);
+    }
+
+    [Fact]
     public async Task Calendars_list_the_default_first()
     {
         _sim.Store.AddFolder(Mailbox, "Team");

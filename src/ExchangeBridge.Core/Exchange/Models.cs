@@ -2,6 +2,15 @@ namespace ExchangeBridge.Core.Exchange;
 
 public enum ExchangeConnectorKind { Ews, Graph }
 
+/// <summary>What an admin account's <see cref="ExchangeAdminAccount.Secret"/> holds.</summary>
+public enum AdminCredentialKind
+{
+    /// <summary>A password (EWS) or an app's client secret (Graph).</summary>
+    Secret,
+    /// <summary>An app's certificate with its private key, in PEM (Graph): the token request is a signed client assertion.</summary>
+    Certificate,
+}
+
 /// <summary>An Exchange admin (service) account as the connector needs it, credentials already decrypted.</summary>
 public sealed record ExchangeAdminAccount(
     string Email,
@@ -10,7 +19,8 @@ public sealed record ExchangeAdminAccount(
     string Username,
     string Secret,
     string? GraphTenantId = null,
-    string? GraphClientId = null);
+    string? GraphClientId = null,
+    AdminCredentialKind Credential = AdminCredentialKind.Secret);
 
 public sealed record ExchangeCalendarFolder(string FolderId, string DisplayName, bool IsDefault);
 

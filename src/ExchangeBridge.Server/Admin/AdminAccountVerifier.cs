@@ -1,4 +1,5 @@
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Graph;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Storage;
@@ -37,6 +38,10 @@ public static class AdminAccounts
     public const string Ews = "ews";
     public const string Graph = "graph";
 
+    /// <summary>Credential kinds: a password or client secret; a Graph app's certificate with its private key (PEM).</summary>
+    public const string SecretCredential = "secret";
+    public const string CertificateCredential = "certificate";
+
     public static bool TryParseConnector(string name, out ExchangeConnectorKind kind)
     {
         kind = name == Graph ? ExchangeConnectorKind.Graph : ExchangeConnectorKind.Ews;
@@ -48,6 +53,21 @@ public static class AdminAccounts
     {
         TryParseConnector(account.Connector, out var kind);
         return new ExchangeAdminAccount(account.Email, kind, new Uri(account.Endpoint), account.Username,
-            protector.Unprotect(account.SecretProtected), account.GraphTenantId, account.GraphClientId);
+            protector.Unprotect(account.SecretProtected), account.GraphTenantId, account.GraphClientId,
+            account.CredentialKind == CertificateCredential ? AdminCredentialKind.Certificate : AdminCredentialKind.Secret);
+    }
+
+    /// <summary>Whether <paramref name="pem"/> is a certificate with its private key that the Graph connector can sign with.</summary>
+    public static bool IsUsableCertificate(string pem)
+    {
+        try
+        {
+            GraphCertificates.FromPem(pem).Dispose();
+            return true;
+        }
+        catch (ExchangeConnectorException)
+        {
+            return false;
+        }
     }
 }

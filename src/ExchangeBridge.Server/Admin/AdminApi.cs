@@ -16,8 +16,9 @@ public sealed record AppCreated(string AppId, string AppSecret, string TenantKey
 public sealed record OpenIdView(string AppId, string OpenId);
 public sealed record UserView(string TenantKey, string UserId, string UnionId, string Name, string? Email, bool IsSuperAdmin,
     bool Resigned, IReadOnlyList<OpenIdView> OpenIds);
+/// <summary>An Exchange admin account as operators see it: which kind of credential it holds (secret or certificate), never the credential.</summary>
 public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
-    string VerificationState, string? VerificationError);
+    string Credential, string VerificationState, string? VerificationError);
 public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
 public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState,
     long Events);
@@ -148,8 +149,16 @@ public static class AdminApi
             var endpoint = JsonBody.RequiredString(b, "endpoint", Invalid);
             if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 throw new FeishuException(Invalid, "endpoint must be an http(s) URL");
-            var secret = JsonBody.OptionalString(b, "password", Invalid) ?? JsonBody.OptionalString(b, "client_secret", Invalid)
-                         ?? throw new FeishuException(Invalid, "password (ews) or client_secret (graph) is required");
+            var secret = JsonBody.OptionalString(b, "password", Invalid) ?? JsonBody.OptionalString(b, "client_secret", Invalid);
+            var certificate = JsonBody.OptionalString(b, "client_certificate", Invalid);
+            if (certificate is not null)
+            {
+                if (connector != AdminAccounts.Graph || secret is not null)
+                    throw new FeishuException(Invalid, "client_certificate is a graph credential, given instead of client_secret");
+                if (!AdminAccounts.IsUsableCertificate(certificate))
+                    throw new FeishuException(Invalid, "client_certificate must be a PEM certificate followed by its unencrypted RSA private key");
+            }
+            else if (secret is null) throw new FeishuException(Invalid, "password (ews), client_secret or client_certificate (graph) is required");
             return new AdminAccountRecord
             {
                 Email = EmailAddress.Normalize(email),
@@ -157,7 +166,8 @@ public static class AdminApi
                 Connector = connector,
                 Endpoint = endpoint,
                 Username = JsonBody.OptionalString(b, "username", Invalid) ?? email,
-                SecretProtected = protector.Protect(secret),
+                SecretProtected = protector.Protect(certificate ?? secret!),
+                CredentialKind = certificate is null ? AdminAccounts.SecretCredential : AdminAccounts.CertificateCredential,
                 GraphTenantId = JsonBody.OptionalString(b, "graph_tenant_id", Invalid),
                 GraphClientId = JsonBody.OptionalString(b, "graph_client_id", Invalid),
             };
@@ -216,7 +226,7 @@ public static class AdminApi
         ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange admin account");
 
     private static AdminAccountView View(AdminAccountRecord a) =>
-        new(a.Email, a.TenantKey, a.Connector, a.Endpoint, a.Username, a.VerificationState, a.VerificationError);
+        new(a.Email, a.TenantKey, a.Connector, a.Endpoint, a.Username, a.CredentialKind, a.VerificationState, a.VerificationError);
 
     private static async Task RequireTenant(AdminStore store, string tenantKey, CancellationToken ct)
     {

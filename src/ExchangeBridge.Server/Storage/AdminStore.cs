@@ -162,18 +162,18 @@ public sealed class AdminStore(IDatabase database)
         return await c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
-                graph_tenant_id, graph_client_id, verification_state, verification_error, created_at)
-            VALUES (@Email, @TenantKey, @Connector, @Endpoint, @Username, @SecretProtected, @GraphTenantId, @GraphClientId,
-                @VerificationState, @VerificationError, @now)
+                credential_kind, graph_tenant_id, graph_client_id, verification_state, verification_error, created_at)
+            VALUES (@Email, @TenantKey, @Connector, @Endpoint, @Username, @SecretProtected, @CredentialKind, @GraphTenantId,
+                @GraphClientId, @VerificationState, @VerificationError, @now)
             ON CONFLICT (email) DO UPDATE SET connector = excluded.connector, endpoint = excluded.endpoint,
-                username = excluded.username, secret_protected = excluded.secret_protected,
+                username = excluded.username, secret_protected = excluded.secret_protected, credential_kind = excluded.credential_kind,
                 graph_tenant_id = excluded.graph_tenant_id, graph_client_id = excluded.graph_client_id,
                 verification_state = excluded.verification_state, verification_error = excluded.verification_error
             WHERE exchange_admin_accounts.tenant_key = excluded.tenant_key
             """, new
             {
                 account.Email, account.TenantKey, account.Connector, account.Endpoint, account.Username, account.SecretProtected,
-                account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError, now,
+                account.CredentialKind, account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError, now,
             }, cancellationToken: ct)) == 1;
     }
 

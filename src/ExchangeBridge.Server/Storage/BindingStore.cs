@@ -27,6 +27,8 @@ public sealed class AdminAccountRecord
     public string Endpoint { get; set; } = "";
     public string Username { get; set; } = "";
     public string SecretProtected { get; set; } = "";
+    /// <summary>What <see cref="SecretProtected"/> holds: <c>secret</c> or <c>certificate</c> (<see cref="Admin.AdminAccounts"/>).</summary>
+    public string CredentialKind { get; set; } = Admin.AdminAccounts.SecretCredential;
     public string? GraphTenantId { get; set; }
     public string? GraphClientId { get; set; }
     public string VerificationState { get; set; } = "";
@@ -94,7 +96,7 @@ public sealed class BindingStore(IDatabase database)
 
     internal const string AdminColumns =
         "email AS Email, tenant_key AS TenantKey, connector AS Connector, endpoint AS Endpoint, username AS Username, " +
-        "secret_protected AS SecretProtected, graph_tenant_id AS GraphTenantId, graph_client_id AS GraphClientId, " +
+        "secret_protected AS SecretProtected, credential_kind AS CredentialKind, graph_tenant_id AS GraphTenantId, graph_client_id AS GraphClientId, " +
         "verification_state AS VerificationState, verification_error AS VerificationError";
 
     public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct)
@@ -129,42 +131,38 @@ public sealed class BindingStore(IDatabase database)
     /// Stores a new binding and enqueues its import in the same transaction, so no binding exists without the
     /// job that will fill it. Throws the database's unique violation when the account or user is already bound.
     /// </summary>
-    public async Task<long> InsertWithImportJobAsync(string exchangeBindingId, string tenantKey, string adminAccount,
-        string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-            """
-            INSERT INTO exchange_bindings (exchange_binding_id, tenant_key, admin_account, exchange_account,
-                exchange_account_key, user_id, status, created_at, updated_at)
-            VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
-                @status, @now, @now)
-            RETURNING id
-            """, new { exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now },
-            tx, cancellationToken: ct));
-        await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Import, now, ct);
-        await tx.CommitAsync(ct);
-        return id;
-    }
+    public Task<long> InsertWithImportJobAsync(string exchangeBindingId, string tenantKey, string adminAccount,
+        string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
+                """
+                INSERT INTO exchange_bindings (exchange_binding_id, tenant_key, admin_account, exchange_account,
+                    exchange_account_key, user_id, status, created_at, updated_at)
+                VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
+                    @status, @now, @now)
+                RETURNING id
+                """, new { exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now },
+                tx, cancellationToken: token));
+            await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Import, now, token);
+            return id;
+        }, ct);
 
     /// <summary>
     /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one
     /// transaction. False when the tenant has no such binding.
     /// </summary>
-    public async Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
-            new { tenantKey, exchangeBindingId }, tx, cancellationToken: ct));
-        if (id is null) return false;
-        await c.ExecuteAsync(new CommandDefinition(
-            $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
-            new { id, now }, tx, cancellationToken: ct));
-        await JobStore.EnqueueAsync(c, tx, id.Value, tenantKey, JobKinds.Unbind, now, ct);
-        await tx.CommitAsync(ct);
-        return true;
-    }
+    public Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
+                new { tenantKey, exchangeBindingId }, tx, cancellationToken: token));
+            if (id is null) return false;
+            await c.ExecuteAsync(new CommandDefinition(
+                $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
+                new { id, now }, tx, cancellationToken: token));
+            await JobStore.EnqueueAsync(c, tx, id.Value, tenantKey, JobKinds.Unbind, now, token);
+            return true;
+        }, ct);
 }

@@ -41,8 +41,17 @@ public sealed class RestartTests
             """{"connector":"ews","endpoint":"http://127.0.0.1:9/EWS/Exchange.asmx","password":"Sup3r-Secret-Exchange-Pa55"}""",
             server.Bootstrap.OperatorKey);
 
+        using var certificate = ExchangeBridge.ExchangeSimulator.SimulatorCertificate.CreateClientCertificate();
+        var pem = ExchangeBridge.ExchangeSimulator.SimulatorCertificate.ToPemWithKey(certificate);
+        await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{server.Bootstrap.TenantKey}/exchange_admin_accounts/graph@contoso.com",
+            System.Text.Json.JsonSerializer.Serialize(new { connector = "graph", endpoint = "https://127.0.0.1:9/v1.0", graph_tenant_id = "t",
+                graph_client_id = "c", client_certificate = pem }), server.Bootstrap.OperatorKey);
+        var privateKeyLine = pem.Split('\n').SkipWhile(l => !l.Contains("PRIVATE KEY")).Skip(5).First();
+
         var database = (ExchangeBridge.Server.Storage.IDatabase)server.Services.GetService(typeof(ExchangeBridge.Server.Storage.IDatabase))!;
         var text = await StoredTextAsync(server, database);
+        Assert.Contains("graph@contoso.com", text);
+        Assert.DoesNotContain(privateKeyLine, text);
         Assert.DoesNotContain(server.Bootstrap.AppSecret, text);
         Assert.DoesNotContain(server.Bootstrap.OperatorKey, text);
         Assert.DoesNotContain("Sup3r-Secret-Exchange-Pa55", text);

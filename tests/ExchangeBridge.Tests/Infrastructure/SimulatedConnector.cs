@@ -12,6 +12,7 @@ namespace ExchangeBridge.Tests.Infrastructure;
 public abstract class SimulatedConnector
 {
     public const string Admin = "svc@contoso.com";
+    public const string GraphTenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
     public static readonly SimulatedConnector Ews = new EwsConnectorUnderTest();
     public static readonly SimulatedConnector Graph = new GraphConnectorUnderTest();
@@ -63,20 +64,19 @@ public abstract class SimulatedConnector
 
     private sealed class GraphConnectorUnderTest : SimulatedConnector
     {
-        public const string TenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-        public const string ClientId = "6731de76-14a6-49ae-97bc-6eba6914391e";
+        private const string ClientId = "6731de76-14a6-49ae-97bc-6eba6914391e";
         private const string ClientSecret = "sim~secret.value";
 
         public override string Name => AdminAccounts.Graph;
         public override string ThrottledMarker => "HTTP 429 ApplicationThrottled";
 
-        public override void Grant(MailboxStore store, IEnumerable<string>? only = null) => store.AddGraphApp(TenantId, ClientId, ClientSecret, only);
+        public override void Grant(MailboxStore store, IEnumerable<string>? only = null) => store.AddGraphApp(GraphTenantId, ClientId, ClientSecret, only);
 
-        public override void ChangeCredentials(MailboxStore store) => store.AddGraphApp(TenantId, ClientId, "changed-since-registration");
+        public override void ChangeCredentials(MailboxStore store) => store.AddGraphApp(GraphTenantId, ClientId, "changed-since-registration");
 
         public override Dictionary<string, object?> AccountBody(SimulatorHost simulator, string? secret = null) => new()
         {
-            ["connector"] = Name, ["endpoint"] = simulator.GraphEndpoint.ToString(), ["graph_tenant_id"] = TenantId,
+            ["connector"] = Name, ["endpoint"] = simulator.GraphEndpoint.ToString(), ["graph_tenant_id"] = GraphTenantId,
             ["graph_client_id"] = ClientId, ["client_secret"] = secret ?? ClientSecret,
         };
 
