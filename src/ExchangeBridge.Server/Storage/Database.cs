@@ -20,6 +20,12 @@ public interface IDatabase
     /// </summary>
     ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and answers once it is committed. Where writers take turns
+    /// (SQLite) the works that queue meanwhile share one transaction (<see cref="GroupCommit"/>), each in its own savepoint.
+    /// </summary>
+    Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default);
+
     /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
     string Dialect { get; }
 
@@ -48,10 +54,11 @@ public interface IDatabase
     string NotInList(string column, string listParameter);
 }
 
-public sealed class SqliteDatabase : IDatabase
+public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
 {
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly GroupCommit _groupCommit;
     // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
 
@@ -66,7 +73,17 @@ public sealed class SqliteDatabase : IDatabase
             // Writers wait for each other instead of failing with SQLITE_BUSY.
             DefaultTimeout = 30,
         }.ToString();
+        _groupCommit = new GroupCommit(OpenWriterAsync);
     }
+
+    public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default) =>
+        _groupCommit.RunAsync(work, cancellationToken);
+
+    /// <summary>Write transactions the group commit has committed.</summary>
+    public long GroupCommitTransactions => _groupCommit.Transactions;
+
+    public ValueTask DisposeAsync() => _groupCommit.DisposeAsync();
+    public void Dispose() => _groupCommit.Dispose();
 
     public string Dialect => "Sqlite";
 
@@ -165,6 +182,16 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
 
     // PostgreSQL runs writers side by side; rows, not the database, are locked.
     public ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default) => OpenAsync(cancellationToken);
+
+    // Each writer its own transaction: PostgreSQL commits side by side (and groups WAL flushes itself).
+    public async Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     public bool IsUniqueViolation(Exception exception) =>
         exception is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation };

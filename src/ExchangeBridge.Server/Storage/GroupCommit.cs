@@ -1,0 +1,129 @@
+using System.Data.Common;
+using System.Threading.Channels;
+
+namespace ExchangeBridge.Server.Storage;
+
+/// <summary>One unit of a write transaction: it runs on the shared connection and transaction, and is answered after the commit.</summary>
+public delegate Task<T> WriteWork<T>(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
+
+/// <summary>
+/// Group commit for a database with one writer at a time (SQLite): the writes that queue while a transaction is open
+/// are run together in the next one, each inside its own savepoint, and each caller is answered once that transaction
+/// has committed. A work that fails is rolled back to its savepoint and fails alone; a failed commit fails the group.
+/// Durability per caller is unchanged (nobody hears "done" before the commit), while BEGIN, COMMIT and the WAL writes of
+/// shared pages are paid once per group instead of once per request.
+/// </summary>
+public sealed class GroupCommit : IAsyncDisposable, IDisposable
+{
+    /// <summary>Enough to amortise the commit; few enough that one group's transaction stays short.</summary>
+    private const int MaxGroup = 64;
+
+    private readonly Func<CancellationToken, ValueTask<DbConnection>> _openWriter;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _loop;
+    private long _transactions;
+
+    public GroupCommit(Func<CancellationToken, ValueTask<DbConnection>> openWriter)
+    {
+        _openWriter = openWriter;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Write transactions committed so far (for tests and diagnostics).</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    public Task<T> RunAsync<T>(WriteWork<T> work, CancellationToken cancellationToken)
+    {
+        var pending = new Pending<T>(work, cancellationToken);
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(GroupCommit));
+        return pending.Task;
+    }
+
+    private async Task LoopAsync()
+    {
+        var group = new List<Pending>(MaxGroup);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var pending))
+                if (!pending.TryCancel()) group.Add(pending);
+            if (group.Count > 0) await CommitAsync(group);
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> group)
+    {
+        try
+        {
+            await using var connection = await _openWriter(CancellationToken.None);
+            await using var transaction = await connection.BeginTransactionAsync();
+            if (group.Count == 1)
+                await group[0].RunAsync(connection, transaction);
+            else
+                for (var i = 0; i < group.Count; i++)
+                {
+                    var savepoint = $"w{i}";
+                    await transaction.SaveAsync(savepoint);
+                    try
+                    {
+                        await group[i].RunAsync(connection, transaction);
+                    }
+                    catch (Exception e)
+                    {
+                        group[i].Failure = e;
+                        await transaction.RollbackAsync(savepoint);
+                    }
+                    await transaction.ReleaseAsync(savepoint);
+                }
+            await transaction.CommitAsync();
+            Interlocked.Increment(ref _transactions);
+            foreach (var pending in group) pending.Answer();
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in group) pending.Fail(e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _loop.GetAwaiter().GetResult();
+    }
+
+    private abstract class Pending
+    {
+        public Exception? Failure { get; set; }
+        public abstract bool TryCancel();
+        public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
+        public abstract void Answer();
+        public abstract void Fail(Exception e);
+    }
+
+    private sealed class Pending<T>(WriteWork<T> work, CancellationToken cancellationToken) : Pending
+    {
+        private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+
+        public Task<T> Task => _answer.Task;
+
+        public override bool TryCancel() => cancellationToken.IsCancellationRequested && _answer.TrySetCanceled(cancellationToken);
+
+        public override async Task RunAsync(DbConnection connection, DbTransaction transaction) =>
+            _result = await work(connection, transaction, cancellationToken);
+
+        public override void Answer()
+        {
+            if (Failure is null) _answer.TrySetResult(_result!);
+            else _answer.TrySetException(Failure);
+        }
+
+        public override void Fail(Exception e) => _answer.TrySetException(Failure ?? e);
+    }
+}
