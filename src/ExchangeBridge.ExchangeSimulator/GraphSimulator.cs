@@ -31,9 +31,9 @@ public static class GraphSimulator
         var users = app.MapGroup($"/{Version}/users/{{user}}");
         users.MapGet("/calendars", (HttpContext c, string user) => Serve(c, store, user, m => Calendars(c, m)));
         users.MapGet("/calendars/{calendarId}/events", (HttpContext c, string user, string calendarId) =>
-            Serve(c, store, user, m => Events(c, m, calendarId)));
+            Serve(c, store, user, m => Events(c, m, FolderIdOf(m, calendarId))));
         users.MapGet("/calendars/{calendarId}/events/{function}", (HttpContext c, string user, string calendarId, string function) =>
-            Serve(c, store, user, m => function is "delta" or "delta()" ? Delta(c, m, calendarId) : Error(400, "BadRequest", $"Unsupported segment '{function}'.")));
+            Serve(c, store, user, m => function is "delta" or "delta()" ? Delta(c, m, FolderIdOf(m, calendarId)) : Error(400, "BadRequest", $"Unsupported segment '{function}'.")));
         users.MapGet("/events/{eventId}", (HttpContext c, string user, string eventId) => Serve(c, store, user, m => GetEvent(c, m, eventId)));
         return users;
     }
@@ -102,8 +102,8 @@ public static class GraphSimulator
         var all = mailbox.Folders.Values.OrderByDescending(f => f.IsDefault).ThenBy(f => f.DisplayName, StringComparer.Ordinal).ToList();
         var page = all.Skip(skip).Take(top).Select(f => Select(context, new JsonObject
         {
-            ["@odata.id"] = $"{Base(context)}/users('{mailbox.Address}')/calendars('{f.FolderId}')",
-            ["id"] = f.FolderId, ["name"] = f.DisplayName, ["color"] = "auto", ["hexColor"] = "", ["isDefaultCalendar"] = f.IsDefault,
+            ["@odata.id"] = $"{Base(context)}/users('{mailbox.Address}')/calendars('{RestId(f.FolderId)}')",
+            ["id"] = RestId(f.FolderId), ["name"] = f.DisplayName, ["color"] = "auto", ["hexColor"] = "", ["isDefaultCalendar"] = f.IsDefault,
             ["changeKey"] = "nfZyf7VcrEKLNoU37KWlkQAAA0x0+w==", ["canShare"] = true, ["canViewPrivateItems"] = true, ["canEdit"] = true,
             ["allowedOnlineMeetingProviders"] = new JsonArray("teamsForBusiness"), ["defaultOnlineMeetingProvider"] = "teamsForBusiness",
             ["isTallyingResponses"] = true, ["isRemovable"] = !f.IsDefault,
@@ -131,7 +131,7 @@ public static class GraphSimulator
             }
         }
         var page = matching.Skip(skip).Take(top).Select(i => Select(context, EventJson(context, mailbox, i))).ToList();
-        return Collection(context, $"users('{mailbox.Address}')/calendars('{calendarId}')/events", page,
+        return Collection(context, $"users('{mailbox.Address}')/calendars('{RestId(calendarId)}')/events", page,
             skip + page.Count < matching.Count ? NextSkip(context, skip + page.Count) : null);
     }
 
@@ -168,12 +168,12 @@ public static class GraphSimulator
                 else if (folder.CreatedAt[itemId] <= since)
                     entries.Add(new JsonObject
                     {
-                        ["@odata.type"] = "#microsoft.graph.event", ["id"] = itemId, ["@removed"] = new JsonObject { ["reason"] = "deleted" },
+                        ["@odata.type"] = "#microsoft.graph.event", ["id"] = RestId(itemId), ["@removed"] = new JsonObject { ["reason"] = "deleted" },
                     });
             }
             complete = index >= folder.Changes.Count;
         }
-        var link = $"{Base(context)}/users/{Uri.EscapeDataString(mailbox.Address)}/calendars/{Uri.EscapeDataString(calendarId)}/events/delta" +
+        var link = $"{Base(context)}/users/{Uri.EscapeDataString(mailbox.Address)}/calendars/{Uri.EscapeDataString(RestId(calendarId))}/events/delta" +
                    $"?{(complete ? "$deltatoken" : "$skiptoken")}={Uri.EscapeDataString(EncodeState(folder, last))}";
         var body = new JsonObject { ["@odata.context"] = $"{Base(context)}/$metadata#Collection(event)" };
         body[complete ? "@odata.deltaLink" : "@odata.nextLink"] = link;
@@ -184,13 +184,14 @@ public static class GraphSimulator
     private static IResult GetEvent(HttpContext context, SimMailbox mailbox, string eventId)
     {
         var (item, exception) = MailboxStore.FindItemById(mailbox, eventId);
+        if (item is null && FromRestId(eventId) is var ewsId && ewsId != eventId) (item, exception) = MailboxStore.FindItemById(mailbox, ewsId);
         if (item is null) return ItemNotFound();
         var json = exception is null ? EventJson(context, mailbox, item) : ExceptionJson(context, mailbox, item, exception);
         if (exception is null && item.Recurrence is not null)
         {
             var zone = Zone(item.TimeZoneId);
             json["cancelledOccurrences"] = new JsonArray([.. item.DeletedOccurrences.Select(d =>
-                (JsonNode)$"OID.{item.ItemId}.{TimeZoneInfo.ConvertTime(d, zone):yyyy-MM-dd}")]);
+                (JsonNode)$"OID.{RestId(item.ItemId)}.{TimeZoneInfo.ConvertTime(d, zone):yyyy-MM-dd}")]);
             if (Expands(context, "exceptionOccurrences"))
                 json["exceptionOccurrences"] = new JsonArray([.. item.Exceptions.Select(x => (JsonNode)ExceptionJson(context, mailbox, item, x))]);
         }
@@ -206,7 +207,7 @@ public static class GraphSimulator
         return new JsonObject
         {
             ["@odata.etag"] = $"W/\"{item.ChangeKey}\"",
-            ["id"] = item.ItemId,
+            ["id"] = RestId(item.ItemId),
             ["createdDateTime"] = Iso(item.LastModified),
             ["lastModifiedDateTime"] = Iso(item.LastModified),
             ["changeKey"] = item.ChangeKey,
@@ -269,7 +270,7 @@ public static class GraphSimulator
         json["@odata.etag"] = $"W/\"{changeKey}\"";
         json["changeKey"] = changeKey;
         json["type"] = "exception";
-        json["seriesMasterId"] = master.ItemId;
+        json["seriesMasterId"] = RestId(master.ItemId);
         json["originalStart"] = Iso(exception.OriginalStart);
         json["iCalUId"] = master.Uid ?? master.ItemId;
         return json;
@@ -382,6 +383,18 @@ public static class GraphSimulator
             .Append($"%24skip={skip}");
         return $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}?{string.Join('&', query)}";
     }
+
+    /// <summary>
+    /// Graph names items and folders by REST ids: the EWS id made URL-safe, '/' written '-' and '+' written '_' (what
+    /// Office.js's convertToRestId does), so a path never carries an encoded slash. A test's readable ids ("series-x1")
+    /// have neither character and are their own REST id; an id that names nothing as given is read back as REST.
+    /// </summary>
+    private static string RestId(string ewsId) => ewsId.Replace('/', '-').Replace('+', '_');
+
+    private static string FromRestId(string restId) => restId.Replace('-', '/').Replace('_', '+');
+
+    private static string FolderIdOf(SimMailbox mailbox, string calendarId) =>
+        mailbox.Folders.ContainsKey(calendarId) ? calendarId : FromRestId(calendarId);
 
     private static string Base(HttpContext context) => $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}/{Version}";
 

@@ -180,6 +180,25 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
         Assert.Equal(viaEws.Count, viaGraph.Count);
     }
 
+    [Fact]
+    public async Task Ids_travel_in_Graphs_url_safe_form_so_a_slash_or_plus_in_an_EWS_id_never_reaches_a_path()
+    {
+        // EWS ids are base64: '/' and '+' occur. Graph's REST ids write them '-' and '_'; a path with an encoded slash
+        // would not reach the calendar (it is how the benchmark's mailbox first failed).
+        var address = Enumerable.Range(0, 100).Select(i => $"user{i}@contoso.com")
+            .First(a => _sim.Store.DefaultFolder(a).FolderId.IndexOfAny(['/', '+']) >= 0);
+        var calendar = _sim.Store.DefaultFolder(address);
+        _sim.Store.Put(calendar, Single("AAMkAD+x/y=", Monday));
+
+        var folder = (await _sim.Connector.ListCalendarFoldersAsync(_sim.Admin, address, default)).Single();
+        Assert.Equal(calendar.FolderId.Replace('/', '-').Replace('+', '_'), folder.FolderId);
+        var listed = await _sim.Connector.FindItemsInWindowAsync(_sim.Admin, address, folder.FolderId, Monday.AddDays(-1), Monday.AddDays(1), 0, 10, default);
+        Assert.Equal(["AAMkAD_x-y="], listed.Items.Select(i => i.ItemId));
+        var synced = await _sim.Connector.SyncFolderAsync(_sim.Admin, address, folder.FolderId, null, 10, default);
+        Assert.Equal(["AAMkAD_x-y="], synced.CreatedOrUpdated.Select(i => i.ItemId));
+        Assert.Equal("AAMkAD+x/y=", (await _sim.Connector.GetEventsAsync(_sim.Admin, address, ["AAMkAD_x-y="], default)).Single().Subject);
+    }
+
     [Theory]
     [InlineData("unknown-mailbox", ExchangeFailureKind.MailboxNotFound)]
     [InlineData("restricted-app", ExchangeFailureKind.ImpersonationDenied)]
