@@ -1,7 +1,10 @@
 // The import benchmark (bench/README.md): for each mailbox size, a fresh Release server process imports a generated
-// mailbox from the EWS simulator (hosted here, on loopback) through the real Open API flow; prints one Markdown row per
-// size with events per second and the server's peak resident memory (VmHWM), so that growth with mailbox size shows.
+// mailbox from the simulator (hosted here, on loopback) through the real Open API flow, over EWS or, with
+// --connector graph, over Microsoft Graph (the simulator's Graph endpoints on HTTPS with a throw-away certificate the
+// server trusts through SSL_CERT_FILE); prints one Markdown row per size with events per second and the server's peak
+// resident memory (VmHWM), so that growth with mailbox size shows.
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
@@ -10,34 +13,52 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 const string Admin = "bench-admin@contoso.com", Password = "Bench-Pa55", Mailbox = "bench-user@contoso.com";
-var serverDll = args[0];
-var sizes = args.Skip(1).Select(int.Parse).DefaultIfEmpty(100_000).ToArray();
+const string GraphTenant = "bench-tenant", GraphClient = "bench-client", GraphSecret = "Bench~Secret";
+var connectorAt = Array.IndexOf(args, "--connector");
+var connector = connectorAt >= 0 && connectorAt + 1 < args.Length ? args[connectorAt + 1] : "ews";
+if (connector is not ("ews" or "graph")) throw new ArgumentException("--connector must be ews or graph");
+var positional = args.Where((_, i) => connectorAt < 0 || (i != connectorAt && i != connectorAt + 1)).ToArray();
+var serverDll = positional[0];
+var sizes = positional.Skip(1).Select(int.Parse).DefaultIfEmpty(100_000).ToArray();
 
-Console.WriteLine("| mailbox items | events stored | import s (bind → done) | events/s | server CPU s | simulator + driver CPU s | server peak RSS MB | target |");
-Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|");
+Console.WriteLine("| connector | mailbox items | events stored | import s (bind → done) | events/s | server CPU s | simulator + driver CPU s | server peak RSS MB | target |");
+Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
 foreach (var size in sizes)
 {
     var row = await MeasureAsync(size);
-    Console.WriteLine($"| {size:N0} | {row.Events:N0} | {row.Seconds:F1} | {row.Events / row.Seconds:N0} | {row.ServerCpu:F1} | {row.OwnCpu:F1} | {row.PeakRssMb:N0} | ≥ 5,000 events/s; peak flat in size |");
+    Console.WriteLine($"| {connector} | {size:N0} | {row.Events:N0} | {row.Seconds:F1} | {row.Events / row.Seconds:N0} | {row.ServerCpu:F1} | {row.OwnCpu:F1} | {row.PeakRssMb:N0} | ≥ 5,000 events/s; peak flat in size |");
 }
 
 async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double PeakRssMb)> MeasureAsync(int size)
 {
     var store = new MailboxStore();
     store.AddAdmin(Admin, Password);
+    store.AddGraphApp(GraphTenant, GraphClient, GraphSecret);
     var folder = store.DefaultFolder(Mailbox);
     store.Generate(folder, size, DateTimeOffset.UtcNow);
     var expected = store.CountImportableEvents(folder);
 
+    var certificate = SimulatorCertificate.Create();
     var builder = WebApplication.CreateSlimBuilder();
-    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.WebHost.ConfigureKestrel(k =>
+    {
+        if (connector == "graph") k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
+        else k.Listen(IPAddress.Loopback, 0);
+    });
     builder.Logging.ClearProviders();
     await using var simulator = builder.Build();
     simulator.MapEwsSimulator(store);
+    simulator.MapGraphSimulator(store);
     await simulator.StartAsync();
-    var simulatorUrl = new Uri(new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()), "/EWS/Exchange.asmx");
+    var simulatorBase = new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    object account = connector == "graph"
+        ? new { connector, endpoint = new Uri(simulatorBase, "/v1.0").ToString(), graph_tenant_id = GraphTenant, graph_client_id = GraphClient, client_secret = GraphSecret }
+        : new { connector, endpoint = new Uri(simulatorBase, "/EWS/Exchange.asmx").ToString(), password = Password };
 
     var dataDir = Directory.CreateTempSubdirectory("exbridge-bench-import-").FullName;
+    // The server trusts the simulator's certificate and nothing else (.NET on Linux reads SSL_CERT_FILE as its root store).
+    var trusted = Path.Combine(dataDir, "simulator.pem");
+    File.WriteAllText(trusted, certificate.ExportCertificatePem());
     var port = FreePort();
     var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir])
     {
@@ -47,6 +68,7 @@ async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double
             ["ExchangeBridge__RateLimits__Enabled"] = "false",
             ["ExchangeBridge__Import__Workers"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
+            ["SSL_CERT_FILE"] = trusted,
         },
     };
     using var server = Process.Start(start)!;
@@ -67,8 +89,9 @@ async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double
         var tenantKey = S("tenant_key");
         var user = await SendAsync(http, HttpMethod.Post, $"/admin/v1/tenants/{tenantKey}/users", new { user_id = "bench", name = "Bench" }, S("operator_key"));
         var openId = user["data"]!["open_ids"]![0]!["open_id"]!.GetValue<string>();
-        await SendAsync(http, HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{Admin}",
-            new { connector = "ews", endpoint = simulatorUrl.ToString(), password = Password }, S("operator_key"));
+        var registered = await SendAsync(http, HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{Admin}", account, S("operator_key"));
+        if (registered["data"]!["verification_state"]!.GetValue<string>() != "verified")
+            throw new InvalidOperationException($"the admin account was not verified: {registered.ToJsonString()}");
         var code = await SendAsync(http, HttpMethod.Post, "/admin/v1/authorization_codes", new { app_id = S("app_id"), open_id = S("admin_open_id") }, S("operator_key"));
         var tenant = await SendAsync(http, HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = S("app_id"), app_secret = S("app_secret") });
         var token = (await SendAsync(http, HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
