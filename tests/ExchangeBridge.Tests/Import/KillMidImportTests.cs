@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using ExchangeBridge.Core.Bindings;
+using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Import;
@@ -10,11 +11,11 @@ namespace ExchangeBridge.Tests.Import;
 /// <summary>
 /// A worker killed with SIGKILL in the middle of an import: the job's lease runs out, another worker (after a restart,
 /// or another instance on the same PostgreSQL) takes it over, and the import finishes with no duplicate and no gap.
+/// Through each connector: over Graph the resumed page is a stored next link (or window offset) of the delta.
 /// </summary>
 public sealed class KillMidImportTests
 {
-    private const string Admin = "svc@contoso.com";
-    private const string Password = "Svc-Pa55";
+    private const string Admin = SimulatedConnector.Admin;
     private const string Mailbox = "alisa@contoso.com";
     private const int Items = 3000;
 
@@ -27,26 +28,41 @@ public sealed class KillMidImportTests
         ["ExchangeBridge__RateLimits__Enabled"] = "false",
     };
 
-    private static async Task<SimulatorHost> MailboxAsync()
+    public static TheoryData<string> Connectors => [AdminAccounts.Ews, AdminAccounts.Graph];
+
+    private static SimulatedConnector ConnectorNamed(string name) => name == AdminAccounts.Graph ? SimulatedConnector.Graph : SimulatedConnector.Ews;
+
+    private static async Task<SimulatorHost> MailboxAsync(SimulatedConnector connector)
     {
         var simulator = await SimulatorHost.StartAsync();
-        simulator.Store.AddAdmin(Admin, Password);
+        connector.Grant(simulator.Store);
         simulator.Store.Generate(simulator.Store.DefaultFolder(Mailbox), Items, DateTimeOffset.UtcNow);
         return simulator;
     }
 
-    [Fact]
-    public async Task A_restart_after_a_kill_mid_import_finishes_with_no_duplicate_and_no_gap()
+    /// <summary>The test's settings plus what a server process needs to reach the simulator through the connector.</summary>
+    private static Dictionary<string, string> SettingsFor(SimulatedConnector connector, SimulatorHost simulator, IReadOnlyDictionary<string, string>? extra = null)
     {
-        await using var simulator = await MailboxAsync();
+        var settings = new Dictionary<string, string>(Settings);
+        foreach (var (key, value) in connector.ProcessEnvironment(simulator).Concat(extra ?? new Dictionary<string, string>())) settings[key] = value;
+        return settings;
+    }
+
+    [Theory]
+    [MemberData(nameof(Connectors))]
+    public async Task A_restart_after_a_kill_mid_import_finishes_with_no_duplicate_and_no_gap(string connectorName)
+    {
+        var connector = ConnectorNamed(connectorName);
+        await using var simulator = await MailboxAsync(connector);
+        var settings = SettingsFor(connector, simulator);
         var dataDir = Directory.CreateTempSubdirectory("exbridge-kill-").FullName;
-        var first = await ServerProcess.StartAsync(dataDir, Settings, demo: false);
-        var world = await BindAsync(first, first, simulator);
+        var first = await ServerProcess.StartAsync(dataDir, settings, demo: false);
+        var world = await BindAsync(first, first, simulator, connector);
         await WaitForImportingAsync(first, world, minimumEvents: 300);
         first.Kill();
         await first.DisposeAsync();
 
-        await using var second = await ServerProcess.StartAsync(dataDir, Settings, demo: false);
+        await using var second = await ServerProcess.StartAsync(dataDir, settings, demo: false);
         Assert.Equal("done", await WaitForStatusAsync(second, world));
         await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "exchangebridge.db")}");
         var (total, distinct) = await db.QuerySingleAsync<(long, long)>("SELECT COUNT(*), COUNT(DISTINCT exchange_item_id) FROM events");
@@ -54,21 +70,23 @@ public sealed class KillMidImportTests
         Assert.Equal((expected, expected), ((int)total, (int)distinct));
     }
 
-    [PostgresFact]
-    public async Task A_job_whose_instance_is_killed_mid_import_finishes_on_the_other()
+    [PostgresTheory]
+    [MemberData(nameof(Connectors))]
+    public async Task A_job_whose_instance_is_killed_mid_import_finishes_on_the_other(string connectorName)
     {
-        await using var simulator = await MailboxAsync();
+        var connector = ConnectorNamed(connectorName);
+        await using var simulator = await MailboxAsync(connector);
         var database = TestDatabases.CreatePostgresDatabase()!;
-        var settings = new Dictionary<string, string>(Settings)
+        var settings = SettingsFor(connector, simulator, new Dictionary<string, string>
         {
             ["ExchangeBridge__PostgresConnectionString"] = database,
             ["ExchangeBridge__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-        };
+        });
         var a = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-a-").FullName, settings, demo: false);
         var b = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-b-").FullName, settings, demo: false);
         try
         {
-            var world = await BindAsync(a, a, simulator);
+            var world = await BindAsync(a, a, simulator, connector);
             var owner = await WaitForImportingAsync(a, world, minimumEvents: 300);
             var (victim, survivor) = owner.StartsWith($"{a.ProcessId}:", StringComparison.Ordinal) ? (a, b) : (b, a);
             victim.Kill();
@@ -91,13 +109,13 @@ public sealed class KillMidImportTests
 
     private sealed record World(string OperatorKey, string TenantKey, string AdminToken, string BindingId);
 
-    private static async Task<World> BindAsync(ServerProcess server, ServerProcess bootstrapped, SimulatorHost simulator)
+    private static async Task<World> BindAsync(ServerProcess server, ServerProcess bootstrapped, SimulatorHost simulator, SimulatedConnector connector)
     {
         var bootstrap = bootstrapped.ReadBootstrap();
         var user = await Send(server, HttpMethod.Post, $"/admin/v1/tenants/{bootstrap.TenantKey}/users", new { user_id = "alisa", name = "Alisa" }, bootstrap.OperatorKey);
         var openId = user["data"]!["open_ids"]![0]!["open_id"]!.GetValue<string>();
         var account = await Send(server, HttpMethod.Put, $"/admin/v1/tenants/{bootstrap.TenantKey}/exchange_admin_accounts/{Admin}",
-            new { connector = "ews", endpoint = simulator.Endpoint.ToString(), password = Password }, bootstrap.OperatorKey);
+            connector.AccountBody(simulator), bootstrap.OperatorKey);
         Assert.Equal("verified", account["data"]!["verification_state"]!.GetValue<string>());
         var code = await Send(server, HttpMethod.Post, "/admin/v1/authorization_codes", new { app_id = bootstrap.AppId, open_id = bootstrap.AdminOpenId }, bootstrap.OperatorKey);
         var tenant = await Send(server, HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = bootstrap.AppId, app_secret = bootstrap.AppSecret });

@@ -154,6 +154,15 @@ public sealed class PostgresFactAttribute : FactAttribute
     }
 }
 
+/// <summary>The theory form of <see cref="PostgresFactAttribute"/>.</summary>
+public sealed class PostgresTheoryAttribute : TheoryAttribute
+{
+    public PostgresTheoryAttribute()
+    {
+        if (!TestDatabases.OnPostgres) Skip = "needs a PostgreSQL server: set EXBRIDGE_TEST_POSTGRES (CI does)";
+    }
+}
+
 /// <summary>A test that needs PostgreSQL and Redis (EXBRIDGE_TEST_REDIS).</summary>
 public sealed class PostgresAndRedisFactAttribute : FactAttribute
 {
