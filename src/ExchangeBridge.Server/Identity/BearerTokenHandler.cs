@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using ExchangeBridge.Core.Errors;
@@ -29,16 +30,24 @@ public sealed class BearerTokenHandler(
         {
             var caller = await tokens.ValidateAsync(header[7..].Trim(), Context.RequestAborted);
             Context.Features.Set(caller);
-            var identity = new ClaimsIdentity(SchemeName);
-            identity.AddClaim(new Claim("tenant_key", caller.TenantKey));
-            identity.AddClaim(new Claim("app_id", caller.AppId));
-            if (caller.UserId is not null) identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, caller.UserId));
-            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+            return AuthenticateResult.Success(Tickets.GetValue(caller, NewTicket));
         }
         catch (FeishuException e)
         {
             return Refuse(e);
         }
+    }
+
+    // A validated caller is cached for a while (TokenService): its ticket is built once with it, not on every request.
+    private static readonly ConditionalWeakTable<Caller, AuthenticationTicket> Tickets = new();
+
+    private static AuthenticationTicket NewTicket(Caller caller)
+    {
+        var identity = new ClaimsIdentity(SchemeName);
+        identity.AddClaim(new Claim("tenant_key", caller.TenantKey));
+        identity.AddClaim(new Claim("app_id", caller.AppId));
+        if (caller.UserId is not null) identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, caller.UserId));
+        return new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName);
     }
 
     private AuthenticateResult Refuse(FeishuException refusal)

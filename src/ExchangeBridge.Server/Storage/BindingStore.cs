@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using ExchangeBridge.Core.Identity;
 
@@ -69,43 +70,82 @@ public sealed class BindingStore(IDatabase database)
         "JOIN users u ON u.tenant_key = b.tenant_key AND u.user_id = b.user_id " +
         "LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = b.tenant_key AND o.user_id = b.user_id";
 
-    public async Task<TargetUser?> FindUserAsync(string tenantKey, string appId, UserIdType type, string id, CancellationToken ct)
-    {
-        var where = type switch
+    public async Task<TargetUser?> FindUserAsync(string tenantKey, string appId, UserIdType type, string id, CancellationToken ct) =>
+        await database.ReadSingleAsync(type switch
         {
-            UserIdType.OpenId => "o.open_id = @id",
-            UserIdType.UnionId => "u.union_id = @id",
-            _ => "u.user_id = @id",
-        };
-        await using var c = await database.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<TargetUser>(new CommandDefinition(
-            $"""
-            SELECT u.user_id AS UserId, u.union_id AS UnionId, o.open_id AS OpenId, u.resigned_at AS ResignedAt
-            FROM users u
-            LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = u.tenant_key AND o.user_id = u.user_id
-            WHERE u.tenant_key = @tenantKey AND {where}
-            """, new { tenantKey, appId, id }, cancellationToken: ct));
-    }
+            UserIdType.OpenId => FindUserByOpenId,
+            UserIdType.UnionId => FindUserByUnionId,
+            _ => FindUserByUserId,
+        }, [tenantKey, appId, id], ReadTargetUser, ct);
 
-    public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct)
+    private static PreparedRead FindUserWhere(string condition) => new(
+        $"""
+        SELECT u.user_id, u.union_id, o.open_id, u.resigned_at
+        FROM users u
+        LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = u.tenant_key AND o.user_id = u.user_id
+        WHERE u.tenant_key = @tenantKey AND {condition}
+        """, "tenantKey", "appId", "id");
+
+    private static readonly PreparedRead FindUserByOpenId = FindUserWhere("o.open_id = @id");
+    private static readonly PreparedRead FindUserByUnionId = FindUserWhere("u.union_id = @id");
+    private static readonly PreparedRead FindUserByUserId = FindUserWhere("u.user_id = @id");
+
+    private static TargetUser ReadTargetUser(DbDataReader row) => new()
     {
-        await using var c = await database.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<AdminAccountRecord>(new CommandDefinition(
-            $"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", new { email }, cancellationToken: ct));
-    }
+        UserId = row.GetString(0),
+        UnionId = row.GetString(1),
+        OpenId = row.IsDBNull(2) ? null : row.GetString(2),
+        ResignedAt = row.IsDBNull(3) ? null : row.GetInt64(3),
+    };
+
+    public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct) =>
+        await database.ReadSingleAsync(FindAdminAccount, [email], ReadAdminAccount, ct);
+
+    private static readonly PreparedRead FindAdminAccount = new($"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", "email");
+
+    /// <summary>A row of <see cref="AdminColumns"/>, in their order.</summary>
+    private static AdminAccountRecord ReadAdminAccount(DbDataReader row) => new()
+    {
+        Email = row.GetString(0),
+        TenantKey = row.GetString(1),
+        Connector = row.GetString(2),
+        Endpoint = row.GetString(3),
+        Username = row.GetString(4),
+        SecretProtected = row.GetString(5),
+        CredentialKind = row.GetString(6),
+        GraphTenantId = row.IsDBNull(7) ? null : row.GetString(7),
+        GraphClientId = row.IsDBNull(8) ? null : row.GetString(8),
+        VerificationState = row.GetString(9),
+        VerificationError = row.IsDBNull(10) ? null : row.GetString(10),
+    };
 
     internal const string AdminColumns =
         "email AS Email, tenant_key AS TenantKey, connector AS Connector, endpoint AS Endpoint, username AS Username, " +
         "secret_protected AS SecretProtected, credential_kind AS CredentialKind, graph_tenant_id AS GraphTenantId, graph_client_id AS GraphClientId, " +
         "verification_state AS VerificationState, verification_error AS VerificationError";
 
-    public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct)
+    public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct) =>
+        await database.ReadSingleAsync(FindBinding, [tenantKey, appId, exchangeBindingId], ReadBinding, ct);
+
+    private static readonly PreparedRead FindBinding = new(
+        $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId",
+        "tenantKey", "appId", "exchangeBindingId");
+
+    /// <summary>A row of <see cref="BindingColumns"/>, in their order.</summary>
+    private static BindingRecord ReadBinding(DbDataReader row) => new()
     {
-        await using var c = await database.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<BindingRecord>(new CommandDefinition(
-            $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId",
-            new { tenantKey, appId, exchangeBindingId }, cancellationToken: ct));
-    }
+        Id = row.GetInt64(0),
+        ExchangeBindingId = row.GetString(1),
+        TenantKey = row.GetString(2),
+        AdminAccount = row.GetString(3),
+        ExchangeAccount = row.GetString(4),
+        ExchangeAccountKey = row.GetString(5),
+        Status = row.GetString(6),
+        ErrorReason = row.IsDBNull(7) ? null : row.GetString(7),
+        UserId = row.GetString(8),
+        UnionId = row.GetString(9),
+        OpenId = row.IsDBNull(10) ? null : row.GetString(10),
+    };
 
     /// <summary>A binding by its internal key, for the worker (which acts for no particular app: open_id stays empty).</summary>
     public async Task<BindingRecord?> FindByKeyAsync(long bindingKey, CancellationToken ct)

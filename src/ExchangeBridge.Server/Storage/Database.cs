@@ -26,6 +26,13 @@ public interface IDatabase
     /// </summary>
     Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The first row of a hot-path read mapped by <paramref name="map"/>, or null: one round trip, the statement prepared
+    /// once per connection where the driver would otherwise prepare it on every call.
+    /// </summary>
+    ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+        where T : class;
+
     /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
     string Dialect { get; }
 
@@ -59,6 +66,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly GroupCommit _groupCommit;
+    private readonly SqliteReadSessions _reads;
     // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
 
@@ -74,6 +82,22 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
             DefaultTimeout = 30,
         }.ToString();
         _groupCommit = new GroupCommit(OpenWriterAsync);
+        _reads = new SqliteReadSessions(OpenReadSession);
+    }
+
+    // SQLite answers in-process: a read done synchronously costs no state machine and blocks no longer than its async form.
+    public ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+        where T : class
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(_reads.ReadSingle(query, values, map));
+    }
+
+    private SqliteConnection OpenReadSession()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        OpenConfiguredAsync(connection, CancellationToken.None).GetAwaiter().GetResult();
+        return connection;
     }
 
     public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default) =>
@@ -82,8 +106,17 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     /// <summary>Write transactions the group commit has committed.</summary>
     public long GroupCommitTransactions => _groupCommit.Transactions;
 
-    public ValueTask DisposeAsync() => _groupCommit.DisposeAsync();
-    public void Dispose() => _groupCommit.Dispose();
+    public ValueTask DisposeAsync()
+    {
+        _reads.Dispose();
+        return _groupCommit.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _reads.Dispose();
+        _groupCommit.Dispose();
+    }
 
     public string Dialect => "Sqlite";
 
@@ -191,6 +224,16 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
         var result = await work(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    public async ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map,
+        CancellationToken cancellationToken = default) where T : class
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand(query.Sql, connection);
+        for (var i = 0; i < values.Length; i++) command.Parameters.AddWithValue(query.ParameterNames[i], values[i] ?? DBNull.Value);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
     }
 
     public bool IsUniqueViolation(Exception exception) =>

@@ -1,0 +1,79 @@
+using Dapper;
+using ExchangeBridge.Server.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBridge.Tests.Storage;
+
+/// <summary>SQLite reads prepared once per pooled connection: re-bound on each call, never answering from a stale row.</summary>
+public sealed class PreparedReadTests : IAsyncLifetime
+{
+    private static readonly PreparedRead FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind", "id", "kind");
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-prepared-").FullName;
+    private SqliteDatabase _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = new SqliteDatabase(Path.Combine(_dir, "t.db"));
+        await using var c = await _database.OpenAsync();
+        await c.ExecuteAsync("CREATE TABLE t (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT)");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private sealed record Row(long Id, string? Name);
+
+    private ValueTask<Row?> Find(long id, string kind) =>
+        _database.ReadSingleAsync(FindName, [id, kind], r => new Row(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1)));
+
+    private async Task Execute(string sql, object parameters)
+    {
+        await using var c = await _database.OpenAsync();
+        await c.ExecuteAsync(sql, parameters);
+    }
+
+    [Fact]
+    public async Task A_prepared_read_sees_each_later_write_and_each_binding_of_its_parameters()
+    {
+        Assert.Null(await Find(1, "a"));
+        await Execute("INSERT INTO t (id, kind, name) VALUES (1, 'a', 'first'), (2, 'b', NULL)", new { });
+
+        Assert.Equal(new Row(1, "first"), await Find(1, "a"));
+        Assert.Null(await Find(1, "b"));
+        Assert.Equal(new Row(2, null), await Find(2, "b"));
+
+        await Execute("UPDATE t SET name = 'renamed' WHERE id = 1", new { });
+        Assert.Equal(new Row(1, "renamed"), await Find(1, "a"));
+        await Execute("DELETE FROM t WHERE id = 1", new { });
+        Assert.Null(await Find(1, "a"));
+    }
+
+    [Fact]
+    public async Task Concurrent_reads_each_get_their_own_row()
+    {
+        await Execute("INSERT INTO t (id, kind, name) SELECT value, 'k', 'n' || value FROM json_each(@ids)",
+            new { ids = "[" + string.Join(",", Enumerable.Range(1, 200)) + "]" });
+
+        var reads = Enumerable.Range(0, 2000).Select(i => Task.Run(async () =>
+        {
+            var id = 1 + i % 200;
+            return (id, row: await Find(id, "k"));
+        }));
+        foreach (var (id, row) in await Task.WhenAll(reads))
+            Assert.Equal(new Row(id, $"n{id}"), row);
+    }
+
+    [Fact]
+    public async Task A_failed_read_leaves_the_next_one_working()
+    {
+        var broken = new PreparedRead("SELECT id, name FROM no_such_table WHERE id = @id", "id");
+        await Assert.ThrowsAsync<SqliteException>(async () => await _database.ReadSingleAsync(broken, [1L], r => new Row(r.GetInt64(0), null)));
+        await Execute("INSERT INTO t (id, kind, name) VALUES (5, 'a', 'five')", new { });
+        Assert.Equal(new Row(5, "five"), await Find(5, "a"));
+    }
+}
