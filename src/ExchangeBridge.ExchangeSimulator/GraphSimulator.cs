@@ -16,7 +16,7 @@ namespace ExchangeBridge.ExchangeSimulator;
 /// events delta, and one event with <c>cancelledOccurrences</c> and <c>exceptionOccurrences</c>. Times are always UTC
 /// (what the connector asks with <c>Prefer: outlook.timezone="UTC"</c>). It is a simulator for tests and demos, not Graph.
 /// </summary>
-public static class GraphSimulator
+public static partial class GraphSimulator
 {
     public const string Version = "v1.0";
     private const int DefaultPageSize = 10;
@@ -24,18 +24,24 @@ public static class GraphSimulator
     private const int MaxPageSize = 1000;
     private static readonly string[] AllDays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
+    /// <summary>The resources served under <c>/v1.0</c>: mapped as routes, and matched again for each request of a <c>$batch</c>.</summary>
+    private static readonly GraphRoute[] Routes =
+    [
+        new("users/{user}/calendars", (c, s, r) => Serve(c, s, r.Text("user"), m => Calendars(c, m))),
+        new("users/{user}/calendars/{calendarId}/events", (c, s, r) => Serve(c, s, r.Text("user"), m => Events(c, m, FolderIdOf(m, r.Text("calendarId"))))),
+        new("users/{user}/calendars/{calendarId}/events/{function}", (c, s, r) => Serve(c, s, r.Text("user"), m =>
+            r.Text("function") is "delta" or "delta()" ? Delta(c, m, FolderIdOf(m, r.Text("calendarId"))) : Error(400, "BadRequest", $"Unsupported segment '{r.Text("function")}'."))),
+        new("users/{user}/events/{eventId}", (c, s, r) => Serve(c, s, r.Text("user"), m => GetEvent(c, m, r.Text("eventId")))),
+    ];
+
     public static RouteGroupBuilder MapGraphSimulator(this IEndpointRouteBuilder app, MailboxStore store)
     {
         app.MapPost("/{tenant}/oauth2/v2.0/token", (HttpContext context, string tenant) => TokenAsync(context, store, tenant))
             .WithName("GraphSimulatorToken").WithSummary("Client-credentials token endpoint (simulator)");
-        var users = app.MapGroup($"/{Version}/users/{{user}}");
-        users.MapGet("/calendars", (HttpContext c, string user) => Serve(c, store, user, m => Calendars(c, m)));
-        users.MapGet("/calendars/{calendarId}/events", (HttpContext c, string user, string calendarId) =>
-            Serve(c, store, user, m => Events(c, m, FolderIdOf(m, calendarId))));
-        users.MapGet("/calendars/{calendarId}/events/{function}", (HttpContext c, string user, string calendarId, string function) =>
-            Serve(c, store, user, m => function is "delta" or "delta()" ? Delta(c, m, FolderIdOf(m, calendarId)) : Error(400, "BadRequest", $"Unsupported segment '{function}'.")));
-        users.MapGet("/events/{eventId}", (HttpContext c, string user, string eventId) => Serve(c, store, user, m => GetEvent(c, m, eventId)));
-        return users;
+        var graph = app.MapGroup($"/{Version}");
+        foreach (var route in Routes) graph.MapGet($"/{route.Template}", (HttpContext c) => route.Handle(c, store, c.Request.RouteValues));
+        graph.MapPost("/$batch", (Func<HttpContext, Task<IResult>>)(c => BatchAsync(c, store))).WithName("GraphSimulatorBatch").WithSummary("JSON batching (simulator)");
+        return graph;
     }
 
     private static async Task<IResult> TokenAsync(HttpContext context, MailboxStore store, string tenant)
@@ -71,13 +77,7 @@ public static class GraphSimulator
     /// <summary>Authentication, the injected throttling, then the mailbox and the app's right to it, as Graph checks them.</summary>
     private static IResult Serve(HttpContext context, MailboxStore store, string user, Func<SimMailbox, IResult> handle)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var app = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? store.GraphCaller(header[7..].Trim()) : null;
-        if (app is null)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
-            return Error(401, "InvalidAuthenticationToken", header.Length == 0 ? "Access token is empty." : "Access token validation failure. Invalid audience.");
-        }
+        if (Caller(context, store) is not { } app) return Unauthenticated(context);
         if (store.TakeBusy(out var backOffMs))
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(backOffMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
@@ -94,6 +94,19 @@ public static class GraphSimulator
         {
             return Error(400, "BadRequest", $"Invalid request: {e.Message}");
         }
+    }
+
+    /// <summary>The app the request's bearer token was issued to, while the token is valid.</summary>
+    private static GraphApp? Caller(HttpContext context, MailboxStore store)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? store.GraphCaller(header[7..].Trim()) : null;
+    }
+
+    private static IResult Unauthenticated(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
+        return Error(401, "InvalidAuthenticationToken", context.Request.Headers.Authorization.ToString().Length == 0 ? "Access token is empty." : "Access token validation failure. Invalid audience.");
     }
 
     private static IResult Calendars(HttpContext context, SimMailbox mailbox)

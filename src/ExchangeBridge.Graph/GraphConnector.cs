@@ -4,6 +4,7 @@ using Microsoft.Graph.Models;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Kiota.Abstractions;
 using Microsoft.Kiota.Abstractions.Authentication;
+using Microsoft.Kiota.Abstractions.Serialization;
 
 namespace ExchangeBridge.Graph;
 
@@ -22,7 +23,8 @@ namespace ExchangeBridge.Graph;
 /// it cannot track a second calendar or report series as masters. The v1.0 service and the v1.0 SDK answer events/delta
 /// (with a startDateTime, which it requires in practice), so the connector uses it with a start long before any mailbox.</item>
 /// <item>Events: <c>GET /users/{m}/events/{id}</c>, a master with <c>cancelledOccurrences</c> and
-/// <c>$expand=exceptionOccurrences</c> (both v1.0), so a series comes back whole in one request.</item>
+/// <c>$expand=exceptionOccurrences</c> (both v1.0), so a series comes back whole in one request; these GETs travel in
+/// JSON batches (<c>POST /$batch</c>), 20 a batch.</item>
 /// </list>
 /// Every request asks <c>Prefer: outlook.timezone="UTC"</c> (instants) and a text body; an event's own zone comes from
 /// <c>originalStartTimeZone</c>.
@@ -34,6 +36,12 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
 
     /// <summary>Graph's largest page for events.</summary>
     public const int MaxPageSize = 1000;
+
+    /// <summary>Graph's limit on the requests in one JSON batch.</summary>
+    public const int MaxBatchRequests = 20;
+
+    /// <summary>How many batches of one call may be in flight together.</summary>
+    public const int BatchesInFlight = 4;
 
     private const int CalendarPageSize = 100;
     private const string PreferUtc = "outlook.timezone=\"UTC\"";
@@ -149,31 +157,25 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
         }, cancellationToken);
 
     /// <summary>
-    /// One request per item: a master comes with its cancelled occurrences and its exceptions expanded, each exception
-    /// following its master. An item gone since it was listed (ErrorItemNotFound) is left out.
+    /// The items through JSON batching (<c>POST /$batch</c>, at most <see cref="MaxBatchRequests"/> GETs a batch, up to
+    /// <see cref="BatchesInFlight"/> batches at once): a master comes with its cancelled occurrences and its exceptions
+    /// expanded, each exception following its master, in the order of <paramref name="itemIds"/>. Each request of a batch
+    /// has its own status: an item gone since it was listed (ErrorItemNotFound) is left out; any other failure fails the
+    /// call as the same request sent alone would (a throttled one with its Retry-After, a 401 with one retry on a fresh token).
     /// </summary>
     public Task<IReadOnlyList<ExchangeEvent>> GetEventsAsync(
         ExchangeAdminAccount admin, string mailbox, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<ExchangeEvent>>(admin, "GetEvent", async client =>
         {
+            var batches = itemIds.Chunk(MaxBatchRequests).ToArray();
+            var fetched = new Event?[batches.Length][];
+            await Parallel.ForEachAsync(Enumerable.Range(0, batches.Length),
+                new ParallelOptions { MaxDegreeOfParallelism = BatchesInFlight, CancellationToken = cancellationToken },
+                async (i, ct) => fetched[i] = await GetBatchAsync(client, mailbox, batches[i], ct));
+
             var events = new List<ExchangeEvent>(itemIds.Count);
-            foreach (var id in itemIds)
+            foreach (var item in fetched.SelectMany(batch => batch))
             {
-                Event? item;
-                try
-                {
-                    item = await client.Users[mailbox].Events[id].GetAsync(r =>
-                    {
-                        r.QueryParameters.Select = MasterProperties;
-                        r.QueryParameters.Expand = [ExpandExceptions];
-                        r.Headers.Add("Prefer", PreferUtc);
-                        r.Headers.Add("Prefer", PreferText);
-                    }, cancellationToken);
-                }
-                catch (ODataError e) when (GraphErrors.KindOf(e.ResponseStatusCode, e.Error?.Code) == ExchangeFailureKind.NotFound)
-                {
-                    continue;
-                }
                 if (item is null) continue;
                 var evt = GraphEvents.ToExchangeEvent(item);
                 events.Add(evt);
@@ -186,6 +188,57 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             }
             return events;
         }, cancellationToken);
+
+    /// <summary>One batch of GETs, each built by the same request builder as a single call; null where the item is gone.</summary>
+    private static async Task<Event?[]> GetBatchAsync(GraphServiceClient client, string mailbox, string[] itemIds, CancellationToken cancellationToken)
+    {
+        var batch = new BatchRequestContentCollection(client);
+        var stepIds = new string[itemIds.Length];
+        for (var i = 0; i < itemIds.Length; i++)
+            stepIds[i] = await batch.AddBatchRequestStepAsync(client.Users[mailbox].Events[itemIds[i]].ToGetRequestInformation(r =>
+            {
+                r.QueryParameters.Select = MasterProperties;
+                r.QueryParameters.Expand = [ExpandExceptions];
+                r.Headers.Add("Prefer", PreferUtc);
+                r.Headers.Add("Prefer", PreferText);
+            }));
+        var responses = await client.Batch.PostAsync(batch, cancellationToken);
+        var statuses = await responses.GetResponsesStatusCodesAsync();
+
+        var items = new Event?[itemIds.Length];
+        for (var i = 0; i < itemIds.Length; i++)
+        {
+            if (!statuses.TryGetValue(stepIds[i], out var status)) throw Malformed($"$batch answer without a response for request {stepIds[i]}");
+            if (BatchResponseContent.IsSuccessStatusCode(status))
+            {
+                items[i] = await responses.GetResponseByIdAsync<Event>(stepIds[i]);
+                continue;
+            }
+            using var response = await responses.GetResponseByIdAsync(stepIds[i]);
+            var failure = await StepFailureAsync(response, cancellationToken);
+            if (GraphErrors.KindOf(failure.ResponseStatusCode, (failure as ODataError)?.Error?.Code) != ExchangeFailureKind.NotFound) throw failure;
+        }
+        return items;
+    }
+
+    /// <summary>
+    /// A failed request of a batch as the exception the SDK throws for the same answer to a single call: an ODataError
+    /// (or a bare ApiException without an error body) carrying the request's own status and headers, Retry-After among them.
+    /// </summary>
+    private static async Task<ApiException> StepFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var headers = response.Headers.Concat(response.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
+            .ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+        ApiException failure = new($"HTTP {(int)response.StatusCode}");
+        if (response.Content is { } content && (await content.ReadAsStreamAsync(cancellationToken)) is { Length: > 0 } body)
+        {
+            var root = await ParseNodeFactoryRegistry.DefaultInstance.GetRootParseNodeAsync(content.Headers.ContentType?.MediaType ?? "application/json", body, cancellationToken);
+            failure = root.GetObjectValue(ODataError.CreateFromDiscriminatorValue);
+        }
+        failure.ResponseStatusCode = (int)response.StatusCode;
+        failure.ResponseHeaders = headers;
+        return failure;
+    }
 
     /// <summary>
     /// Runs a call with a client for the admin account. A 401 may be a cached token the service no longer accepts: the call

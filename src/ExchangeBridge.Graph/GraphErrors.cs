@@ -1,5 +1,6 @@
 using System.Globalization;
 using ExchangeBridge.Core.Exchange;
+using Microsoft.Graph;
 using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Identity.Client;
 using Microsoft.Kiota.Abstractions;
@@ -33,8 +34,11 @@ internal static class GraphErrors
     public static ExchangeConnectorException From(Exception e, string operation) => e switch
     {
         ExchangeConnectorException known => known,
-        ODataError odata => Create(operation, odata.ResponseStatusCode, odata.Error?.Code, odata.Error?.Message, odata),
-        ApiException api => Create(operation, api.ResponseStatusCode, null, null, api),
+        ODataError odata => Create(operation, odata.ResponseStatusCode, odata.Error?.Code, odata.Error?.Message, odata, odata.ResponseHeaders),
+        // The SDK's own failures (a refused $batch post) keep the answer's headers in a property of their own.
+        ServiceException service => Create(operation, service.ResponseStatusCode, null, null, service,
+            service.ResponseHeaders?.ToDictionary(h => h.Key, h => h.Value)),
+        ApiException api => Create(operation, api.ResponseStatusCode, null, null, api, api.ResponseHeaders),
         MsalServiceException msal => FromTokenEndpoint(msal, operation),
         MsalClientException msal => new(ExchangeFailureKind.Permanent, $"Graph {operation}: token request refused by MSAL: {msal.ErrorCode} ({msal.Message})", inner: msal),
         HttpRequestException or TaskCanceledException or IOException =>
@@ -45,11 +49,12 @@ internal static class GraphErrors
         _ => new(ExchangeFailureKind.Transient, $"Graph {operation}: {e.GetType().Name}: {e.Message}", inner: e),
     };
 
-    private static ExchangeConnectorException Create(string operation, int status, string? code, string? message, ApiException e)
+    private static ExchangeConnectorException Create(string operation, int status, string? code, string? message, ApiException e,
+        IDictionary<string, IEnumerable<string>>? headers)
     {
         var kind = KindOf(status, code);
         var text = $"Graph {operation}: HTTP {status}{(code is null ? "" : $" {code}")}{(string.IsNullOrEmpty(message) ? "" : $" ({message})")}";
-        return new ExchangeConnectorException(kind, text, kind == ExchangeFailureKind.Throttled ? RetryAfter(e.ResponseHeaders) : null, e);
+        return new ExchangeConnectorException(kind, text, kind == ExchangeFailureKind.Throttled ? RetryAfter(headers) : null, e);
     }
 
     /// <summary>invalid_client (wrong secret, unknown app), unauthorized_client and an unknown tenant all mean the credentials are refused.</summary>

@@ -1,6 +1,9 @@
+using System.Net;
+using System.Text;
 using System.Text.Json;
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.ExchangeSimulator;
+using ExchangeBridge.Graph;
 
 namespace ExchangeBridge.Exchange.Tests;
 
@@ -140,6 +143,63 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
         Assert.Equal("Stand-up (Tuesday)", exception.Subject);
     }
 
+    [Fact]
+    public async Task Forty_five_ids_travel_in_three_batches_and_come_back_in_order_with_exceptions_after_masters()
+    {
+        var ids = Enumerable.Range(0, 45).Select(i => $"e{i:D2}").ToList();
+        foreach (var id in ids) _sim.Store.Put(Calendar, Single(id, Monday.AddDays(45 - ids.IndexOf(id)))); // stored order differs from asked order
+        _sim.Store.Put(Calendar, Single("e07", Monday) with
+        {
+            Recurrence = new SimRecurrence("<t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>",
+                "<t:NoEndRecurrence><t:StartDate>2026-11-30</t:StartDate></t:NoEndRecurrence>"),
+            Exceptions = [new SimException("e07-x1", Monday.AddDays(1), Monday.AddDays(1).AddHours(3), Monday.AddDays(1).AddHours(4), "moved"),
+                new SimException("e07-x2", Monday.AddDays(2), Monday.AddDays(2).AddHours(3), Monday.AddDays(2).AddHours(4), "moved too")],
+        });
+        _sim.Store.Delete(Calendar, "e30");
+        var wire = new GraphWire(_sim.TrustingHandler());
+        var connector = new GraphConnector(new HttpClient(wire));
+
+        var events = await connector.GetEventsAsync(_sim.Admin, Mailbox, ids, default);
+
+        Assert.Equal([.. ids[..8], "e07-x1", "e07-x2", .. ids[8..30], .. ids[31..]], events.Select(e => e.ItemId));
+        Assert.All(events.Skip(8).Take(2), x => Assert.Equal("e07", x.SeriesMasterId));
+        Assert.Equal(3, wire.Batches);
+        Assert.Equal(0, wire.OtherGraphCalls);
+    }
+
+    [Fact]
+    public async Task A_throttled_request_in_a_batch_fails_the_call_as_throttled_with_its_Retry_After()
+    {
+        for (var i = 0; i < 30; i++) _sim.Store.Put(Calendar, Single($"e{i}", Monday));
+        await _sim.Connector.VerifyAdminAsync(_sim.Admin, default); // a token in hand, so the next request served is a batch's
+        _sim.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(42));
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
+            _sim.Connector.GetEventsAsync(_sim.Admin, Mailbox, [.. Enumerable.Range(0, 30).Select(i => $"e{i}")], default));
+        Assert.Equal(ExchangeFailureKind.Throttled, refused.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(42), refused.RetryAfter);
+        Assert.Contains("ApplicationThrottled", refused.Message);
+    }
+
+    [Fact]
+    public async Task A_throttled_batch_fails_the_call_as_throttled_with_its_Retry_After()
+    {
+        _sim.Store.Put(Calendar, Single("e1", Monday));
+        var wire = new GraphWire(_sim.TrustingHandler()) { ThrottleBatches = true };
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
+            new GraphConnector(new HttpClient(wire)).GetEventsAsync(_sim.Admin, Mailbox, ["e1"], default));
+        Assert.Equal(ExchangeFailureKind.Throttled, refused.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(7), refused.RetryAfter);
+    }
+
+    [Fact]
+    public async Task A_revoked_token_is_replaced_once_and_the_batch_sent_again()
+    {
+        _sim.Store.Put(Calendar, Single("e1", Monday));
+        await _sim.Connector.VerifyAdminAsync(_sim.Admin, default);
+        _sim.Store.AddGraphApp(GraphSimulatorFixture.TenantId, GraphSimulatorFixture.ClientId, GraphSimulatorFixture.ClientSecret); // revokes issued tokens
+        Assert.Equal(["e1"], (await _sim.Connector.GetEventsAsync(_sim.Admin, Mailbox, ["e1"], default)).Select(e => e.ItemId));
+    }
+
     /// <summary>The same mailbox read through EWS and through Graph gives the same events, field by field.</summary>
     [Fact]
     public async Task The_same_mailbox_reads_the_same_through_EWS_and_Graph()
@@ -221,4 +281,29 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
     }
 
     private static string Json(ExchangeEvent e) => JsonSerializer.Serialize(e);
+
+    /// <summary>Counts what reaches Graph: $batch posts and any other Graph call (token requests aside); can answer every batch 429.</summary>
+    private sealed class GraphWire(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        public int Batches;
+        public int OtherGraphCalls;
+        public bool ThrottleBatches { get; init; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var path = request.RequestUri!.AbsolutePath;
+            if (path.EndsWith("/$batch", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref Batches);
+                if (ThrottleBatches)
+                    return new HttpResponseMessage(HttpStatusCode.TooManyRequests)
+                    {
+                        Headers = { { "Retry-After", "7" } },
+                        Content = new StringContent("""{"error":{"code":"TooManyRequests","message":"Too many requests."}}""", Encoding.UTF8, "application/json"),
+                    };
+            }
+            else if (!path.Contains("/oauth2/", StringComparison.Ordinal)) Interlocked.Increment(ref OtherGraphCalls);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
 }

@@ -25,10 +25,12 @@ public sealed class GraphSimulatorFixture : IAsyncDisposable
     public const string AdminPassword = "correct horse battery staple";
 
     private readonly WebApplication _app;
+    private readonly X509Certificate2 _certificate;
 
     private GraphSimulatorFixture(WebApplication app, MailboxStore store, Uri graphEndpoint, Uri ewsEndpoint, X509Certificate2 certificate)
     {
         _app = app;
+        _certificate = certificate;
         Store = store;
         GraphEndpoint = graphEndpoint;
         EwsEndpoint = ewsEndpoint;
@@ -42,6 +44,9 @@ public sealed class GraphSimulatorFixture : IAsyncDisposable
     public GraphConnector Connector { get; }
     public EwsConnector Ews { get; }
     public ExchangeAdminAccount Admin => AdminWith(ClientSecret);
+
+    /// <summary>A handler that trusts the simulator's certificate, to send requests of one's own or to wrap.</summary>
+    public HttpMessageHandler TrustingHandler() => SimulatorCertificate.TrustOnly(_certificate);
     public ExchangeAdminAccount EwsAdmin => new(AdminUser, ExchangeConnectorKind.Ews, EwsEndpoint, AdminUser, AdminPassword);
 
     public ExchangeAdminAccount AdminWith(string secret) =>
