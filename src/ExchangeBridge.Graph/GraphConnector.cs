@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using ExchangeBridge.Core.Exchange;
 using Microsoft.Graph;
 using Microsoft.Graph.Models;
@@ -24,8 +25,10 @@ namespace ExchangeBridge.Graph;
 /// (with a startDateTime, which it requires in practice), so the connector uses it with a start long before any mailbox.</item>
 /// <item>Events: <c>GET /users/{m}/events/{id}</c>, a master with <c>cancelledOccurrences</c> and
 /// <c>$expand=exceptionOccurrences</c> (both v1.0), so a series comes back whole in one request; these GETs travel in
-/// JSON batches (<c>POST /$batch</c>), 20 a batch.</item>
+/// JSON batches (<c>POST /$batch</c>), 20 a batch, one batch at a time.</item>
 /// </list>
+/// The SDK builds every request and sends it (authentication, error models); the delta pages and batch answers, the
+/// import's hot path, are read as JSON into <see cref="GraphEventJson"/> and its kin rather than into the SDK's models.
 /// Every request asks <c>Prefer: outlook.timezone="UTC"</c> (instants) and a text body; an event's own zone comes from
 /// <c>originalStartTimeZone</c>.
 /// </summary>
@@ -40,8 +43,23 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
     /// <summary>Graph's limit on the requests in one JSON batch.</summary>
     public const int MaxBatchRequests = 20;
 
-    /// <summary>How many batches of one call may be in flight together.</summary>
-    public const int BatchesInFlight = 4;
+    /// <summary>
+    /// How many batches of one call may be in flight together. Outlook allows 4 concurrent requests per app and mailbox and
+    /// each request of a batch counts, so one batch of 20 already reaches the limit; a second one would only be throttled.
+    /// </summary>
+    public const int BatchesInFlight = 1;
+
+    /// <summary>How many times the throttled requests of a batch are sent again, alone, after their Retry-After.</summary>
+    public const int MaxStepRetries = 3;
+
+    /// <summary>
+    /// How long one call may wait, in all, for throttled requests of its batches; a longer back-off fails the call as
+    /// throttled, so the job queue waits it out without holding a worker and the job's lease.
+    /// </summary>
+    public static readonly TimeSpan StepRetryBudget = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait before a throttled request is sent again when its answer names none.</summary>
+    private static readonly TimeSpan DefaultStepRetryAfter = TimeSpan.FromSeconds(1);
 
     private const int CalendarPageSize = 100;
     private const string PreferUtc = "outlook.timezone=\"UTC\"";
@@ -49,6 +67,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
 
     private static readonly string[] MasterProperties = [.. GraphEvents.Properties, "cancelledOccurrences", "exceptionOccurrences"];
     private static readonly string ExpandExceptions = $"exceptionOccurrences($select={string.Join(',', GraphEvents.Properties)})";
+    private static readonly Dictionary<string, ParsableFactory<IParsable>> ErrorMapping = new() { ["XXX"] = ODataError.CreateFromDiscriminatorValue };
 
     private readonly GraphTokens _tokens = new(http);
 
@@ -130,56 +149,61 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
                 r.Headers.Add("Prefer", $"odata.maxpagesize={pageSize}");
                 r.Headers.Add("Prefer", PreferUtc);
             }
-            var response = syncState is null
-                ? await delta.GetAsDeltaGetResponseAsync(r =>
+            var request = syncState is null
+                ? delta.ToGetRequestInformation(r =>
                 {
                     Configure(r);
                     r.QueryParameters.StartDateTime = DeltaStart;
-                }, cancellationToken)
-                : await delta.WithUrl(SameHost(admin, syncState)).GetAsDeltaGetResponseAsync(Configure, cancellationToken);
+                })
+                : delta.WithUrl(SameHost(admin, syncState)).ToGetRequestInformation(Configure);
+            var response = await SendAsync(client, request, GraphJsonContext.Default.GraphDeltaPageJson, cancellationToken);
 
             var changed = new List<ItemRef>();
             var deleted = new List<string>();
             var seen = new HashSet<string>();
-            foreach (var e in response?.Value ?? [])
+            foreach (var e in response.Value ?? [])
             {
                 var id = e.Id ?? throw Malformed("delta entry without id");
-                if (e.AdditionalData.ContainsKey("@removed")) deleted.Add(id);
+                if (e.Removed is not null) deleted.Add(id);
                 // Only singles and masters are expected; an occurrence or exception stands for its series, fetched again.
-                else if (e.Type is EventType.Occurrence or EventType.Exception && e.SeriesMasterId is { } master)
+                else if ((IsType(e.Type, "occurrence") || IsType(e.Type, "exception")) && e.SeriesMasterId is { } master)
                 {
                     if (seen.Add(master)) changed.Add(new ItemRef(master, ""));
                 }
                 else if (seen.Add(id)) changed.Add(new ItemRef(id, e.ChangeKey ?? ""));
             }
-            var state = response?.OdataNextLink ?? response?.OdataDeltaLink ?? throw Malformed("delta page without a next or delta link");
-            return new SyncPage(changed, deleted, state, IncludesLastItemInRange: response!.OdataDeltaLink is not null);
+            var state = response.NextLink ?? response.DeltaLink ?? throw Malformed("delta page without a next or delta link");
+            return new SyncPage(changed, deleted, state, IncludesLastItemInRange: response.DeltaLink is not null);
         }, cancellationToken);
 
     /// <summary>
-    /// The items through JSON batching (<c>POST /$batch</c>, at most <see cref="MaxBatchRequests"/> GETs a batch, up to
-    /// <see cref="BatchesInFlight"/> batches at once): a master comes with its cancelled occurrences and its exceptions
-    /// expanded, each exception following its master, in the order of <paramref name="itemIds"/>. Each request of a batch
-    /// has its own status: an item gone since it was listed (ErrorItemNotFound) is left out; any other failure fails the
-    /// call as the same request sent alone would (a throttled one with its Retry-After, a 401 with one retry on a fresh token).
+    /// The items through JSON batching (<c>POST /$batch</c>, at most <see cref="MaxBatchRequests"/> GETs a batch, one batch
+    /// at a time): a master comes with its cancelled occurrences and its exceptions expanded, each exception following its
+    /// master, in the order of <paramref name="itemIds"/>. Each request of a batch has its own status: an item gone since it
+    /// was listed (ErrorItemNotFound) is left out; a throttled request (429, 503) is sent again alone after its Retry-After,
+    /// at most <see cref="MaxStepRetries"/> times and within <see cref="StepRetryBudget"/>, then fails the call as throttled;
+    /// any other failure fails the call as the same request sent alone would (a 401 with one retry on a fresh token).
     /// </summary>
     public Task<IReadOnlyList<ExchangeEvent>> GetEventsAsync(
         ExchangeAdminAccount admin, string mailbox, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
         CallAsync<IReadOnlyList<ExchangeEvent>>(admin, "GetEvent", async client =>
         {
-            var batches = itemIds.Chunk(MaxBatchRequests).ToArray();
-            var fetched = new Event?[batches.Length][];
-            await Parallel.ForEachAsync(Enumerable.Range(0, batches.Length),
-                new ParallelOptions { MaxDegreeOfParallelism = BatchesInFlight, CancellationToken = cancellationToken },
-                async (i, ct) => fetched[i] = await GetBatchAsync(client, mailbox, batches[i], ct));
+            var fetched = new List<GraphEventJson?>(itemIds.Count);
+            var retryBudget = StepRetryBudget;
+            foreach (var batch in itemIds.Chunk(MaxBatchRequests)) // one after the other: BatchesInFlight
+            {
+                var (items, waited) = await GetBatchAsync(client, mailbox, batch, retryBudget, cancellationToken);
+                fetched.AddRange(items);
+                retryBudget -= waited;
+            }
 
             var events = new List<ExchangeEvent>(itemIds.Count);
-            foreach (var item in fetched.SelectMany(batch => batch))
+            foreach (var item in fetched)
             {
                 if (item is null) continue;
                 var evt = GraphEvents.ToExchangeEvent(item);
                 events.Add(evt);
-                if (item.Type != EventType.SeriesMaster) continue;
+                if (!IsType(item.Type, "seriesMaster")) continue;
                 foreach (var exception in item.ExceptionOccurrences ?? [])
                 {
                     var x = GraphEvents.ToExchangeEvent(exception);
@@ -189,56 +213,93 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             return events;
         }, cancellationToken);
 
-    /// <summary>One batch of GETs, each built by the same request builder as a single call; null where the item is gone.</summary>
-    private static async Task<Event?[]> GetBatchAsync(GraphServiceClient client, string mailbox, string[] itemIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// One batch of GETs, each built by the same request builder as a single call; null where the item is gone. Throttled
+    /// requests go again in a batch of their own after the longest Retry-After among them, while the budget lasts.
+    /// </summary>
+    private static async Task<(GraphEventJson?[] Items, TimeSpan Waited)> GetBatchAsync(GraphServiceClient client, string mailbox,
+        string[] itemIds, TimeSpan retryBudget, CancellationToken cancellationToken)
     {
-        var batch = new BatchRequestContentCollection(client);
-        var stepIds = new string[itemIds.Length];
-        for (var i = 0; i < itemIds.Length; i++)
-            stepIds[i] = await batch.AddBatchRequestStepAsync(client.Users[mailbox].Events[itemIds[i]].ToGetRequestInformation(r =>
-            {
-                r.QueryParameters.Select = MasterProperties;
-                r.QueryParameters.Expand = [ExpandExceptions];
-                r.Headers.Add("Prefer", PreferUtc);
-                r.Headers.Add("Prefer", PreferText);
-            }));
-        var responses = await client.Batch.PostAsync(batch, cancellationToken);
-        var statuses = await responses.GetResponsesStatusCodesAsync();
-
-        var items = new Event?[itemIds.Length];
-        for (var i = 0; i < itemIds.Length; i++)
+        var items = new GraphEventJson?[itemIds.Length];
+        var pending = Enumerable.Range(0, itemIds.Length).ToList();
+        var waited = TimeSpan.Zero;
+        for (var attempt = 0; ; attempt++)
         {
-            if (!statuses.TryGetValue(stepIds[i], out var status)) throw Malformed($"$batch answer without a response for request {stepIds[i]}");
-            if (BatchResponseContent.IsSuccessStatusCode(status))
+            // One batch's content, as BatchRequestContentCollection builds each of its own under the same pragma: the
+            // collection would post it through the SDK's answer parsing, which this connector reads as JSON itself.
+#pragma warning disable CS0618
+            var batch = new BatchRequestContent(client);
+            var indexOfStep = new Dictionary<string, int>(pending.Count);
+            foreach (var i in pending)
+                indexOfStep[await batch.AddBatchRequestStepAsync(client.Users[mailbox].Events[itemIds[i]].ToGetRequestInformation(r =>
+                {
+                    r.QueryParameters.Select = MasterProperties;
+                    r.QueryParameters.Expand = [ExpandExceptions];
+                    r.Headers.Add("Prefer", PreferUtc);
+                    r.Headers.Add("Prefer", PreferText);
+                }))] = i;
+#pragma warning restore CS0618
+            var answer = await SendAsync(client, await client.Batch.ToPostRequestInformationAsync(batch, cancellationToken),
+                GraphJsonContext.Default.GraphBatchJson, cancellationToken);
+            var steps = new Dictionary<string, GraphBatchStepJson>(indexOfStep.Count);
+            foreach (var step in answer.Responses ?? [])
+                if (step.Id is { } id) steps[id] = step;
+
+            var throttled = new List<(int Index, ApiException Failure, TimeSpan RetryAfter)>();
+            foreach (var (stepId, i) in indexOfStep)
             {
-                items[i] = await responses.GetResponseByIdAsync<Event>(stepIds[i]);
-                continue;
+                if (!steps.TryGetValue(stepId, out var step)) throw Malformed($"$batch answer without a response for request {stepId}");
+                if (step.Status is >= 200 and < 300)
+                {
+                    items[i] = step.Body ?? throw Malformed($"$batch answer without a body for request {stepId}");
+                    continue;
+                }
+                var failure = StepFailure(step);
+                switch (GraphErrors.KindOf(step.Status, step.Body?.Error?.Code))
+                {
+                    case ExchangeFailureKind.NotFound: continue;
+                    case ExchangeFailureKind.Throttled:
+                        throttled.Add((i, failure, GraphErrors.RetryAfter(failure.ResponseHeaders) ?? DefaultStepRetryAfter));
+                        continue;
+                    default: throw failure;
+                }
             }
-            using var response = await responses.GetResponseByIdAsync(stepIds[i]);
-            var failure = await StepFailureAsync(response, cancellationToken);
-            if (GraphErrors.KindOf(failure.ResponseStatusCode, (failure as ODataError)?.Error?.Code) != ExchangeFailureKind.NotFound) throw failure;
+            if (throttled.Count == 0) return (items, waited);
+
+            var longest = throttled.MaxBy(t => t.RetryAfter);
+            if (attempt == MaxStepRetries || waited + longest.RetryAfter > retryBudget) throw longest.Failure;
+            await Task.Delay(longest.RetryAfter, cancellationToken);
+            waited += longest.RetryAfter;
+            pending = [.. throttled.Select(t => t.Index)];
         }
-        return items;
     }
 
     /// <summary>
     /// A failed request of a batch as the exception the SDK throws for the same answer to a single call: an ODataError
     /// (or a bare ApiException without an error body) carrying the request's own status and headers, Retry-After among them.
     /// </summary>
-    private static async Task<ApiException> StepFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static ApiException StepFailure(GraphBatchStepJson step)
     {
-        var headers = response.Headers.Concat(response.Content?.Headers ?? Enumerable.Empty<KeyValuePair<string, IEnumerable<string>>>())
-            .ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
-        ApiException failure = new($"HTTP {(int)response.StatusCode}");
-        if (response.Content is { } content && (await content.ReadAsStreamAsync(cancellationToken)) is { Length: > 0 } body)
-        {
-            var root = await ParseNodeFactoryRegistry.DefaultInstance.GetRootParseNodeAsync(content.Headers.ContentType?.MediaType ?? "application/json", body, cancellationToken);
-            failure = root.GetObjectValue(ODataError.CreateFromDiscriminatorValue);
-        }
-        failure.ResponseStatusCode = (int)response.StatusCode;
+        var headers = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in step.Headers ?? []) headers[name] = [value];
+        ApiException failure = step.Body?.Error is { } error
+            ? new ODataError { Error = new MainError { Code = error.Code, Message = error.Message } }
+            : new ApiException($"HTTP {step.Status}");
+        failure.ResponseStatusCode = step.Status;
         failure.ResponseHeaders = headers;
         return failure;
     }
+
+    /// <summary>A request sent by the SDK (its authentication and error models), its answer read as JSON into <paramref name="type"/>.</summary>
+    private static async Task<T> SendAsync<T>(GraphServiceClient client, RequestInformation request, JsonTypeInfo<T> type,
+        CancellationToken cancellationToken)
+    {
+        await using var body = await client.RequestAdapter.SendPrimitiveAsync<Stream>(request, ErrorMapping, cancellationToken)
+                               ?? throw Malformed("an empty answer");
+        return await GraphJsonContext.ReadAsync(body, type, cancellationToken);
+    }
+
+    private static bool IsType(string? type, string expected) => string.Equals(type, expected, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Runs a call with a client for the admin account. A 401 may be a cached token the service no longer accepts: the call

@@ -72,7 +72,7 @@ internal static class GraphErrors
     }
 
     /// <summary>Retry-After in seconds (what Graph sends) or as an HTTP date.</summary>
-    private static TimeSpan? RetryAfter(IDictionary<string, IEnumerable<string>>? headers)
+    public static TimeSpan? RetryAfter(IDictionary<string, IEnumerable<string>>? headers)
     {
         var value = headers?.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
         if (value is null) return null;

@@ -1,14 +1,12 @@
 using System.Globalization;
 using ExchangeBridge.Core.Exchange;
-using Microsoft.Graph.Models;
-using DayOfWeekObject = Microsoft.Graph.Models.DayOfWeekObject;
 
 namespace ExchangeBridge.Graph;
 
 /// <summary>
-/// Graph <c>event</c> resources as the import model sees them. Recurrence goes through the EWS pattern model, whose
-/// RRULE translation (<see cref="RecurrenceRules"/>) both connectors share: Graph's patternedRecurrence carries the same
-/// six patterns and three ranges as EWS's Recurrence element.
+/// Graph <c>event</c> resources (read as <see cref="GraphEventJson"/>) as the import model sees them. Recurrence goes
+/// through the EWS pattern model, whose RRULE translation (<see cref="RecurrenceRules"/>) both connectors share: Graph's
+/// patternedRecurrence carries the same six patterns and three ranges as EWS's Recurrence element.
 /// </summary>
 internal static class GraphEvents
 {
@@ -20,7 +18,7 @@ internal static class GraphEvents
         "reminderMinutesBeforeStart", "isCancelled", "lastModifiedDateTime",
     ];
 
-    public static ExchangeEvent ToExchangeEvent(Event e)
+    public static ExchangeEvent ToExchangeEvent(GraphEventJson e)
     {
         var id = e.Id ?? throw Malformed("event without id");
         var zoneId = EwsValues.ToIanaTimeZone(e.OriginalStartTimeZone);
@@ -32,10 +30,10 @@ internal static class GraphEvents
         var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, seriesZone, isAllDay);
         var attendees = (e.Attendees ?? [])
             .Where(a => !string.IsNullOrEmpty(a.EmailAddress?.Address))
-            .Select(a => new EventAttendee(a.EmailAddress!.Name, a.EmailAddress.Address!, a.Type switch
+            .Select(a => new EventAttendee(a.EmailAddress!.Name, a.EmailAddress.Address!, Named(a.Type, AttendeeTypes) switch
             {
-                AttendeeType.Optional => AttendeeKind.Optional,
-                AttendeeType.Resource => AttendeeKind.Resource,
+                "optional" => AttendeeKind.Optional,
+                "resource" => AttendeeKind.Resource,
                 _ => AttendeeKind.Required,
             }, ToResponse(a.Status?.Response)))
             .ToList();
@@ -46,36 +44,37 @@ internal static class GraphEvents
         return new ExchangeEvent(
             id, e.ChangeKey ?? "", e.ICalUId, e.Subject ?? "", e.Body?.Content is { Length: > 0 } body ? body : null,
             e.Location?.DisplayName is { Length: > 0 } location ? location : null, start, end, zoneId, isAllDay, organizer, attendees,
-            rule, deleted, e.Type == EventType.Exception ? e.SeriesMasterId : null, e.OriginalStart, ToFreeBusy(e.ShowAs),
+            rule, deleted, string.Equals(e.Type, "exception", StringComparison.OrdinalIgnoreCase) ? e.SeriesMasterId : null,
+            e.OriginalStart, ToFreeBusy(e.ShowAs),
             e.IsReminderOn == false ? null : e.ReminderMinutesBeforeStart, e.IsCancelled == true, e.LastModifiedDateTime);
     }
 
     /// <summary>Graph's patternedRecurrence in the EWS model's words (day and month names, ordinal words).</summary>
-    public static EwsRecurrence? ToEwsRecurrence(PatternedRecurrence recurrence)
+    public static EwsRecurrence? ToEwsRecurrence(GraphRecurrenceJson recurrence)
     {
-        if (recurrence.Pattern is not { Type: { } type } p || recurrence.Range is not { Type: { } rangeType } r) return null;
+        if (recurrence.Pattern is not { Type: { } type } p || Named(type, PatternTypes) is not { } patternType
+            || recurrence.Range is not { Type: { } rangeType } r || Named(rangeType, RangeTypes) is not { } range) return null;
         var interval = Math.Max(1, p.Interval ?? 1);
-        var days = (p.DaysOfWeek ?? []).OfType<DayOfWeekObject>().Select(DayName).ToList();
-        EwsRecurrencePattern pattern = type switch
+        var days = (p.DaysOfWeek ?? []).Select(d => Named(d, DayNames)).OfType<string>().ToList();
+        EwsRecurrencePattern pattern = patternType switch
         {
-            RecurrencePatternType.Daily => new EwsRecurrencePattern.Daily(interval),
+            "daily" => new EwsRecurrencePattern.Daily(interval),
             // Graph always names a first day (sunday by default); it only matters to a rule that skips weeks, so WKST is kept there alone.
-            RecurrencePatternType.Weekly => new EwsRecurrencePattern.Weekly(interval, days,
-                interval > 1 && p.FirstDayOfWeek is { } first ? DayName(first) : null),
-            RecurrencePatternType.AbsoluteMonthly => new EwsRecurrencePattern.AbsoluteMonthly(interval, p.DayOfMonth ?? 1),
-            RecurrencePatternType.RelativeMonthly => new EwsRecurrencePattern.RelativeMonthly(interval, DayGroup(days), IndexName(p.Index)),
-            RecurrencePatternType.AbsoluteYearly => new EwsRecurrencePattern.AbsoluteYearly(p.DayOfMonth ?? 1, MonthName(p.Month)),
-            RecurrencePatternType.RelativeYearly => new EwsRecurrencePattern.RelativeYearly(DayGroup(days), IndexName(p.Index), MonthName(p.Month)),
-            _ => throw new FormatException($"unknown recurrence pattern type {type}"),
+            "weekly" => new EwsRecurrencePattern.Weekly(interval, days,
+                interval > 1 ? Named(p.FirstDayOfWeek, DayNames) : null),
+            "absoluteMonthly" => new EwsRecurrencePattern.AbsoluteMonthly(interval, p.DayOfMonth ?? 1),
+            "relativeMonthly" => new EwsRecurrencePattern.RelativeMonthly(interval, DayGroup(days), IndexName(p.Index)),
+            "absoluteYearly" => new EwsRecurrencePattern.AbsoluteYearly(p.DayOfMonth ?? 1, MonthName(p.Month)),
+            _ => new EwsRecurrencePattern.RelativeYearly(DayGroup(days), IndexName(p.Index), MonthName(p.Month)),
         };
-        var startDate = DateOf(r.StartDate) ?? throw Malformed("recurrence range without startDate");
-        EwsRecurrenceRange range = rangeType switch
+        var startDate = r.StartDate ?? throw Malformed("recurrence range without startDate");
+        EwsRecurrenceRange ewsRange = range switch
         {
-            RecurrenceRangeType.EndDate => new EwsRecurrenceRange.EndDate(startDate, DateOf(r.EndDate) ?? throw Malformed("endDate range without endDate")),
-            RecurrenceRangeType.Numbered => new EwsRecurrenceRange.Numbered(startDate, r.NumberOfOccurrences ?? 1),
+            "endDate" => new EwsRecurrenceRange.EndDate(startDate, r.EndDate ?? throw Malformed("endDate range without endDate")),
+            "numbered" => new EwsRecurrenceRange.Numbered(startDate, r.NumberOfOccurrences ?? 1),
             _ => new EwsRecurrenceRange.NoEnd(startDate),
         };
-        return new EwsRecurrence(pattern, range);
+        return new EwsRecurrence(pattern, ewsRange);
     }
 
     /// <summary>
@@ -92,7 +91,7 @@ internal static class GraphEvents
     }
 
     /// <summary>A dateTimeTimeZone as an instant: UTC when asked for with Prefer outlook.timezone="UTC", else in its own zone.</summary>
-    public static DateTimeOffset? Instant(DateTimeTimeZone? value)
+    public static DateTimeOffset? Instant(GraphDateTimeZoneJson? value)
     {
         if (value?.DateTime is not { Length: > 0 } text) return null;
         var parsed = DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
@@ -101,25 +100,43 @@ internal static class GraphEvents
         return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(parsed, zone), TimeSpan.Zero);
     }
 
-    private static AttendeeResponse ToResponse(ResponseType? response) => response switch
+    private static AttendeeResponse ToResponse(string? response) => Named(response, Responses) switch
     {
-        ResponseType.Accepted or ResponseType.Organizer => AttendeeResponse.Accept,
-        ResponseType.TentativelyAccepted => AttendeeResponse.Tentative,
-        ResponseType.Declined => AttendeeResponse.Decline,
+        "accepted" or "organizer" => AttendeeResponse.Accept,
+        "tentativelyAccepted" => AttendeeResponse.Tentative,
+        "declined" => AttendeeResponse.Decline,
         _ => AttendeeResponse.NeedsAction,
     };
 
     /// <summary>showAs; unknown reads as busy, as EWS's NoData does.</summary>
-    private static FreeBusy ToFreeBusy(FreeBusyStatus? showAs) => showAs switch
+    private static FreeBusy ToFreeBusy(string? showAs) => Named(showAs, ShowAsValues) switch
     {
-        FreeBusyStatus.Free => FreeBusy.Free,
-        FreeBusyStatus.Tentative => FreeBusy.Tentative,
-        FreeBusyStatus.Oof => FreeBusy.OutOfOffice,
-        FreeBusyStatus.WorkingElsewhere => FreeBusy.WorkingElsewhere,
+        "free" => FreeBusy.Free,
+        "tentative" => FreeBusy.Tentative,
+        "oof" => FreeBusy.OutOfOffice,
+        "workingElsewhere" => FreeBusy.WorkingElsewhere,
         _ => FreeBusy.Busy,
     };
 
-    private static string DayName(DayOfWeekObject day) => day.ToString(); // Sunday … Saturday, EWS's spelling
+    private static readonly string[] AttendeeTypes = ["required", "optional", "resource"];
+    private static readonly string[] Responses = ["none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"];
+    private static readonly string[] ShowAsValues = ["free", "tentative", "busy", "oof", "workingElsewhere", "unknown"];
+    private static readonly string[] PatternTypes = ["daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly"];
+    private static readonly string[] RangeTypes = ["endDate", "noEnd", "numbered"];
+    private static readonly string[] DayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]; // EWS's spelling
+    private static readonly string[] WeekIndexes = ["First", "Second", "Third", "Fourth", "Last"]; // EWS's spelling
+
+    /// <summary>
+    /// An enum-valued field in the spelling of <paramref name="values"/>, matched ignoring case as the SDK's parser matches
+    /// enum names; an unknown value reads as absent, as it does there.
+    /// </summary>
+    private static string? Named(string? value, string[] values)
+    {
+        if (value is null) return null;
+        foreach (var known in values)
+            if (string.Equals(value, known, StringComparison.OrdinalIgnoreCase)) return known;
+        return null;
+    }
 
     /// <summary>EWS names a relative day by one value; Graph lists the days, so the day groups are recognised.</summary>
     private static string DayGroup(IReadOnlyList<string> days)
@@ -132,13 +149,10 @@ internal static class GraphEvents
         return days.Count > 0 ? days[0] : throw Malformed("relative pattern without daysOfWeek");
     }
 
-    private static string IndexName(WeekIndex? index) => (index ?? WeekIndex.First).ToString(); // First … Last
+    private static string IndexName(string? index) => Named(index, WeekIndexes) ?? "First";
 
     private static string MonthName(int? month) =>
         CultureInfo.InvariantCulture.DateTimeFormat.GetMonthName(month is >= 1 and <= 12 ? month.Value : throw Malformed($"month {month}"));
-
-    private static DateOnly? DateOf(Microsoft.Kiota.Abstractions.Date? date) =>
-        date is { } d ? new DateOnly(d.Year, d.Month, d.Day) : null;
 
     private static TimeZoneInfo FindZone(string iana) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(iana, out var zone) ? zone : TimeZoneInfo.Utc;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Graph;
@@ -164,11 +165,46 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
         Assert.Equal([.. ids[..8], "e07-x1", "e07-x2", .. ids[8..30], .. ids[31..]], events.Select(e => e.ItemId));
         Assert.All(events.Skip(8).Take(2), x => Assert.Equal("e07", x.SeriesMasterId));
         Assert.Equal(3, wire.Batches);
+        Assert.Equal(1, wire.MostBatchesInFlight); // Outlook's 4 concurrent requests per app and mailbox count each request of a batch
         Assert.Equal(0, wire.OtherGraphCalls);
     }
 
     [Fact]
-    public async Task A_throttled_request_in_a_batch_fails_the_call_as_throttled_with_its_Retry_After()
+    public async Task One_throttled_request_is_retried_alone_after_its_Retry_After_and_the_call_succeeds()
+    {
+        var ids = Enumerable.Range(0, 30).Select(i => $"e{i:D2}").ToList();
+        foreach (var id in ids) _sim.Store.Put(Calendar, Single(id, Monday));
+        var wire = new GraphWire(_sim.TrustingHandler());
+        var connector = new GraphConnector(new HttpClient(wire));
+        await connector.VerifyAdminAsync(_sim.Admin, default); // a token in hand, so the next request served is a batch's
+        _sim.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(1));
+
+        var started = DateTimeOffset.UtcNow;
+        var events = await connector.GetEventsAsync(_sim.Admin, Mailbox, ids, default);
+
+        Assert.Equal(ids, events.Select(e => e.ItemId));
+        Assert.Equal([20, 1, 10], wire.BatchSizes); // the throttled request alone, before the next batch
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromSeconds(1), "the retry waited for Retry-After");
+    }
+
+    [Fact]
+    public async Task A_request_still_throttled_after_its_retries_fails_the_call_as_throttled()
+    {
+        _sim.Store.Put(Calendar, Single("e1", Monday));
+        var wire = new GraphWire(_sim.TrustingHandler());
+        var connector = new GraphConnector(new HttpClient(wire));
+        await connector.VerifyAdminAsync(_sim.Admin, default);
+        _sim.Store.RefuseAsBusy(100, TimeSpan.FromSeconds(1));
+
+        var refused = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.GetEventsAsync(_sim.Admin, Mailbox, ["e1"], default));
+
+        Assert.Equal(ExchangeFailureKind.Throttled, refused.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+        Assert.Equal(1 + GraphConnector.MaxStepRetries, wire.Batches);
+    }
+
+    [Fact]
+    public async Task A_request_throttled_for_longer_than_the_connector_waits_fails_the_call_as_throttled_with_its_Retry_After()
     {
         for (var i = 0; i < 30; i++) _sim.Store.Put(Calendar, Single($"e{i}", Monday));
         await _sim.Connector.VerifyAdminAsync(_sim.Admin, default); // a token in hand, so the next request served is a batch's
@@ -282,11 +318,17 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
 
     private static string Json(ExchangeEvent e) => JsonSerializer.Serialize(e);
 
-    /// <summary>Counts what reaches Graph: $batch posts and any other Graph call (token requests aside); can answer every batch 429.</summary>
+    /// <summary>
+    /// Counts what reaches Graph: $batch posts (their sizes, and how many were in flight at once) and any other Graph call
+    /// (token requests aside); can answer every batch 429.
+    /// </summary>
     private sealed class GraphWire(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         public int Batches;
         public int OtherGraphCalls;
+        public int MostBatchesInFlight;
+        private int _inFlight;
+        public List<int> BatchSizes { get; } = [];
         public bool ThrottleBatches { get; init; }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -295,14 +337,26 @@ public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime
             if (path.EndsWith("/$batch", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref Batches);
-                if (ThrottleBatches)
-                    return new HttpResponseMessage(HttpStatusCode.TooManyRequests)
-                    {
-                        Headers = { { "Retry-After", "7" } },
-                        Content = new StringContent("""{"error":{"code":"TooManyRequests","message":"Too many requests."}}""", Encoding.UTF8, "application/json"),
-                    };
+                var size = JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!["requests"]!.AsArray().Count;
+                lock (BatchSizes) BatchSizes.Add(size);
+                var inFlight = Interlocked.Increment(ref _inFlight);
+                lock (BatchSizes) MostBatchesInFlight = Math.Max(MostBatchesInFlight, inFlight);
+                try
+                {
+                    if (ThrottleBatches)
+                        return new HttpResponseMessage(HttpStatusCode.TooManyRequests)
+                        {
+                            Headers = { { "Retry-After", "7" } },
+                            Content = new StringContent("""{"error":{"code":"TooManyRequests","message":"Too many requests."}}""", Encoding.UTF8, "application/json"),
+                        };
+                    return await base.SendAsync(request, cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
             }
-            else if (!path.Contains("/oauth2/", StringComparison.Ordinal)) Interlocked.Increment(ref OtherGraphCalls);
+            if (!path.Contains("/oauth2/", StringComparison.Ordinal)) Interlocked.Increment(ref OtherGraphCalls);
             return await base.SendAsync(request, cancellationToken);
         }
     }
