@@ -78,7 +78,7 @@ public sealed class BindingStore(IDatabase database)
             _ => FindUserByUserId,
         }, [tenantKey, appId, id], ReadTargetUser, ct);
 
-    private static PreparedRead FindUserWhere(string condition) => new(
+    private static PreparedStatement FindUserWhere(string condition) => new(
         $"""
         SELECT u.user_id, u.union_id, o.open_id, u.resigned_at
         FROM users u
@@ -86,9 +86,9 @@ public sealed class BindingStore(IDatabase database)
         WHERE u.tenant_key = @tenantKey AND {condition}
         """, "tenantKey", "appId", "id");
 
-    private static readonly PreparedRead FindUserByOpenId = FindUserWhere("o.open_id = @id");
-    private static readonly PreparedRead FindUserByUnionId = FindUserWhere("u.union_id = @id");
-    private static readonly PreparedRead FindUserByUserId = FindUserWhere("u.user_id = @id");
+    private static readonly PreparedStatement FindUserByOpenId = FindUserWhere("o.open_id = @id");
+    private static readonly PreparedStatement FindUserByUnionId = FindUserWhere("u.union_id = @id");
+    private static readonly PreparedStatement FindUserByUserId = FindUserWhere("u.user_id = @id");
 
     private static TargetUser ReadTargetUser(DbDataReader row) => new()
     {
@@ -101,7 +101,7 @@ public sealed class BindingStore(IDatabase database)
     public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct) =>
         await database.ReadSingleAsync(FindAdminAccount, [email], ReadAdminAccount, ct);
 
-    private static readonly PreparedRead FindAdminAccount = new($"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", "email");
+    private static readonly PreparedStatement FindAdminAccount = new($"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", "email");
 
     /// <summary>A row of <see cref="AdminColumns"/>, in their order.</summary>
     private static AdminAccountRecord ReadAdminAccount(DbDataReader row) => new()
@@ -127,7 +127,7 @@ public sealed class BindingStore(IDatabase database)
     public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct) =>
         await database.ReadSingleAsync(FindBinding, [tenantKey, appId, exchangeBindingId], ReadBinding, ct);
 
-    private static readonly PreparedRead FindBinding = new(
+    private static readonly PreparedStatement FindBinding = new(
         $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId",
         "tenantKey", "appId", "exchangeBindingId");
 
@@ -175,18 +175,20 @@ public sealed class BindingStore(IDatabase database)
         string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
         {
-            var id = await c.ExecuteScalarAsync<long>(new CommandDefinition(
-                """
-                INSERT INTO exchange_bindings (exchange_binding_id, tenant_key, admin_account, exchange_account,
-                    exchange_account_key, user_id, status, created_at, updated_at)
-                VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
-                    @status, @now, @now)
-                RETURNING id
-                """, new { exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now },
-                tx, cancellationToken: token));
+            var id = Convert.ToInt64(await c.ExecuteScalarAsync(tx, InsertBinding,
+                [exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now], token));
             await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Import, now, token);
             return id;
         }, ct);
+
+    private static readonly PreparedStatement InsertBinding = new(
+        """
+        INSERT INTO exchange_bindings (exchange_binding_id, tenant_key, admin_account, exchange_account,
+            exchange_account_key, user_id, status, created_at, updated_at)
+        VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
+            @status, @now, @now)
+        RETURNING id
+        """, "exchangeBindingId", "tenantKey", "adminAccount", "exchangeAccount", "exchangeAccountKey", "userId", "status", "now");
 
     /// <summary>
     /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one
@@ -195,14 +197,19 @@ public sealed class BindingStore(IDatabase database)
     public Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
         {
-            var id = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
-                new { tenantKey, exchangeBindingId }, tx, cancellationToken: token));
-            if (id is null) return false;
-            await c.ExecuteAsync(new CommandDefinition(
-                $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
-                new { id, now }, tx, cancellationToken: token));
-            await JobStore.EnqueueAsync(c, tx, id.Value, tenantKey, JobKinds.Unbind, now, token);
+            var deleted = await c.ExecuteScalarAsync(tx, DeleteBinding, [tenantKey, exchangeBindingId], token);
+            if (deleted is null) return false;
+            var id = Convert.ToInt64(deleted);
+            await c.ExecuteAsync(tx, CancelQueuedImport, [id, now], token);
+            await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Unbind, now, token);
             return true;
         }, ct);
+
+    private static readonly PreparedStatement DeleteBinding = new(
+        "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
+        "tenantKey", "exchangeBindingId");
+
+    private static readonly PreparedStatement CancelQueuedImport = new(
+        $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
+        "id", "now");
 }

@@ -30,7 +30,7 @@ public interface IDatabase
     /// The first row of a hot-path read mapped by <paramref name="map"/>, or null: one round trip, the statement prepared
     /// once per connection where the driver would otherwise prepare it on every call.
     /// </summary>
-    ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+    ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
         where T : class;
 
     /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
@@ -86,7 +86,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     }
 
     // SQLite answers in-process: a read done synchronously costs no state machine and blocks no longer than its async form.
-    public ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+    public ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
         where T : class
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -106,16 +106,18 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     /// <summary>Write transactions the group commit has committed.</summary>
     public long GroupCommitTransactions => _groupCommit.Transactions;
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _groupCommit.DisposeAsync();
         _reads.Dispose();
-        return _groupCommit.DisposeAsync();
+        _writerConnection?.Discard();
     }
 
     public void Dispose()
     {
-        _reads.Dispose();
         _groupCommit.Dispose();
+        _reads.Dispose();
+        _writerConnection?.Discard();
     }
 
     public string Dialect => "Sqlite";
@@ -147,17 +149,42 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     public async ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default)
     {
         await _writer.WaitAsync(cancellationToken);
-        var connection = new WriterConnection(_connectionString, _writer);
         try
         {
-            await OpenConfiguredAsync(connection, cancellationToken);
-            return connection;
+            // One writer connection for the life of the database: it keeps its prepared statements between turns.
+            _writerConnection ??= new WriterConnection(_connectionString, this);
+            if (_writerConnection.State != System.Data.ConnectionState.Open)
+                await OpenConfiguredAsync(_writerConnection, cancellationToken);
+            Volatile.Write(ref _inTurn, 1);
+            return _writerConnection;
         }
         catch
         {
-            await connection.DisposeAsync();
+            _writerConnection?.Discard();
+            _writerConnection = null;
+            _writer.Release();
             throw;
         }
+    }
+
+    private WriterConnection? _writerConnection;
+    private int _inTurn; // 1 while a writer holds the turn
+
+    /// <summary>
+    /// Ends a writer's turn. A connection left inside a transaction (a writer that did not dispose its own) is not
+    /// trusted with the next turn: it is closed, which rolls the transaction back.
+    /// </summary>
+    private void EndTurn(WriterConnection connection)
+    {
+        // Disposed twice: the turn was given back already.
+        if (Interlocked.Exchange(ref _inTurn, 0) == 0) return;
+        if (connection.State == System.Data.ConnectionState.Open && connection.Handle is { } handle &&
+            SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0)
+        {
+            connection.Discard();
+            _writerConnection = null;
+        }
+        _writer.Release();
     }
 
     private async Task OpenConfiguredAsync(SqliteConnection connection, CancellationToken cancellationToken)
@@ -172,21 +199,42 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         _configured.AddOrUpdate(handle, handle);
     }
 
-    /// <summary>A connection that gives the writer's turn back when it is disposed.</summary>
-    private sealed class WriterConnection(string connectionString, SemaphoreSlim writer) : SqliteConnection(connectionString)
+    /// <summary>
+    /// The writer's connection: disposing it gives the writer's turn back and leaves it open, with its prepared
+    /// statements, for the next turn.
+    /// </summary>
+    private sealed class WriterConnection(string connectionString, SqliteDatabase database) : SqliteConnection(connectionString), IPreparedStatementCache
     {
-        private int _released;
+        private readonly Dictionary<PreparedStatement, SqliteCommand> _prepared = new(ReferenceEqualityComparer.Instance);
+
+        public DbCommand Prepared(PreparedStatement statement)
+        {
+            if (_prepared.TryGetValue(statement, out var command)) return command;
+            command = CreateCommand();
+            command.CommandText = statement.Sql;
+            foreach (var name in statement.ParameterNames) command.Parameters.Add(new SqliteParameter("@" + name, DBNull.Value));
+            _prepared[statement] = command;
+            return command;
+        }
 
         protected override void Dispose(bool disposing)
         {
-            base.Dispose(disposing);
-            if (Interlocked.Exchange(ref _released, 1) == 0) writer.Release();
+            if (disposing) database.EndTurn(this);
+            else base.Dispose(disposing);
         }
 
-        public override async ValueTask DisposeAsync()
+        public override ValueTask DisposeAsync()
         {
-            await base.DisposeAsync();
-            if (Interlocked.Exchange(ref _released, 1) == 0) writer.Release();
+            database.EndTurn(this);
+            return ValueTask.CompletedTask;
+        }
+
+        /// <summary>Closes it for good.</summary>
+        public void Discard()
+        {
+            foreach (var command in _prepared.Values) command.Dispose();
+            _prepared.Clear();
+            base.Dispose(true);
         }
     }
 
@@ -226,7 +274,7 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
         return result;
     }
 
-    public async ValueTask<T?> ReadSingleAsync<T>(PreparedRead query, object?[] values, RowReader<T> map,
+    public async ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map,
         CancellationToken cancellationToken = default) where T : class
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);

@@ -18,6 +18,10 @@ public sealed class GroupCommit : IAsyncDisposable, IDisposable
     /// <summary>Enough to amortise the commit; few enough that one group's transaction stays short.</summary>
     private const int MaxGroup = 64;
 
+    private static readonly PreparedStatement Savepoint = new("SAVEPOINT w");
+    private static readonly PreparedStatement RollbackToSavepoint = new("ROLLBACK TO w");
+    private static readonly PreparedStatement ReleaseSavepoint = new("RELEASE w");
+
     private readonly Func<CancellationToken, ValueTask<DbConnection>> _openWriter;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
@@ -60,20 +64,20 @@ public sealed class GroupCommit : IAsyncDisposable, IDisposable
             if (group.Count == 1)
                 await group[0].RunAsync(connection, transaction);
             else
-                for (var i = 0; i < group.Count; i++)
+                foreach (var pending in group)
                 {
-                    var savepoint = $"w{i}";
-                    await transaction.SaveAsync(savepoint);
+                    // One savepoint name, reused: each is released before the next is taken, and the statements stay prepared.
+                    await connection.ExecuteAsync(transaction, Savepoint, [], CancellationToken.None);
                     try
                     {
-                        await group[i].RunAsync(connection, transaction);
+                        await pending.RunAsync(connection, transaction);
                     }
                     catch (Exception e)
                     {
-                        group[i].Failure = e;
-                        await transaction.RollbackAsync(savepoint);
+                        pending.Failure = e;
+                        await connection.ExecuteAsync(transaction, RollbackToSavepoint, [], CancellationToken.None);
                     }
-                    await transaction.ReleaseAsync(savepoint);
+                    await connection.ExecuteAsync(transaction, ReleaseSavepoint, [], CancellationToken.None);
                 }
             await transaction.CommitAsync();
             Interlocked.Increment(ref _transactions);

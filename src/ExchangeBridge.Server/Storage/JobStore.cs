@@ -38,11 +38,13 @@ public sealed class JobStore(IDatabase database)
 {
     public static Task EnqueueAsync(DbConnection c, DbTransaction tx, long bindingKey, string tenantKey, string kind, long now,
         CancellationToken ct) =>
-        c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO sync_jobs (binding_key, tenant_key, kind, state, run_at, attempts, created_at, updated_at)
-            VALUES (@bindingKey, @tenantKey, @kind, 'queued', @now, 0, @now, @now)
-            """, new { bindingKey, tenantKey, kind, now }, tx, cancellationToken: ct));
+        c.ExecuteAsync(tx, Enqueue, [bindingKey, tenantKey, kind, now], ct);
+
+    private static readonly PreparedStatement Enqueue = new(
+        """
+        INSERT INTO sync_jobs (binding_key, tenant_key, kind, state, run_at, attempts, created_at, updated_at)
+        VALUES (@bindingKey, @tenantKey, @kind, 'queued', @now, 0, @now, @now)
+        """, "bindingKey", "tenantKey", "kind", "now");
 
     /// <summary>Leases the most overdue job whose lease is free, or null when none is due.</summary>
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, CancellationToken ct)

@@ -7,7 +7,7 @@ namespace ExchangeBridge.Tests.Storage;
 /// <summary>SQLite reads prepared once per pooled connection: re-bound on each call, never answering from a stale row.</summary>
 public sealed class PreparedReadTests : IAsyncLifetime
 {
-    private static readonly PreparedRead FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind", "id", "kind");
+    private static readonly PreparedStatement FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind", "id", "kind");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-prepared-").FullName;
     private SqliteDatabase _database = null!;
@@ -71,7 +71,7 @@ public sealed class PreparedReadTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_read_leaves_the_next_one_working()
     {
-        var broken = new PreparedRead("SELECT id, name FROM no_such_table WHERE id = @id", "id");
+        var broken = new PreparedStatement("SELECT id, name FROM no_such_table WHERE id = @id", "id");
         await Assert.ThrowsAsync<SqliteException>(async () => await _database.ReadSingleAsync(broken, [1L], r => new Row(r.GetInt64(0), null)));
         await Execute("INSERT INTO t (id, kind, name) VALUES (5, 'a', 'five')", new { });
         Assert.Equal(new Row(5, "five"), await Find(5, "a"));

@@ -4,14 +4,76 @@ using Microsoft.Data.Sqlite;
 namespace ExchangeBridge.Server.Storage;
 
 /// <summary>
-/// A read on a hot path (a request's lookup), declared once: its SQL and the names of its parameters, in the order their
-/// values are given. Where the database re-prepares each command (Microsoft.Data.Sqlite does), it is prepared once per
-/// pooled connection and then only re-bound.
+/// A statement on a hot path (a request's lookup or write), declared once: its SQL and the names of its parameters, in
+/// the order their values are given. Where the database would re-prepare each command (Microsoft.Data.Sqlite does), it
+/// is prepared once per connection that keeps it (<see cref="IPreparedStatementCache"/>) and then only re-bound.
 /// </summary>
-public sealed class PreparedRead(string sql, params string[] parameterNames)
+public sealed class PreparedStatement(string sql, params string[] parameterNames)
 {
     public string Sql { get; } = sql;
     public IReadOnlyList<string> ParameterNames { get; } = parameterNames;
+}
+
+/// <summary>A connection that keeps its prepared commands.</summary>
+public interface IPreparedStatementCache
+{
+    DbCommand Prepared(PreparedStatement statement);
+}
+
+/// <summary>Runs prepared statements inside a write transaction, from the connection's cache where it keeps one.</summary>
+public static class PreparedWrites
+{
+    public static async Task<object?> ExecuteScalarAsync(this DbConnection connection, DbTransaction transaction,
+        PreparedStatement statement, object?[] values, CancellationToken cancellationToken)
+    {
+        var (command, owned) = Bind(connection, transaction, statement, values);
+        try
+        {
+            var result = await command.ExecuteScalarAsync(cancellationToken);
+            return result is DBNull ? null : result;
+        }
+        finally
+        {
+            if (owned) await command.DisposeAsync();
+        }
+    }
+
+    public static async Task<int> ExecuteAsync(this DbConnection connection, DbTransaction transaction,
+        PreparedStatement statement, object?[] values, CancellationToken cancellationToken)
+    {
+        var (command, owned) = Bind(connection, transaction, statement, values);
+        try
+        {
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            if (owned) await command.DisposeAsync();
+        }
+    }
+
+    private static (DbCommand Command, bool Owned) Bind(DbConnection connection, DbTransaction transaction,
+        PreparedStatement statement, object?[] values)
+    {
+        DbCommand command;
+        var owned = connection is not IPreparedStatementCache;
+        if (connection is IPreparedStatementCache cache)
+            command = cache.Prepared(statement);
+        else
+        {
+            command = connection.CreateCommand();
+            command.CommandText = statement.Sql;
+            foreach (var name in statement.ParameterNames)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
+            }
+        }
+        command.Transaction = transaction;
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        return (command, owned);
+    }
 }
 
 /// <summary>Maps the current row of a reader (columns by ordinal, in the SELECT's order).</summary>
@@ -28,7 +90,7 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
     private readonly Session?[] _idle = new Session?[Math.Max(4, Environment.ProcessorCount * 4)];
     private bool _disposed;
 
-    public T? ReadSingle<T>(PreparedRead query, ReadOnlySpan<object?> values, RowReader<T> map) where T : class
+    public T? ReadSingle<T>(PreparedStatement query, ReadOnlySpan<object?> values, RowReader<T> map) where T : class
     {
         var session = Take() ?? new Session(open());
         try
@@ -87,9 +149,9 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
 
     private sealed class Session(SqliteConnection connection) : IDisposable
     {
-        private readonly Dictionary<PreparedRead, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<PreparedStatement, SqliteCommand> _commands = new(ReferenceEqualityComparer.Instance);
 
-        public SqliteCommand Command(PreparedRead query)
+        public SqliteCommand Command(PreparedStatement query)
         {
             if (_commands.TryGetValue(query, out var command)) return command;
             command = connection.CreateCommand();
