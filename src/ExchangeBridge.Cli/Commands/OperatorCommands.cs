@@ -117,7 +117,9 @@ internal static class OperatorCommands
         {
             var connection = new Connection(parse);
             var appId = connection.AppIdValue ?? throw new UsageException("codes mint needs --app-id (or EXBRIDGE_APP_ID)");
-            var (openId, user) = (connection.OpenIdValue, parse.GetValue(userId));
+            var user = parse.GetValue(userId);
+            // EXBRIDGE_OPEN_ID names the administrator the CLI acts as; an explicit --user-id names someone else.
+            var openId = user is not null && parse.GetResult(Connection.OpenId) is null ? null : connection.OpenIdValue;
             if (openId is null == user is null) throw new UsageException("codes mint needs one of --open-id and --user-id");
             var code = await client.MintAuthorizationCodeAsync(new MintAuthorizationCodeRequest(appId, openId, user, parse.GetValue(redirectUri)), ct);
             if (parse.GetValue(json)) return Print(code, CliJsonContext.Default.AuthorizationCode);
