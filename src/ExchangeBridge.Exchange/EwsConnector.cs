@@ -100,12 +100,8 @@ public sealed class EwsConnector(HttpClient http) : IExchangeConnector
     {
         var items = new List<ParsedCalendarItem>(itemIds.Count);
         foreach (var batch in itemIds.Chunk(GetItemBatchSize))
-            items.AddRange(await SendAsync(admin, mailbox, "GetItem", EwsRequests.GetItems(mailbox, batch), body =>
-                EwsResponses.Messages(body, "GetItem", IsGone)
-                    .Where(m => !EwsResponses.IsError(m))
-                    .SelectMany(m => m.Element(M + "Items")?.Elements(T + "CalendarItem") ?? [])
-                    .Select(EwsResponses.ReadCalendarItem)
-                    .ToList(), cancellationToken));
+            items.AddRange(await SendAsync(admin, mailbox, "GetItem", EwsRequests.GetItems(mailbox, batch),
+                body => EwsCalendarItems.Read(body, "GetItem", IsGone), cancellationToken));
         return items;
     }
 

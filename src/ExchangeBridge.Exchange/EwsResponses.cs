@@ -7,12 +7,12 @@ using static ExchangeBridge.Exchange.EwsNames;
 namespace ExchangeBridge.Exchange;
 
 /// <summary>
-/// Reads EWS responses. One ResponseMessage is materialised at a time (for GetItem that is one item), so a large
-/// batch never sits in memory as a whole document.
+/// Reads EWS responses. One ResponseMessage is materialised at a time, so a large batch never sits in memory as a
+/// whole document; GetItem's calendar items are read with no tree at all (<see cref="EwsCalendarItems"/>).
 /// </summary>
 internal static class EwsResponses
 {
-    private static readonly XmlReaderSettings Settings = new()
+    public static readonly XmlReaderSettings Settings = new()
     {
         IgnoreWhitespace = true, IgnoreComments = true, DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null,
     };
@@ -22,25 +22,34 @@ internal static class EwsResponses
     public static IEnumerable<XElement> Messages(Stream body, string operation, Func<string, bool>? tolerate = null)
     {
         using var reader = XmlReader.Create(body, Settings);
+        if (!OpenResponseMessages(reader, operation)) yield break;
+        while (reader.NodeType == XmlNodeType.Element)
+        {
+            var message = (XElement)XNode.ReadFrom(reader);
+            if (IsError(message)) ThrowUnlessTolerated(message, operation, tolerate);
+            yield return message;
+        }
+    }
+
+    /// <summary>Moves past the SOAP envelope to the first ResponseMessage; false when there is none. A SOAP fault throws.</summary>
+    public static bool OpenResponseMessages(XmlReader reader, string operation)
+    {
         if (!reader.ReadToFollowing("Body", SoapUri))
             throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"EWS {operation}: the answer is not a SOAP envelope");
         if (!reader.Read() || reader.NodeType != XmlNodeType.Element)
             throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"EWS {operation}: empty SOAP body");
         if (reader.LocalName == "Fault" && reader.NamespaceURI == SoapUri)
             throw EwsErrors.FromFault((XElement)XNode.ReadFrom(reader), operation);
-        if (!reader.ReadToDescendant("ResponseMessages", MessagesUri)) yield break;
-        if (reader.IsEmptyElement) yield break;
+        if (!reader.ReadToDescendant("ResponseMessages", MessagesUri) || reader.IsEmptyElement) return false;
         reader.Read();
-        while (reader.NodeType == XmlNodeType.Element)
-        {
-            var message = (XElement)XNode.ReadFrom(reader);
-            if ((string?)message.Attribute("ResponseClass") == "Error")
-            {
-                var code = message.Element(M + "ResponseCode")?.Value.Trim() ?? "";
-                if (tolerate?.Invoke(code) != true) throw EwsErrors.FromResponseMessage(message, operation);
-            }
-            yield return message;
-        }
+        return true;
+    }
+
+    /// <summary>An error ResponseMessage throws unless its response code is one the caller <paramref name="tolerate"/>s.</summary>
+    public static void ThrowUnlessTolerated(XElement message, string operation, Func<string, bool>? tolerate)
+    {
+        var code = message.Element(M + "ResponseCode")?.Value.Trim() ?? "";
+        if (tolerate?.Invoke(code) != true) throw EwsErrors.FromResponseMessage(message, operation);
     }
 
     public static bool IsError(XElement message) => (string?)message.Attribute("ResponseClass") == "Error";
@@ -95,44 +104,6 @@ internal static class EwsResponses
             (bool?)message.Element(M + "IncludesLastItemInRange") ?? true);
     }
 
-    /// <summary>A t:CalendarItem as the import model sees it, plus the modified occurrences it lists (for masters).</summary>
-    public static ParsedCalendarItem ReadCalendarItem(XElement item)
-    {
-        var id = ReadItemRef(item);
-        var type = Text(item, "CalendarItemType") ?? "Single";
-        var timeZone = EwsValues.ToIanaTimeZone(Text(item, "StartTimeZoneId")
-                                                 ?? (string?)item.Element(T + "StartTimeZone")?.Attribute("Id")
-                                                 ?? Text(item, "TimeZone"));
-        // A master fetched without calendar:Start still names its first occurrence (Microsoft's recurring-master sample).
-        var first = item.Element(T + "FirstOccurrence");
-        var start = Date(item, "Start") ?? (first is null ? null : Date(first, "Start")) ?? throw Malformed($"calendar item {id.ItemId} without Start");
-        var end = Date(item, "End") ?? (first is null ? null : Date(first, "End")) ?? start;
-        var isAllDay = Bool(item, "IsAllDayEvent");
-        var recurrence = item.Element(T + "Recurrence") is { } r ? ReadRecurrence(r) : null;
-        var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, FindZone(timeZone), isAllDay);
-        var reminder = Bool(item, "ReminderIsSet", defaultValue: true) && Text(item, "ReminderMinutesBeforeStart") is { } minutes
-            ? int.Parse(minutes, CultureInfo.InvariantCulture)
-            : (int?)null;
-        var attendees = Attendees(item, "RequiredAttendees", AttendeeKind.Required)
-            .Concat(Attendees(item, "OptionalAttendees", AttendeeKind.Optional))
-            .Concat(Attendees(item, "Resources", AttendeeKind.Resource))
-            .ToList();
-        var organizer = item.Element(T + "Organizer")?.Element(T + "Mailbox") is { } o && Person(o) is { } p ? p : null;
-        var body = Text(item, "Body");
-
-        var evt = new ExchangeEvent(
-            id.ItemId, id.ChangeKey, Text(item, "UID"), Text(item, "Subject") ?? "", string.IsNullOrEmpty(body) ? null : body,
-            Text(item, "Location"), start, end, timeZone, isAllDay, organizer, attendees, rule,
-            item.Element(T + "DeletedOccurrences")?.Elements(T + "DeletedOccurrence")
-                .Select(d => Date(d, "Start") ?? throw Malformed("DeletedOccurrence without Start")).ToList() ?? [],
-            SeriesMasterId: null, Date(item, "OriginalStart"), EwsValues.ToFreeBusy(Text(item, "LegacyFreeBusyStatus")),
-            reminder, Bool(item, "IsCancelled"), Date(item, "LastModifiedTime"));
-        var modified = item.Element(T + "ModifiedOccurrences")?.Elements(T + "Occurrence")
-            .Select(occurrence => new ModifiedOccurrence(ReadItemRef(occurrence).ItemId, Date(occurrence, "OriginalStart")))
-            .ToList() ?? [];
-        return new ParsedCalendarItem(evt, type, modified);
-    }
-
     public static EwsRecurrence? ReadRecurrence(XElement recurrence)
     {
         var elements = recurrence.Elements().ToList();
@@ -163,16 +134,7 @@ internal static class EwsResponses
         _ => null,
     };
 
-    private static IEnumerable<EventAttendee> Attendees(XElement item, string list, AttendeeKind kind) =>
-        from attendee in item.Element(T + list)?.Elements(T + "Attendee") ?? []
-        let person = attendee.Element(T + "Mailbox") is { } mailbox ? Person(mailbox) : null
-        where person is not null
-        select new EventAttendee(person.Name, person.Email, kind, EwsValues.ToAttendeeResponse(Text(attendee, "ResponseType")));
-
-    private static EventPerson? Person(XElement mailbox) =>
-        Text(mailbox, "EmailAddress") is { Length: > 0 } email ? new EventPerson(Text(mailbox, "Name"), email) : null;
-
-    private static TimeZoneInfo FindZone(string iana) =>
+    public static TimeZoneInfo FindZone(string iana) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(iana, out var zone) ? zone : TimeZoneInfo.Utc;
 
     private static string? Text(XElement parent, string name) => parent.Element(T + name)?.Value;
@@ -181,17 +143,15 @@ internal static class EwsResponses
 
     private static int Int(XElement parent, string name) => int.Parse(Required(parent, name), CultureInfo.InvariantCulture);
 
-    private static bool Bool(XElement parent, string name, bool defaultValue = false) =>
-        Text(parent, name) is { } value ? XmlConvert.ToBoolean(value) : defaultValue;
+    public static DateTimeOffset? Date(XElement parent, string name) => Text(parent, name) is { } value ? ParseDate(value) : null;
 
-    private static DateTimeOffset? Date(XElement parent, string name) =>
-        Text(parent, name) is { } value ? DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) : null;
+    public static DateTimeOffset ParseDate(string value) => DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     /// <summary>xs:date may carry a zone suffix ("2014-03-08-08:00"); the calendar date is the first ten characters.</summary>
     private static DateOnly XsDate(XElement parent, string name) =>
         DateOnly.ParseExact(Required(parent, name)[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static ExchangeConnectorException Malformed(string what) =>
+    public static ExchangeConnectorException Malformed(string what) =>
         new(ExchangeFailureKind.Permanent, $"EWS answer malformed: {what}");
 }
 

@@ -191,14 +191,14 @@ public sealed class CalendarStore(IDatabase database)
     }
 
     private const int UpsertChunk = 32;
-    private static readonly string[] UpsertSql = new string[UpsertChunk + 1];
+    private static readonly PreparedStatement?[] UpsertStatements = new PreparedStatement?[UpsertChunk + 1];
 
     /// <summary>
-    /// Upserts events as multi-row INSERTs of up to <see cref="UpsertChunk"/> rows, one command reused for the full
-    /// chunks: a statement per 32 events instead of one per event (a round-trip each on PostgreSQL, a prepare each on
-    /// SQLite). Not more per statement: SQLite finds each parameter by name in a linear scan, so binding grows with the
-    /// square of the statement's parameters. A row listed twice keeps its last version, since one INSERT … ON CONFLICT
-    /// may not touch a row twice.
+    /// Upserts events as multi-row INSERTs of up to <see cref="UpsertChunk"/> rows: a statement per 32 events instead of
+    /// one per event (a round-trip each on PostgreSQL). On SQLite each statement is prepared once for the writer
+    /// connection's life rather than once per page. Not more rows per statement: SQLite finds each parameter by name in
+    /// a linear scan, so binding grows with the square of the statement's parameters. A row listed twice keeps its last
+    /// version, since one INSERT … ON CONFLICT may not touch a row twice.
     /// </summary>
     private static async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
         long now, CancellationToken ct)
@@ -211,68 +211,45 @@ public sealed class CalendarStore(IDatabase database)
             foreach (var row in upserts) last[row.ExchangeItemId] = row;
             rows = last.Values.ToList();
         }
-        DbCommand? full = null;
-        try
+        object?[]? values = null;
+        for (var start = 0; start < rows.Count; start += UpsertChunk)
         {
-            for (var start = 0; start < rows.Count; start += UpsertChunk)
-            {
-                var count = Math.Min(UpsertChunk, rows.Count - start);
-                var command = count == UpsertChunk ? full ??= Create(UpsertChunk) : Create(count);
-                for (var i = 0; i < count; i++)
-                {
-                    var row = rows[start + i];
-                    var at = 2 + i * 7;
-                    command.Parameters[at].Value = row.EventId;
-                    command.Parameters[at + 1].Value = row.ExchangeItemId;
-                    command.Parameters[at + 2].Value = (object?)row.SeriesItemId ?? DBNull.Value;
-                    command.Parameters[at + 3].Value = row.ChangeKey;
-                    command.Parameters[at + 4].Value = row.StartMs;
-                    command.Parameters[at + 5].Value = row.EndMs;
-                    command.Parameters[at + 6].Value = row.Payload;
-                }
-                await command.ExecuteNonQueryAsync(ct);
-                if (command != full) await command.DisposeAsync();
-            }
-        }
-        finally
-        {
-            if (full is not null) await full.DisposeAsync();
-        }
-
-        DbCommand Create(int count)
-        {
-            var command = c.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = UpsertSql[count] ??= BuildUpsertSql(count);
-            Add(command, "@c", calendarKey);
-            Add(command, "@now", now);
+            var count = Math.Min(UpsertChunk, rows.Count - start);
+            if (values?.Length != 2 + count * 7) values = new object?[2 + count * 7];
+            values[0] = calendarKey;
+            values[1] = now;
             for (var i = 0; i < count; i++)
-                foreach (var column in "exskabp")
-                    Add(command, $"@{column}{i}", DBNull.Value);
-            return command;
-        }
-
-        static void Add(DbCommand command, string name, object value)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
+            {
+                var row = rows[start + i];
+                var at = 2 + i * 7;
+                values[at] = row.EventId;
+                values[at + 1] = row.ExchangeItemId;
+                values[at + 2] = row.SeriesItemId;
+                values[at + 3] = row.ChangeKey;
+                values[at + 4] = row.StartMs;
+                values[at + 5] = row.EndMs;
+                values[at + 6] = row.Payload;
+            }
+            await c.ExecuteAsync(tx, UpsertStatements[count] ??= UpsertStatement(count), values, ct);
         }
     }
 
-    private static string BuildUpsertSql(int rows)
+    private static PreparedStatement UpsertStatement(int rows)
     {
         var sql = new System.Text.StringBuilder(
             "INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at) VALUES ");
+        var names = new List<string>(2 + rows * 7) { "c", "now" };
         for (var i = 0; i < rows; i++)
+        {
             sql.Append(i == 0 ? "" : ", ").Append($"(@e{i}, @c, @x{i}, @s{i}, @k{i}, @a{i}, @b{i}, @p{i}, @now)");
+            foreach (var column in "exskabp") names.Add($"{column}{i}");
+        }
         sql.Append("""
              ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
                 series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
                 payload = excluded.payload, updated_at = excluded.updated_at
             """);
-        return sql.ToString();
+        return new PreparedStatement(sql.ToString(), [.. names]);
     }
 
     private static async Task<bool> BindingExistsAsync(DbConnection c, DbTransaction tx, long bindingKey, CancellationToken ct) =>
