@@ -110,15 +110,29 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     {
         await _groupCommit.DisposeAsync();
         _reads.Dispose();
-        _writerConnection?.Discard();
+        // A writer still in its turn (an import page, a job claim) finishes before its connection is closed under it.
+        var hasTurn = await _writer.WaitAsync(WriterDrainTimeout);
+        CloseWriter(hasTurn);
     }
 
     public void Dispose()
     {
         _groupCommit.Dispose();
         _reads.Dispose();
-        _writerConnection?.Discard();
+        CloseWriter(_writer.Wait(WriterDrainTimeout));
     }
+
+    private static readonly TimeSpan WriterDrainTimeout = TimeSpan.FromSeconds(10);
+
+    private void CloseWriter(bool hasTurn)
+    {
+        Volatile.Write(ref _disposed, true);
+        _writerConnection?.Discard();
+        _writerConnection = null;
+        if (hasTurn) _writer.Release(); // OpenWriterAsync refuses from now on
+    }
+
+    private bool _disposed;
 
     public string Dialect => "Sqlite";
 
@@ -149,6 +163,11 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     public async ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default)
     {
         await _writer.WaitAsync(cancellationToken);
+        if (Volatile.Read(ref _disposed))
+        {
+            _writer.Release();
+            throw new ObjectDisposedException(nameof(SqliteDatabase));
+        }
         try
         {
             // One writer connection for the life of the database: it keeps its prepared statements between turns.
@@ -172,19 +191,27 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Ends a writer's turn. A connection left inside a transaction (a writer that did not dispose its own) is not
-    /// trusted with the next turn: it is closed, which rolls the transaction back.
+    /// trusted with the next turn: it is closed, which rolls the transaction back. Every writer disposes its connection
+    /// once, at the end of its turn (<c>await using</c>), and keeps no reference past it: the object is the next writer's.
     /// </summary>
     private void EndTurn(WriterConnection connection)
     {
-        // Disposed twice: the turn was given back already.
+        // Disposed twice in one turn: the turn was given back already.
         if (Interlocked.Exchange(ref _inTurn, 0) == 0) return;
-        if (connection.State == System.Data.ConnectionState.Open && connection.Handle is { } handle &&
-            SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0)
+        try
         {
-            connection.Discard();
-            _writerConnection = null;
+            if (connection.State == System.Data.ConnectionState.Open && connection.Handle is { } handle &&
+                SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0)
+            {
+                _writerConnection = null;
+                connection.Discard();
+            }
         }
-        _writer.Release();
+        finally
+        {
+            // Whatever closing did, the turn goes back: a lost turn would stop every write.
+            _writer.Release();
+        }
     }
 
     private async Task OpenConfiguredAsync(SqliteConnection connection, CancellationToken cancellationToken)
@@ -279,6 +306,7 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
         await using var command = new Npgsql.NpgsqlCommand(query.Sql, connection);
+        PreparedWrites.CheckArity(query, values.Length);
         for (var i = 0; i < values.Length; i++) command.Parameters.AddWithValue(query.ParameterNames[i], values[i] ?? DBNull.Value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? map(reader) : null;

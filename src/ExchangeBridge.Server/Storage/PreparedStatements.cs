@@ -71,8 +71,16 @@ public static class PreparedWrites
             }
         }
         command.Transaction = transaction;
+        CheckArity(statement, values.Length);
         for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
         return (command, owned);
+    }
+
+    /// <summary>A kept command would silently reuse the previous call's value for a parameter not given.</summary>
+    internal static void CheckArity(PreparedStatement statement, int values)
+    {
+        if (values != statement.ParameterNames.Count)
+            throw new ArgumentException($"{statement.ParameterNames.Count} parameters, {values} values: {statement.Sql}");
     }
 }
 
@@ -95,6 +103,7 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
         var session = Take() ?? new Session(open());
         try
         {
+            PreparedWrites.CheckArity(query, values.Length);
             var command = session.Command(query);
             var parameters = command.Parameters;
             for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;

@@ -76,4 +76,37 @@ public sealed class PreparedReadTests : IAsyncLifetime
         await Execute("INSERT INTO t (id, kind, name) VALUES (5, 'a', 'five')", new { });
         Assert.Equal(new Row(5, "five"), await Find(5, "a"));
     }
+
+    [Fact]
+    public async Task A_writer_that_leaves_its_transaction_open_is_rolled_back_and_the_next_writer_starts_clean()
+    {
+        var careless = await _database.OpenWriterAsync();
+        var transaction = await careless.BeginTransactionAsync();
+        await careless.ExecuteAsync("INSERT INTO t (id, kind, name) VALUES (7, 'a', 'never committed')", transaction: transaction);
+        await careless.DisposeAsync(); // the transaction object is dropped without Commit, Rollback or Dispose
+
+        await using (var next = await _database.OpenWriterAsync())
+        await using (var clean = await next.BeginTransactionAsync())
+        {
+            await next.ExecuteAsync("INSERT INTO t (id, kind, name) VALUES (8, 'a', 'committed')", transaction: clean);
+            await clean.CommitAsync();
+        }
+
+        Assert.Null(await Find(7, "a"));
+        Assert.Equal(new Row(8, "committed"), await Find(8, "a"));
+    }
+
+    [Fact]
+    public async Task A_statement_given_fewer_values_than_parameters_is_refused_rather_than_reusing_old_ones()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _database.ReadSingleAsync(FindName, [1L], r => new Row(r.GetInt64(0), null)));
+    }
+
+    [Fact]
+    public async Task After_the_database_is_disposed_no_writer_turn_is_handed_out()
+    {
+        await _database.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await _database.OpenWriterAsync());
+        _database = new SqliteDatabase(Path.Combine(_dir, "t.db")); // for DisposeAsync
+    }
 }
