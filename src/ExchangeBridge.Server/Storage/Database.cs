@@ -237,9 +237,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         public DbCommand Prepared(PreparedStatement statement)
         {
             if (_prepared.TryGetValue(statement, out var command)) return command;
-            command = CreateCommand();
-            command.CommandText = statement.Sql;
-            foreach (var name in statement.ParameterNames) command.Parameters.Add(new SqliteParameter("@" + name, DBNull.Value));
+            command = statement.NewSqliteCommand(this);
             _prepared[statement] = command;
             return command;
         }

@@ -12,6 +12,15 @@ public sealed class PreparedStatement(string sql, params string[] parameterNames
 {
     public string Sql { get; } = sql;
     public IReadOnlyList<string> ParameterNames { get; } = parameterNames;
+
+    /// <summary>A SQLite command for the statement on <paramref name="connection"/>, its parameters in place, to be kept.</summary>
+    internal SqliteCommand NewSqliteCommand(SqliteConnection connection)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = Sql;
+        foreach (var name in ParameterNames) command.Parameters.Add(new SqliteParameter("@" + name, DBNull.Value));
+        return command;
+    }
 }
 
 /// <summary>A connection that keeps its prepared commands.</summary>
@@ -163,9 +172,7 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
         public SqliteCommand Command(PreparedStatement query)
         {
             if (_commands.TryGetValue(query, out var command)) return command;
-            command = connection.CreateCommand();
-            command.CommandText = query.Sql;
-            foreach (var name in query.ParameterNames) command.Parameters.Add(new SqliteParameter("@" + name, DBNull.Value));
+            command = query.NewSqliteCommand(connection);
             command.Prepare();
             _commands[query] = command;
             return command;
