@@ -303,9 +303,8 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
         CancellationToken cancellationToken = default) where T : class
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
-        await using var command = new Npgsql.NpgsqlCommand(query.Sql, connection);
-        PreparedWrites.CheckArity(query, values.Length);
-        for (var i = 0; i < values.Length; i++) command.Parameters.AddWithValue(query.ParameterNames[i], values[i] ?? DBNull.Value);
+        await using var command = query.NewCommand(connection);
+        query.Bind(command.Parameters, values);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
     }

@@ -14,12 +14,31 @@ public sealed class PreparedStatement(string sql, params string[] parameterNames
     public IReadOnlyList<string> ParameterNames { get; } = parameterNames;
 
     /// <summary>A SQLite command for the statement on <paramref name="connection"/>, its parameters in place, to be kept.</summary>
-    internal SqliteCommand NewSqliteCommand(SqliteConnection connection)
+    internal SqliteCommand NewSqliteCommand(SqliteConnection connection) => (SqliteCommand)NewCommand(connection);
+
+    /// <summary>A command for the statement on <paramref name="connection"/>, its parameters in place (values unset).</summary>
+    internal DbCommand NewCommand(DbConnection connection)
     {
         var command = connection.CreateCommand();
         command.CommandText = Sql;
-        foreach (var name in ParameterNames) command.Parameters.Add(new SqliteParameter("@" + name, DBNull.Value));
+        foreach (var name in ParameterNames)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            command.Parameters.Add(parameter);
+        }
         return command;
+    }
+
+    /// <summary>
+    /// Sets the values of a command made by <see cref="NewCommand"/>, in order. A kept command would silently reuse the
+    /// previous call's value for a parameter not given, so the count must match.
+    /// </summary>
+    internal void Bind(DbParameterCollection parameters, ReadOnlySpan<object?> values)
+    {
+        if (values.Length != ParameterNames.Count)
+            throw new ArgumentException($"{ParameterNames.Count} parameters, {values.Length} values: {Sql}");
+        for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
     }
 }
 
@@ -64,32 +83,12 @@ public static class PreparedWrites
     private static (DbCommand Command, bool Owned) Bind(DbConnection connection, DbTransaction transaction,
         PreparedStatement statement, object?[] values)
     {
-        DbCommand command;
-        var owned = connection is not IPreparedStatementCache;
-        if (connection is IPreparedStatementCache cache)
-            command = cache.Prepared(statement);
-        else
-        {
-            command = connection.CreateCommand();
-            command.CommandText = statement.Sql;
-            foreach (var name in statement.ParameterNames)
-            {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                command.Parameters.Add(parameter);
-            }
-        }
+        var (command, owned) = connection is IPreparedStatementCache cache
+            ? (cache.Prepared(statement), false)
+            : (statement.NewCommand(connection), true);
         command.Transaction = transaction;
-        CheckArity(statement, values.Length);
-        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        statement.Bind(command.Parameters, values);
         return (command, owned);
-    }
-
-    /// <summary>A kept command would silently reuse the previous call's value for a parameter not given.</summary>
-    internal static void CheckArity(PreparedStatement statement, int values)
-    {
-        if (values != statement.ParameterNames.Count)
-            throw new ArgumentException($"{statement.ParameterNames.Count} parameters, {values} values: {statement.Sql}");
     }
 }
 
@@ -112,10 +111,8 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
         var session = Take() ?? new Session(open());
         try
         {
-            PreparedWrites.CheckArity(query, values.Length);
             var command = session.Command(query);
-            var parameters = command.Parameters;
-            for (var i = 0; i < values.Length; i++) parameters[i].Value = values[i] ?? DBNull.Value;
+            query.Bind(command.Parameters, values);
             T? result = null;
             using (var reader = command.ExecuteReader())
                 if (reader.Read()) result = map(reader);

@@ -20,21 +20,10 @@ public static class LogId
         var more = (ushort)Random.Shared.Next(ushort.MaxValue + 1);
         return string.Create(34, (now, random, more), static (span, state) =>
         {
-            var (at, high, low) = state;
-            Digits(span[..4], at.Year);
-            Digits(span[4..6], at.Month);
-            Digits(span[6..8], at.Day);
-            Digits(span[8..10], at.Hour);
-            Digits(span[10..12], at.Minute);
-            Digits(span[12..14], at.Second);
-            high.TryFormat(span[14..30], out _, "X16");
-            low.TryFormat(span[30..], out _, "X4");
+            state.now.TryFormat(span, out _, "yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            state.random.TryFormat(span[14..30], out _, "X16");
+            state.more.TryFormat(span[30..], out _, "X4");
         });
-    }
-
-    private static void Digits(Span<char> into, int value)
-    {
-        for (var i = into.Length - 1; i >= 0; i--, value /= 10) into[i] = (char)('0' + value % 10);
     }
 
     public static string Of(HttpContext context) =>
