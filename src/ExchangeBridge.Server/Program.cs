@@ -32,6 +32,7 @@ await app.Services.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.Appl
 app.UseLogId();
 app.UseRequestLog();
 app.UseWireErrors();
+app.UseCachedBindingReads();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();

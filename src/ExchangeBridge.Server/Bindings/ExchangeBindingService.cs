@@ -12,6 +12,9 @@ public sealed record CreateBindingCommand(string AdminAccount, string ExchangeAc
 public sealed record ExchangeBindingData(
     string AdminAccount, string ExchangeAccount, string UserId, string Status, string ExchangeBindingId);
 
+/// <summary>A binding as the API answers it, with the internal key its cached answers are filed under.</summary>
+public sealed record FoundBinding(ExchangeBindingData Data, long BindingKey);
+
 /// <summary>Creates, reads and removes bindings, with the page's refusals in the page's order.</summary>
 public sealed class ExchangeBindingService(BindingStore store, IDatabase database, TimeProvider clock, Import.ImportWorker worker,
     Hosting.ExchangeBridgeMetrics metrics)
@@ -53,12 +56,12 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
         }
     }
 
-    public async Task<ExchangeBindingData> GetAsync(Caller caller, UserIdType idType, string exchangeBindingId, CancellationToken ct)
+    public async Task<FoundBinding> GetAsync(Caller caller, UserIdType idType, string exchangeBindingId, CancellationToken ct)
     {
         EnsureWellFormed(exchangeBindingId);
         var binding = await store.FindAsync(caller.TenantKey, caller.AppId, exchangeBindingId, ct)
                       ?? throw new FeishuException(FeishuErrors.BindingNotFound);
-        return ToData(binding, idType);
+        return new FoundBinding(ToData(binding, idType), binding.Id);
     }
 
     public async Task DeleteAsync(Caller caller, string exchangeBindingId, CancellationToken ct)

@@ -4,6 +4,7 @@ using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.RateLimits;
+using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Server.Wire;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,14 +16,18 @@ public static class ExchangeBindingsApi
     /// <summary>Longest user id of any type we accept.</summary>
     public const int MaxUserIdLength = 128;
 
+    public const string Path = "/open-apis/calendar/v4/exchange_bindings";
+    public const string GetEndpointName = "GetExchangeBinding";
+    public const string GetRateLimitName = "exchange_bindings.get";
+
     public static IEndpointRouteBuilder MapExchangeBindingsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/open-apis/calendar/v4/exchange_bindings");
+        var group = app.MapGroup(Path);
         group.MapPost("", CreateExchangeBinding).RequireAuthorization(Policies.CreateBinding).RateLimited("exchange_bindings.create")
             .WithName("CreateExchangeBinding").WithSummary("Bind an Exchange account to a Feishu user");
         // Catch-all: base64 ids may hold '/', which some SDKs send unescaped.
-        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited("exchange_bindings.get")
-            .WithName("GetExchangeBinding").WithSummary("A binding and its import status");
+        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited(GetRateLimitName)
+            .WithName(GetEndpointName).WithSummary("A binding and its import status");
         group.MapDelete("/{**exchange_binding_id}", DeleteExchangeBinding).RequireAuthorization(Policies.DeleteBinding).RateLimited("exchange_bindings.delete")
             .WithName("DeleteExchangeBinding").WithSummary("Unbind, removing what was imported");
         return app;
@@ -37,12 +42,21 @@ public static class ExchangeBindingsApi
         return TypedResults.Json(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
     }
 
-    public static async Task<JsonHttpResult<Envelope<ExchangeBindingData>>> GetExchangeBinding(
-        HttpContext context, string? exchange_binding_id, ExchangeBindingService bindings, CancellationToken ct)
+    /// <summary>Answers from <see cref="BindingReadCache"/> when it can, and keeps what it read (see <see cref="CachedBindingReads"/>).</summary>
+    public static async Task GetExchangeBinding(
+        HttpContext context, string? exchange_binding_id, ExchangeBindingService bindings, BindingReadCache answers, CancellationToken ct)
     {
         var idType = UserIdTypes.Parse(SingleQueryValue(context, "user_id_type"));
-        var data = await bindings.GetAsync(Caller.Of(context), idType, DecodeId(exchange_binding_id), ct);
-        return TypedResults.Json(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
+        var caller = Caller.Of(context);
+        var key = new BindingReadCache.Key(caller.TenantKey, caller.AppId, DecodeId(exchange_binding_id), idType);
+        if (!answers.TryGet(key, out var answer))
+        {
+            var writesBeforeRead = answers.WritesSoFar;
+            var found = await bindings.GetAsync(caller, idType, key.ExchangeBindingId, ct);
+            answer = JsonSerializer.SerializeToUtf8Bytes(Envelope.Success(found.Data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
+            answers.Keep(key, found.BindingKey, answer, writesBeforeRead);
+        }
+        await FeishuJson.WriteAsync(context.Response, answer, ct);
     }
 
     public static async Task<JsonHttpResult<Envelope<EmptyData>>> DeleteExchangeBinding(
@@ -80,6 +94,6 @@ public static class ExchangeBindingsApi
     /// <summary>
     /// The route value with the one escape the server leaves in paths (%2F) undone; '+' stays '+', as base64 means it.
     /// </summary>
-    private static string DecodeId(string? routeValue) =>
+    internal static string DecodeId(string? routeValue) =>
         string.IsNullOrEmpty(routeValue) ? "" : routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }

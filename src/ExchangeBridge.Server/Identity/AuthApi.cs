@@ -39,23 +39,22 @@ public static class AuthApi
         return app;
     }
 
-    public static async Task<JsonHttpResult<TenantAccessTokenResponse>> IssueTenantAccessToken(
-        HttpRequest request, TokenService tokens, CancellationToken ct)
+    public static async Task IssueTenantAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
     {
         var app = await AuthenticateAppAsync(request, tokens, ct);
         var issued = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
-        return TypedResults.Json(new TenantAccessTokenResponse(0, "ok", issued.Token, issued.ExpiresInSeconds),
-            FeishuJsonContext.Default.TenantAccessTokenResponse);
+        await FeishuJson.WriteAsync(request.HttpContext.Response, new TenantAccessTokenResponse(0, "ok", issued.Token, issued.ExpiresInSeconds),
+            FeishuJsonContext.Default.TenantAccessTokenResponse, ct);
     }
 
-    public static async Task<JsonHttpResult<AppAccessTokenResponse>> IssueAppAccessToken(
-        HttpRequest request, TokenService tokens, CancellationToken ct)
+    public static async Task IssueAppAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
     {
         var app = await AuthenticateAppAsync(request, tokens, ct);
         var appToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.App, ct);
         var tenantToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
-        return TypedResults.Json(new AppAccessTokenResponse(0, "ok", appToken.Token, appToken.ExpiresInSeconds, tenantToken.Token),
-            FeishuJsonContext.Default.AppAccessTokenResponse);
+        await FeishuJson.WriteAsync(request.HttpContext.Response,
+            new AppAccessTokenResponse(0, "ok", appToken.Token, appToken.ExpiresInSeconds, tenantToken.Token),
+            FeishuJsonContext.Default.AppAccessTokenResponse, ct);
     }
 
     public static async Task<JsonHttpResult<Envelope<OidcTokenData>>> RedeemCode(

@@ -23,12 +23,12 @@ public sealed class BearerTokenHandler(
     {
         var header = Request.Headers.Authorization.ToString();
         if (header.Length == 0) return AuthenticateResult.NoResult();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.AsSpan(7).Trim().IsEmpty)
-            return Refuse(new FeishuException(FeishuErrors.MissingAccessToken));
+        var token = BearerToken(header);
+        if (token.IsEmpty) return Refuse(new FeishuException(FeishuErrors.MissingAccessToken));
 
         try
         {
-            var caller = await tokens.ValidateAsync(header[7..].Trim(), Context.RequestAborted);
+            var caller = await tokens.ValidateAsync(token.ToString(), Context.RequestAborted);
             Context.Features.Set(caller);
             return AuthenticateResult.Success(Tickets.GetValue(caller, NewTicket));
         }
@@ -37,6 +37,10 @@ public sealed class BearerTokenHandler(
             return Refuse(e);
         }
     }
+
+    /// <summary>The token of an <c>Authorization: Bearer &lt;token&gt;</c> header; empty when the header is not one.</summary>
+    public static ReadOnlySpan<char> BearerToken(string header) =>
+        header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
 
     // A validated caller is cached for a while (TokenService): its ticket is built once with it, not on every request.
     private static readonly ConditionalWeakTable<Caller, AuthenticationTicket> Tickets = new();

@@ -17,7 +17,7 @@ public sealed class OpenIdRecord
 }
 
 /// <summary>The operator API's SQL: tenants, apps, users, Exchange admin accounts, operator keys.</summary>
-public sealed class AdminStore(IDatabase database)
+public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswers)
 {
     public static string NewTenantKey() => OpaqueSecrets.NewHex(8);
     public static string NewAppId() => "cli_" + OpaqueSecrets.NewHex(8);
@@ -63,6 +63,7 @@ public sealed class AdminStore(IDatabase database)
             "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: ct));
         await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), ct);
         await tx.CommitAsync(ct);
+        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
@@ -76,6 +77,7 @@ public sealed class AdminStore(IDatabase database)
         await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE app_id = @appId", new { appId }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
+        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
         return deleted == 1;
     }
 
@@ -104,6 +106,7 @@ public sealed class AdminStore(IDatabase database)
             "SELECT app_id FROM apps WHERE tenant_key = @TenantKey", new { user.TenantKey }, tx, cancellationToken: ct));
         await InsertOpenIdsAsync(c, tx, user.TenantKey, appIds.Select(a => (a, user.UserId)), ct);
         await tx.CommitAsync(ct);
+        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Gives a user a chosen open_id for an app (the demo's documented ou_xxxxxxxxxxxxxxxxxx).</summary>
@@ -113,6 +116,7 @@ public sealed class AdminStore(IDatabase database)
         await c.ExecuteAsync(new CommandDefinition(
             "UPDATE open_ids SET open_id = @openId WHERE tenant_key = @tenantKey AND app_id = @appId AND user_id = @userId",
             new { tenantKey, appId, userId, openId }, cancellationToken: ct));
+        bindingAnswers.ForgetAll(); // answers carry open_ids
     }
 
     public async Task<(UserRecord User, IReadOnlyList<OpenIdRecord> OpenIds)?> FindUserAsync(string tenantKey, string userId,

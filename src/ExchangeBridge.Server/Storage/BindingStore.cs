@@ -57,7 +57,7 @@ public sealed class BindingRecord
 /// Every SQL statement about bindings. Each query is scoped by tenant; open_ids are those of the calling app.
 /// A create costs three round trips (user, admin account, one insert transaction); a read costs one.
 /// </summary>
-public sealed class BindingStore(IDatabase database)
+public sealed class BindingStore(IDatabase database, BindingReadCache answers)
 {
     private const string BindingColumns =
         "b.id AS Id, b.exchange_binding_id AS ExchangeBindingId, b.tenant_key AS TenantKey, " +
@@ -194,16 +194,21 @@ public sealed class BindingStore(IDatabase database)
     /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one
     /// transaction. False when the tenant has no such binding.
     /// </summary>
-    public Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+    public async Task<bool> DeleteAsync(string tenantKey, string exchangeBindingId, long now, CancellationToken ct)
+    {
+        var deletedKey = await database.WriteAsync(async (c, tx, token) =>
         {
             var deleted = await c.ExecuteScalarAsync(tx, DeleteBinding, [tenantKey, exchangeBindingId], token);
-            if (deleted is null) return false;
+            if (deleted is null) return (long?)null;
             var id = Convert.ToInt64(deleted);
             await c.ExecuteAsync(tx, CancelQueuedImport, [id, now], token);
             await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Unbind, now, token);
-            return true;
+            return id;
         }, ct);
+        if (deletedKey is not { } key) return false;
+        answers.Forget(key);
+        return true;
+    }
 
     private static readonly PreparedStatement DeleteBinding = new(
         "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",

@@ -30,7 +30,7 @@ public sealed record CalendarProgress(int? WindowOffset = null, bool? WindowDone
 /// The imported calendars and events. Every write of an import page is one transaction that first checks the
 /// binding still exists: once an unbind has committed, no late page of its import can land.
 /// </summary>
-public sealed class CalendarStore(IDatabase database)
+public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
 {
     private const string CalendarColumns =
         "id AS Id, calendar_id AS CalendarId, binding_key AS BindingKey, tenant_key AS TenantKey, user_id AS UserId, " +
@@ -58,6 +58,7 @@ public sealed class CalendarStore(IDatabase database)
                 }, tx, cancellationToken: ct));
         await SetStatusAsync(c, tx, bindingKey, status, null, now, ct);
         await tx.CommitAsync(ct);
+        answers.Forget(bindingKey);
         return true;
     }
 
@@ -132,6 +133,7 @@ public sealed class CalendarStore(IDatabase database)
         await using var tx = await c.BeginTransactionAsync(ct);
         var updated = await SetStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
         await tx.CommitAsync(ct);
+        answers.Forget(bindingKey);
         return updated;
     }
 

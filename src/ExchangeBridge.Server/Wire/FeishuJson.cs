@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ExchangeBridge.Server.Wire;
 
@@ -45,5 +46,19 @@ public sealed partial class FeishuJsonContext : JsonSerializerContext;
 
 public static class FeishuJson
 {
+    public const string ContentType = "application/json; charset=utf-8";
+
     public static JsonSerializerOptions Options => FeishuJsonContext.Default.Options;
+
+    /// <summary>A 200 answer, serialised whole so it goes out with its length rather than chunked.</summary>
+    public static Task WriteAsync<T>(HttpResponse response, T answer, JsonTypeInfo<T> type, CancellationToken ct) =>
+        WriteAsync(response, JsonSerializer.SerializeToUtf8Bytes(answer, type), ct);
+
+    /// <summary>A 200 answer already serialised (a cached one), with its length so it needs no chunking.</summary>
+    public static Task WriteAsync(HttpResponse response, byte[] json, CancellationToken ct)
+    {
+        response.ContentType = ContentType;
+        response.ContentLength = json.Length;
+        return response.Body.WriteAsync(json, ct).AsTask();
+    }
 }

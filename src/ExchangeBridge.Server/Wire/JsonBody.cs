@@ -97,6 +97,9 @@ public static class JsonBody
     {
         var contentType = request.ContentType;
         if (string.IsNullOrEmpty(contentType)) return; // curl -d with no header, some scripts: read it as JSON.
+        // What every SDK sends, accepted without parsing the header.
+        if (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
+            contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)) return;
         if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed))
             throw new FeishuException(invalid, "Content-Type is malformed");
         var media = parsed.MediaType ?? "";

@@ -26,14 +26,13 @@ public static class LogId
         });
     }
 
-    public static string Of(HttpContext context) =>
-        context.Items.TryGetValue(typeof(LogId), out var id) && id is string s ? s : "";
+    /// <summary>The request's id, read back from the answer's header (no per-request items dictionary to carry it).</summary>
+    public static string Of(HttpContext context) => context.Response.Headers[Header].ToString();
 
     /// <summary>Gives the request its id before anything else runs, so every answer, error or not, carries it.</summary>
     public static IApplicationBuilder UseLogId(this IApplicationBuilder app) => app.Use((context, next) =>
     {
         var id = New();
-        context.Items[typeof(LogId)] = id;
         context.Response.Headers[Header] = id;
         context.Response.Headers[RequestIdHeader] = id;
         return next(context);
