@@ -32,6 +32,7 @@ await app.Services.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.Appl
 app.UseLogId();
 app.UseRequestLog();
 app.UseWireErrors();
+app.UseDirectDispatch();
 app.UseCachedBindingReads();
 app.UseRouting();
 app.UseAuthentication();
@@ -41,7 +42,7 @@ app.MapAuthApi();
 app.MapExchangeBindingsApi();
 app.MapCalendarsApi();
 app.MapAdminApi();
-app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness");
+app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness").DispatchedBeforeRouting();
 app.MapPrometheusScrapingEndpoint("/metrics");
 if (app.Services.GetService<ExchangeBridge.ExchangeSimulator.MailboxStore>() is { } demoMailboxes)
     DemoMailboxes.Serve(app, demoMailboxes);
