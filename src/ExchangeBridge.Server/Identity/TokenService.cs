@@ -35,7 +35,7 @@ public sealed class TokenService(
     private readonly ServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, (Caller Caller, long CachedUntilMs)> _callers = new();
     private readonly ConcurrentDictionary<(string AppId, TokenKind Kind), (string Token, long ExpiresAtMs)> _appTokens = new();
-    private readonly ConcurrentDictionary<string, (AppRecord App, byte[] SecretDigest, long CachedUntilMs)> _apps = new();
+    private readonly ConcurrentDictionary<string, (AppRecord App, byte[] Secret, long CachedUntilMs)> _apps = new();
 
     private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -44,38 +44,31 @@ public sealed class TokenService(
     {
         if (string.IsNullOrEmpty(appId) || string.IsNullOrEmpty(appSecret) || appId.Length > 128 || appSecret.Length > 256)
             throw new FeishuException(FeishuErrors.TokenInvalidParam);
-        var (app, secretDigest) = await FindAppAsync(appId, ct);
+        var (app, secret) = await FindAppAsync(appId, ct);
         if (app is null) throw new FeishuException(FeishuErrors.TokenInvalidParam);
-        if (!CryptographicOperations.FixedTimeEquals(secretDigest, SecretDigest(appSecret, stackalloc byte[SHA256.HashSizeInBytes])))
-            throw new FeishuException(FeishuErrors.AppSecretInvalid);
+        // At most 256 characters (checked above): the presented secret's UTF-8 fits on the stack.
+        Span<byte> presented = stackalloc byte[Encoding.UTF8.GetMaxByteCount(256)];
+        presented = presented[..Encoding.UTF8.GetBytes(appSecret, presented)];
+        var matches = CryptographicOperations.FixedTimeEquals(secret, presented);
+        CryptographicOperations.ZeroMemory(presented);
+        if (!matches) throw new FeishuException(FeishuErrors.AppSecretInvalid);
         return app;
     }
 
     /// <summary>
-    /// The app and the SHA-256 of its secret, from a short-lived cache (as validated callers are): a token request costs
-    /// no read and no decryption, and two digests compare in constant time just as two secrets would.
+    /// The app and its secret (UTF-8), from a short-lived cache (as validated callers are), so a token request costs no
+    /// read and no decryption. Holding the decrypted secret adds no exposure: this process holds the master key too.
     /// </summary>
-    private async ValueTask<(AppRecord? App, byte[] SecretDigest)> FindAppAsync(string appId, CancellationToken ct)
+    private async ValueTask<(AppRecord? App, byte[] Secret)> FindAppAsync(string appId, CancellationToken ct)
     {
         var now = NowMs;
-        if (_apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return (cached.App, cached.SecretDigest);
+        if (_apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return (cached.App, cached.Secret);
         var app = await store.FindAppAsync(appId, ct);
         if (app is null) return (null, []);
-        var digest = SecretDigest(protector.Unprotect(app.SecretProtected), stackalloc byte[SHA256.HashSizeInBytes]).ToArray();
+        var secret = Encoding.UTF8.GetBytes(protector.Unprotect(app.SecretProtected));
         if (_apps.Count >= CacheLimit) _apps.Clear();
-        _apps[appId] = (app, digest, now + _options.TokenCacheSeconds * 1000L);
-        return (app, digest);
-    }
-
-    private static Span<byte> SecretDigest(string secret, Span<byte> digest)
-    {
-        // A presented secret is at most 256 characters (checked above), so its UTF-8 fits on the stack.
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(secret.Length);
-        Span<byte> utf8 = maxBytes <= 1024 ? stackalloc byte[1024] : new byte[maxBytes];
-        var length = Encoding.UTF8.GetBytes(secret, utf8);
-        SHA256.HashData(utf8[..length], digest);
-        CryptographicOperations.ZeroMemory(utf8[..length]);
-        return digest;
+        _apps[appId] = (app, secret, now + _options.TokenCacheSeconds * 1000L);
+        return (app, secret);
     }
 
     /// <summary>

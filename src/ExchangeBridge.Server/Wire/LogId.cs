@@ -11,19 +11,33 @@ public static class LogId
 
     /// <summary>
     /// A log id names a request, it guards nothing: the random part comes from the shared non-cryptographic generator,
-    /// which costs a fraction of a cryptographic one on every request.
+    /// which costs a fraction of a cryptographic one on every request. The timestamp is formatted once a second.
     /// </summary>
     public static string New()
     {
-        var now = DateTime.UtcNow;
-        var random = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
-        var more = (ushort)Random.Shared.Next(ushort.MaxValue + 1);
-        return string.Create(34, (now, random, more), static (span, state) =>
+        var stamp = CurrentStamp();
+        return string.Create(34, stamp, static (span, stamp) =>
         {
-            state.now.TryFormat(span, out _, "yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-            state.random.TryFormat(span[14..30], out _, "X16");
-            state.more.TryFormat(span[30..], out _, "X4");
+            stamp.Text.CopyTo(span);
+            Span<byte> random = stackalloc byte[10];
+            Random.Shared.NextBytes(random);
+            Convert.TryToHexString(random, span[14..], out _);
         });
+    }
+
+    private sealed record Stamp(long Second, string Text);
+
+    private static Stamp _stamp = new(-1, "");
+
+    private static Stamp CurrentStamp()
+    {
+        var now = DateTime.UtcNow;
+        var second = now.Ticks / TimeSpan.TicksPerSecond;
+        var stamp = Volatile.Read(ref _stamp);
+        if (stamp.Second == second) return stamp;
+        stamp = new Stamp(second, now.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture));
+        Volatile.Write(ref _stamp, stamp);
+        return stamp;
     }
 
     /// <summary>The request's id, read back from the answer's header (no per-request items dictionary to carry it).</summary>

@@ -12,6 +12,10 @@ public sealed class LogIdTests
         var b = LogId.New();
         Assert.Matches("^[0-9]{14}[0-9A-F]{20}$", a);
         Assert.NotEqual(a, b);
+        // The timestamp (formatted once a second and reused) is the current UTC second.
+        var stamped = DateTime.ParseExact(b[..14], "yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal);
+        Assert.InRange((DateTime.UtcNow - stamped).TotalSeconds, 0, 5);
     }
 
     [Fact]
