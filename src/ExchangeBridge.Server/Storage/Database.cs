@@ -69,9 +69,11 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     private readonly SqliteReadSessions _reads;
     // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
+    private readonly FileStream _ownership;
 
     public SqliteDatabase(string databasePath)
     {
+        _ownership = ClaimOwnership(databasePath);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -83,6 +85,25 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         }.ToString();
         _groupCommit = new GroupCommit(OpenWriterAsync);
         _reads = new SqliteReadSessions(OpenReadSession);
+    }
+
+    /// <summary>
+    /// One server owns a SQLite database at a time: its single writer and its in-memory answers (BindingReadCache) assume
+    /// it sees every write. A second server on the same data folder refuses to start rather than serve stale answers;
+    /// the lock (an advisory lock on a file beside the database) goes with the process, however it ends.
+    /// </summary>
+    private static FileStream ClaimOwnership(string databasePath)
+    {
+        try
+        {
+            return new FileStream(Path.ChangeExtension(databasePath, ".owner"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException(
+                $"{databasePath} is in use by another ExchangeBridge server. One server owns a SQLite data folder; " +
+                "several instances share a PostgreSQL database (ExchangeBridge:PostgresConnectionString).", e);
+        }
     }
 
     // SQLite answers in-process: a read done synchronously costs no state machine and blocks no longer than its async form.
@@ -113,6 +134,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         // A writer still in its turn (an import page, a job claim) finishes before its connection is closed under it.
         var hasTurn = await _writer.WaitAsync(WriterDrainTimeout);
         CloseWriter(hasTurn);
+        _ownership.Dispose();
     }
 
     public void Dispose()
@@ -120,6 +142,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         _groupCommit.Dispose();
         _reads.Dispose();
         CloseWriter(_writer.Wait(WriterDrainTimeout));
+        _ownership.Dispose();
     }
 
     private static readonly TimeSpan WriterDrainTimeout = TimeSpan.FromSeconds(10);

@@ -109,4 +109,16 @@ public sealed class PreparedReadTests : IAsyncLifetime
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await _database.OpenWriterAsync());
         _database = new SqliteDatabase(Path.Combine(_dir, "t.db")); // for DisposeAsync
     }
+
+    [Fact]
+    public async Task A_second_server_on_the_same_database_is_refused_until_the_first_lets_go()
+    {
+        var path = Path.Combine(_dir, "t.db");
+        var refused = Assert.Throws<InvalidOperationException>(() => new SqliteDatabase(path));
+        Assert.Contains("in use by another ExchangeBridge server", refused.Message);
+
+        await _database.DisposeAsync();
+        _database = new SqliteDatabase(path);
+        Assert.Null(await Find(1, "a"));
+    }
 }
