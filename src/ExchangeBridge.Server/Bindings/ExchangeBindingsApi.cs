@@ -94,6 +94,6 @@ public static class ExchangeBindingsApi
     /// <summary>
     /// The route value with the one escape the server leaves in paths (%2F) undone; '+' stays '+', as base64 means it.
     /// </summary>
-    internal static string DecodeId(string? routeValue) =>
+    private static string DecodeId(string? routeValue) =>
         string.IsNullOrEmpty(routeValue) ? "" : routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 }
