@@ -2,16 +2,21 @@ using ExchangeBridge.Server.Storage;
 
 namespace ExchangeBridge.Server.Identity;
 
-/// <summary>Deletes expired tokens and authorization codes every ten minutes, so the tables hold only live credentials.</summary>
-public sealed partial class ExpiredTokenSweeper(IdentityStore store, TimeProvider clock, ILogger<ExpiredTokenSweeper> logger) : BackgroundService
+/// <summary>
+/// Deletes expired tokens and authorization codes every minute, so the tables hold only live credentials, and drops
+/// the token service's cache entries past their time.
+/// </summary>
+public sealed partial class ExpiredTokenSweeper(IdentityStore store, TokenService tokens, TimeProvider clock, ILogger<ExpiredTokenSweeper> logger)
+    : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
+            tokens.ForgetExpired();
             try
             {
                 var removed = await store.DeleteExpiredAsync(clock.GetUtcNow().ToUnixTimeMilliseconds(), stoppingToken);
@@ -27,6 +32,6 @@ public sealed partial class ExpiredTokenSweeper(IdentityStore store, TimeProvide
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} expired tokens and codes")]
     private static partial void LogSwept(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping expired tokens failed; next try in ten minutes")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping expired tokens failed; next try in a minute")]
     private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -34,6 +34,9 @@ public sealed class TokenService(
     private const int CacheLimit = 100_000;
     private readonly ServerOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, (Caller Caller, long CachedUntilMs)> _callers = new();
+    // Fills of the caches and ForgetCachedCallers take turns under _gate; _forgets counts the forgetting.
+    private readonly Lock _gate = new();
+    private long _forgets;
     private readonly ConcurrentDictionary<(string AppId, TokenKind Kind), (string Token, long ExpiresAtMs)> _appTokens = new();
     private readonly ConcurrentDictionary<string, (AppRecord App, byte[] Secret, long CachedUntilMs)> _apps = new();
 
@@ -63,11 +66,16 @@ public sealed class TokenService(
     {
         var now = NowMs;
         if (_apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return (cached.App, cached.Secret);
+        var forgetsBeforeRead = Volatile.Read(ref _forgets);
         var app = await store.FindAppAsync(appId, ct);
         if (app is null) return (null, []);
         var secret = Encoding.UTF8.GetBytes(protector.Unprotect(app.SecretProtected));
-        if (_apps.Count >= CacheLimit) _apps.Clear();
-        _apps[appId] = (app, secret, now + _options.TokenCacheSeconds * 1000L);
+        lock (_gate)
+        {
+            if (_forgets != forgetsBeforeRead) return (app, secret);
+            if (_apps.Count >= CacheLimit) _apps.Clear();
+            _apps[appId] = (app, secret, now + _options.TokenCacheSeconds * 1000L);
+        }
         return (app, secret);
     }
 
@@ -102,6 +110,7 @@ public sealed class TokenService(
             return cached.Caller;
         }
 
+        var forgetsBeforeRead = Volatile.Read(ref _forgets);
         var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
         if (record is null || KindName(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
@@ -109,8 +118,13 @@ public sealed class TokenService(
         var caller = new Caller(kind.Value, record.TenantKey, record.AppId, record.UserId,
             record.IsSuperAdmin ?? false, record.ResignedAt is not null,
             record.AppScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), record.ExpiresAt);
-        if (_callers.Count >= CacheLimit) _callers.Clear();
-        _callers[token] = (caller, now + _options.TokenCacheSeconds * 1000L);
+        lock (_gate)
+        {
+            // A validation that read the token before a change of standing was forgotten would bring the old standing back.
+            if (_forgets != forgetsBeforeRead) return caller;
+            if (_callers.Count >= CacheLimit) _callers.Clear();
+            _callers[token] = (caller, now + _options.TokenCacheSeconds * 1000L);
+        }
         return caller;
     }
 
@@ -174,8 +188,27 @@ public sealed class TokenService(
     /// <summary>Forgets cached callers, so a change of standing (resigned, no longer admin, app deleted) applies at once here.</summary>
     public void ForgetCachedCallers()
     {
-        _callers.Clear();
-        _apps.Clear();
+        lock (_gate)
+        {
+            _forgets++;
+            _callers.Clear();
+            _apps.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Drops cache entries past their time (the sweeper calls it every minute), so a token or secret used once is not
+    /// kept in memory long after it could be served from the cache. Returns how many went.
+    /// </summary>
+    public int ForgetExpired()
+    {
+        var now = NowMs;
+        var removed = 0;
+        foreach (var (token, cached) in _callers)
+            if (cached.CachedUntilMs <= now && _callers.TryRemove(KeyValuePair.Create(token, cached))) removed++;
+        foreach (var (appId, cached) in _apps)
+            if (cached.CachedUntilMs <= now && _apps.TryRemove(KeyValuePair.Create(appId, cached))) removed++;
+        return removed;
     }
 
     private (IssuedPair Pair, IssuedUserTokens Tokens) NewPair(string appId)

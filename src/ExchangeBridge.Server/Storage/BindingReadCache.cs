@@ -28,7 +28,8 @@ public sealed class BindingReadCache(bool enabled)
     private readonly Lock _gate = new();
     private long _writes;
 
-    public static BindingReadCache For(IDatabase database) => new(database.Dialect == "Sqlite");
+    /// <summary>On only for a SQLite database whose ownership lock holds: then every write is this process's own.</summary>
+    public static BindingReadCache For(IDatabase database) => new(database is SqliteDatabase { OwnsDatabaseAlone: true });
 
     public bool Enabled => enabled;
 

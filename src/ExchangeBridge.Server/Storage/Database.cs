@@ -73,7 +73,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
 
     public SqliteDatabase(string databasePath)
     {
-        _ownership = ClaimOwnership(databasePath);
+        (_ownership, OwnsDatabaseAlone) = ClaimOwnership(databasePath);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -92,11 +92,13 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     /// it sees every write. A second server on the same data folder refuses to start rather than serve stale answers;
     /// the lock (an advisory lock on a file beside the database) goes with the process, however it ends.
     /// </summary>
-    private static FileStream ClaimOwnership(string databasePath)
+    private static (FileStream Lock, bool Effective) ClaimOwnership(string databasePath)
     {
+        var path = Path.ChangeExtension(databasePath, ".owner");
+        FileStream ownership;
         try
         {
-            return new FileStream(Path.ChangeExtension(databasePath, ".owner"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            ownership = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e)
         {
@@ -104,7 +106,23 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
                 $"{databasePath} is in use by another ExchangeBridge server. One server owns a SQLite data folder; " +
                 "several instances share a PostgreSQL database (ExchangeBridge:PostgresConnectionString).", e);
         }
+        // The lock is advisory and can be switched off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING) or unsupported by the file
+        // system: a second claim from this very process must then fail too, or the lock proves nothing.
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None);
+            return (ownership, false);
+        }
+        catch (IOException)
+        {
+            return (ownership, true);
+        }
     }
+
+    /// <summary>
+    /// True when the ownership lock holds, so no other server writes this database and in-memory answers stay true.
+    /// </summary>
+    public bool OwnsDatabaseAlone { get; }
 
     // SQLite answers in-process: a read done synchronously costs no state machine and blocks no longer than its async form.
     public ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)

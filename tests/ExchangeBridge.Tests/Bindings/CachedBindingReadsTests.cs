@@ -125,6 +125,19 @@ public sealed class CachedBindingReadsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cached_callers_and_app_secrets_leave_memory_once_past_their_time()
+    {
+        var tokens = _server.Services.GetRequiredService<ExchangeBridge.Server.Identity.TokenService>();
+        Assert.True(tokens.TryGetCachedCaller(_admin, out _));
+        Assert.Equal(0, tokens.ForgetExpired());
+
+        _server.Clock.Advance(TimeSpan.FromSeconds(601));
+        Assert.True(tokens.ForgetExpired() >= 2); // the administrator's and the tenant token's callers, the app
+        Assert.False(tokens.TryGetCachedCaller(_admin, out _));
+        Assert.Equal(0, tokens.ForgetExpired());
+    }
+
+    [Fact]
     public async Task Answers_are_kept_per_user_id_type_and_per_app()
     {
         // A second app of the tenant: its open_ids are its own.

@@ -114,6 +114,7 @@ public sealed class PreparedReadTests : IAsyncLifetime
     public async Task A_second_server_on_the_same_database_is_refused_until_the_first_lets_go()
     {
         var path = Path.Combine(_dir, "t.db");
+        Assert.True(_database.OwnsDatabaseAlone);
         var refused = Assert.Throws<InvalidOperationException>(() => new SqliteDatabase(path));
         Assert.Contains("in use by another ExchangeBridge server", refused.Message);
 
