@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace ExchangeBridge.Server.Hosting;
 
@@ -40,12 +41,14 @@ public static class DirectDispatch
         var gets = new Dictionary<string, Endpoint>(StringComparer.OrdinalIgnoreCase);
         foreach (var endpoint in source.Endpoints.OfType<RouteEndpoint>().Where(e => e.Metadata.GetMetadata<Marker>() is not null))
         {
-            var pattern = endpoint.RoutePattern;
-            if (pattern.Parameters.Count > 0 || pattern.PathSegments.Any(s => !s.IsSimple || s.Parts[0] is not Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart))
+            // Each segment one literal; a parameter, catch-all or mixed segment leaves a null.
+            var literals = endpoint.RoutePattern.PathSegments
+                .Select(s => s is { IsSimple: true, Parts: [RoutePatternLiteralPart literal] } ? literal.Content : null).ToList();
+            if (literals.Contains(null))
                 throw new InvalidOperationException($"{endpoint.DisplayName}: only a fixed path can be dispatched before routing.");
             if (endpoint.Metadata.GetMetadata<IAuthorizeData>() is not null || endpoint.RequestDelegate is null)
                 throw new InvalidOperationException($"{endpoint.DisplayName}: an endpoint that needs authorisation goes through the pipeline.");
-            var path = "/" + string.Join('/', pattern.PathSegments.Select(s => ((Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart)s.Parts[0]).Content));
+            var path = "/" + string.Join('/', literals);
             foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
             {
                 if (HttpMethods.IsPost(method)) posts.Add(path, endpoint);
