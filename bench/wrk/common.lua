@@ -1,5 +1,5 @@
 -- Shared by the create and delete scripts: each wrk thread walks its own range of pre-created users b<thread><n>,
--- whose Exchange accounts are bench<thread>-<n>@bench.example.
+-- whose Exchange accounts are bench<thread>-<n>@bench.example, from n = BENCH_FIRST + 1 (the warm-up's own range).
 local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 function base64(data)
   return ((data:gsub(".", function(x)
@@ -15,7 +15,7 @@ function base64(data)
 end
 
 local threads = {}
-local counter = 0
+local counter = tonumber(os.getenv("BENCH_FIRST") or "0")
 function setup(thread)
   thread:set("tid", #threads)
   table.insert(threads, thread)
