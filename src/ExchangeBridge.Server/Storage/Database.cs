@@ -67,6 +67,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly GroupCommit _groupCommit;
     private readonly SqliteReadSessions _reads;
+    private readonly WalCheckpointer _checkpointer;
     // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
     private readonly FileStream _ownership;
@@ -85,6 +86,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         }.ToString();
         _groupCommit = new GroupCommit(OpenWriterAsync);
         _reads = new SqliteReadSessions(OpenReadSession);
+        _checkpointer = new WalCheckpointer(OpenReadSession, OpenWriterAsync);
     }
 
     /// <summary>
@@ -142,6 +144,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default) =>
         _groupCommit.RunAsync(work, cancellationToken);
 
+    /// <summary>Copies the WAL into the database in the background (see <see cref="WalCheckpointer"/>).</summary>
+    internal WalCheckpointer WalCheckpoints => _checkpointer;
+
     /// <summary>Write transactions the group commit has committed.</summary>
     public long GroupCommitTransactions => _groupCommit.Transactions;
 
@@ -149,6 +154,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     {
         await _groupCommit.DisposeAsync();
         _reads.Dispose();
+        await _checkpointer.DisposeAsync();
         // A writer still in its turn (an import page, a job claim) finishes before its connection is closed under it.
         var hasTurn = await _writer.WaitAsync(WriterDrainTimeout);
         CloseWriter(hasTurn);
@@ -159,6 +165,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     {
         _groupCommit.Dispose();
         _reads.Dispose();
+        _checkpointer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         CloseWriter(_writer.Wait(WriterDrainTimeout));
         _ownership.Dispose();
     }
@@ -252,6 +259,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         {
             // Whatever closing did, the turn goes back: a lost turn would stop every write.
             _writer.Release();
+            _checkpointer.WritesMade();
         }
     }
 
@@ -261,8 +269,10 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         if (connection.Handle is not { } handle || _configured.TryGetValue(handle, out _)) return;
         // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints, so a committed transaction
         // survives a killed process (it may not survive a power cut). The busy timeout covers other processes.
+        // Checkpoints are the WalCheckpointer's; a committing connection checkpoints only past its fallback.
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; " +
+                             $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages};";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         _configured.AddOrUpdate(handle, handle);
     }

@@ -1,0 +1,51 @@
+using Dapper;
+using ExchangeBridge.Server.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace ExchangeBridge.Tests.Storage;
+
+/// <summary>The WAL is copied into the database by the background checkpointer, not by the writer's commits.</summary>
+public sealed class WalCheckpointerTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-checkpoint-").FullName;
+    private string DatabasePath => Path.Combine(_dir, "t.db");
+    private SqliteDatabase _database = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = new SqliteDatabase(DatabasePath);
+        await using var c = await _database.OpenAsync();
+        await c.ExecuteAsync("CREATE TABLE t (x INTEGER NOT NULL, payload BLOB NOT NULL)");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _database.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_writer_checkpoints_only_past_its_fallback()
+    {
+        await using var writer = await _database.OpenWriterAsync();
+        Assert.Equal(WalCheckpointer.WriterFallbackPages, await writer.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint"));
+    }
+
+    [Fact]
+    public async Task What_a_write_committed_reaches_the_database_file_after_the_next_checkpoint()
+    {
+        var checkpointed = _database.WalCheckpoints.NextCheckpoint;
+        // Past SQLite's default automatic checkpoint (1,000 pages), which the writer no longer runs.
+        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO t (x, payload) VALUES (1, zeroblob(6000000))", transaction: tx, cancellationToken: ct)));
+        await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The database file alone, without its WAL, holds the row.
+        var copy = Path.Combine(_dir, "copy.db");
+        File.Copy(DatabasePath, copy);
+        await using var c = new SqliteConnection($"Data Source={copy};Pooling=False");
+        await c.OpenAsync();
+        Assert.Equal(6_000_000, await c.ExecuteScalarAsync<long>("SELECT length(payload) FROM t WHERE x = 1"));
+    }
+}
