@@ -22,13 +22,12 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
     public async Task<ExchangeBindingData> CreateAsync(Caller caller, UserIdType idType, CreateBindingCommand command,
         CancellationToken ct)
     {
-        var target = await store.FindUserAsync(caller.TenantKey, caller.AppId, idType, command.UserId, ct);
-        if (target is null || target.ResignedAt is not null) throw new FeishuException(FeishuErrors.UserNotInTenant);
-
         var adminKey = EmailAddress.Normalize(command.AdminAccount);
-        var admin = await store.FindAdminAccountAsync(adminKey, ct) ?? throw new FeishuException(FeishuErrors.AdminAccountNotFound);
-        if (admin.TenantKey != caller.TenantKey) throw new FeishuException(FeishuErrors.TenantMismatch);
-        if (admin.VerificationState == AdminAccountStates.Failed) throw new FeishuException(FeishuErrors.AdminAccountBindingFailed);
+        var targets = await store.FindCreateTargetsAsync(caller.TenantKey, caller.AppId, idType, command.UserId, adminKey, ct);
+        if (targets?.User is not { ResignedAt: null } target) throw new FeishuException(FeishuErrors.UserNotInTenant);
+        if (targets.AdminTenantKey is null) throw new FeishuException(FeishuErrors.AdminAccountNotFound);
+        if (targets.AdminTenantKey != caller.TenantKey) throw new FeishuException(FeishuErrors.TenantMismatch);
+        if (targets.AdminVerificationState == AdminAccountStates.Failed) throw new FeishuException(FeishuErrors.AdminAccountBindingFailed);
 
         var exchangeKey = EmailAddress.Normalize(command.ExchangeAccount);
         var bindingId = ExchangeBindingId.Encode(adminKey, exchangeKey);

@@ -20,6 +20,9 @@ public sealed class TargetUser
     };
 }
 
+/// <summary>The user a create names, and the tenant and verification state of its admin account (null: no such account).</summary>
+public sealed record CreateTargets(TargetUser User, string? AdminTenantKey, string? AdminVerificationState);
+
 public sealed class AdminAccountRecord
 {
     public string Email { get; set; } = "";
@@ -55,7 +58,7 @@ public sealed class BindingRecord
 
 /// <summary>
 /// Every SQL statement about bindings. Each query is scoped by tenant; open_ids are those of the calling app.
-/// A create costs three round trips (user, admin account, one insert transaction); a read costs one.
+/// A create costs two round trips (its user and admin account together, then one insert transaction); a read costs one.
 /// </summary>
 public sealed class BindingStore(IDatabase database, BindingReadCache answers)
 {
@@ -70,34 +73,44 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
         "JOIN users u ON u.tenant_key = b.tenant_key AND u.user_id = b.user_id " +
         "LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = b.tenant_key AND o.user_id = b.user_id";
 
-    public async Task<TargetUser?> FindUserAsync(string tenantKey, string appId, UserIdType type, string id, CancellationToken ct) =>
+    /// <summary>
+    /// What a create reads, in one round trip: the user it names (no row when the tenant has no such user) and the
+    /// standing of the admin account it goes through (null when no such account exists).
+    /// </summary>
+    public async Task<CreateTargets?> FindCreateTargetsAsync(string tenantKey, string appId, UserIdType type, string id,
+        string adminEmail, CancellationToken ct) =>
         await database.ReadSingleAsync(type switch
         {
-            UserIdType.OpenId => FindUserByOpenId,
-            UserIdType.UnionId => FindUserByUnionId,
-            _ => FindUserByUserId,
-        }, [tenantKey, appId, id], ReadTargetUser, ct);
+            UserIdType.OpenId => FindTargetsByOpenId,
+            UserIdType.UnionId => FindTargetsByUnionId,
+            _ => FindTargetsByUserId,
+        }, [tenantKey, appId, id, adminEmail], ReadCreateTargets, ct);
 
-    private static PreparedStatement FindUserWhere(string condition) => new(
+    private static PreparedStatement FindTargetsWhere(string condition) => new(
         $"""
-        SELECT u.user_id, u.union_id, o.open_id, u.resigned_at
+        SELECT u.user_id, u.union_id, o.open_id, u.resigned_at, a.tenant_key, a.verification_state
         FROM users u
         LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = u.tenant_key AND o.user_id = u.user_id
+        LEFT JOIN exchange_admin_accounts a ON a.email = @adminEmail
         WHERE u.tenant_key = @tenantKey AND {condition}
-        """, "tenantKey", "appId", "id");
+        """, "tenantKey", "appId", "id", "adminEmail");
 
-    private static readonly PreparedStatement FindUserByOpenId = FindUserWhere("o.open_id = @id");
-    private static readonly PreparedStatement FindUserByUnionId = FindUserWhere("u.union_id = @id");
-    private static readonly PreparedStatement FindUserByUserId = FindUserWhere("u.user_id = @id");
+    private static readonly PreparedStatement FindTargetsByOpenId = FindTargetsWhere("o.open_id = @id");
+    private static readonly PreparedStatement FindTargetsByUnionId = FindTargetsWhere("u.union_id = @id");
+    private static readonly PreparedStatement FindTargetsByUserId = FindTargetsWhere("u.user_id = @id");
 
-    private static TargetUser ReadTargetUser(DbDataReader row) => new()
-    {
-        UserId = row.GetString(0),
-        UnionId = row.GetString(1),
-        OpenId = row.IsDBNull(2) ? null : row.GetString(2),
-        ResignedAt = row.IsDBNull(3) ? null : row.GetInt64(3),
-    };
+    private static CreateTargets ReadCreateTargets(DbDataReader row) => new(
+        new TargetUser
+        {
+            UserId = row.GetString(0),
+            UnionId = row.GetString(1),
+            OpenId = row.IsDBNull(2) ? null : row.GetString(2),
+            ResignedAt = row.IsDBNull(3) ? null : row.GetInt64(3),
+        },
+        AdminTenantKey: row.IsDBNull(4) ? null : row.GetString(4),
+        AdminVerificationState: row.IsDBNull(5) ? null : row.GetString(5));
 
+    /// <summary>An admin account whole, credentials included (for the import worker).</summary>
     public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct) =>
         await database.ReadSingleAsync(FindAdminAccount, [email], ReadAdminAccount, ct);
 
