@@ -78,9 +78,10 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                             Checkpoint(connection);
                     Interlocked.Exchange(ref _checkpointed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 }
-                catch (SqliteException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // Tried again after the next writes; the writer's own fallback bounds the WAL meanwhile.
+                    // Tried again after the next writes (a full disk, a file gone read-only); the writer's own fallback
+                    // bounds the WAL meanwhile.
                     connection?.Dispose();
                     connection = null;
                 }
