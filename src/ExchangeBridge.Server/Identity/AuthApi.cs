@@ -135,19 +135,23 @@ public static class AuthApi
         return await AuthenticateLimitedAsync(request.HttpContext, tokens, appId, appSecret, ct);
     }
 
-    /// <summary>Authenticates an app under the token endpoints' limits, counting wrong secrets towards a lock-out.</summary>
+    /// <summary>
+    /// Authenticates an app under the token endpoints' limits, counting wrong secrets towards a lock-out. A request that
+    /// names no app is refused before any counter: counting unknown app_ids would keep state for whatever a caller sends.
+    /// </summary>
     private static async Task<Storage.AppRecord> AuthenticateLimitedAsync(HttpContext context, TokenService tokens, string? appId,
         string? appSecret, CancellationToken ct)
     {
+        var presented = await tokens.FindPresentedAppAsync(appId, appSecret, ct);
         var limiter = context.RequestServices.GetRequiredService<RateLimits.RateLimiter>();
-        if (!string.IsNullOrEmpty(appId) && appId.Length <= 128) await limiter.CheckTokenRequestAsync(context, appId, ct);
+        await limiter.CheckTokenRequestAsync(context, presented.App.AppId, ct);
         try
         {
-            return await tokens.AuthenticateAppAsync(appId, appSecret, ct);
+            return TokenService.VerifySecret(presented);
         }
         catch (FeishuException e) when (e.Error == FeishuErrors.AppSecretInvalid)
         {
-            await limiter.RecordTokenFailureAsync(appId!, ct);
+            await limiter.RecordTokenFailureAsync(presented.App.AppId, ct);
             throw;
         }
     }

@@ -42,20 +42,29 @@ public sealed class TokenService(
 
     private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>The app, if the secret is its own (compared in constant time).</summary>
-    public async Task<AppRecord> AuthenticateAppAsync(string? appId, string? appSecret, CancellationToken ct)
+    /// <summary>
+    /// The app a token request names, with its secret to check against (<see cref="VerifySecret"/>): 10003 when the
+    /// request is malformed or names no app.
+    /// </summary>
+    public async Task<PresentedApp> FindPresentedAppAsync(string? appId, string? appSecret, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(appId) || string.IsNullOrEmpty(appSecret) || appId.Length > 128 || appSecret.Length > 256)
             throw new FeishuException(FeishuErrors.TokenInvalidParam);
         var (app, secret) = await FindAppAsync(appId, ct);
         if (app is null) throw new FeishuException(FeishuErrors.TokenInvalidParam);
-        // At most 256 characters (checked above): the presented secret's UTF-8 fits on the stack.
-        Span<byte> presented = stackalloc byte[Encoding.UTF8.GetMaxByteCount(256)];
-        presented = presented[..Encoding.UTF8.GetBytes(appSecret, presented)];
-        var matches = CryptographicOperations.FixedTimeEquals(secret, presented);
-        CryptographicOperations.ZeroMemory(presented);
+        return new PresentedApp(app, appSecret, secret);
+    }
+
+    /// <summary>The app, if the presented secret is its own (compared in constant time); 10014 otherwise.</summary>
+    public static AppRecord VerifySecret(PresentedApp presented)
+    {
+        // At most 256 characters (checked when found): the presented secret's UTF-8 fits on the stack.
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(256)];
+        bytes = bytes[..Encoding.UTF8.GetBytes(presented.PresentedSecret, bytes)];
+        var matches = CryptographicOperations.FixedTimeEquals(presented.Secret, bytes);
+        CryptographicOperations.ZeroMemory(bytes);
         if (!matches) throw new FeishuException(FeishuErrors.AppSecretInvalid);
-        return app;
+        return presented.App;
     }
 
     /// <summary>
@@ -241,3 +250,6 @@ public sealed class TokenService(
     private static FeishuError ExpiredFor(TokenKind kind) =>
         kind == TokenKind.User ? FeishuErrors.UserAccessTokenExpired : InvalidFor(kind);
 }
+
+/// <summary>An existing app named by a token request, the secret presented for it and its own (UTF-8).</summary>
+public readonly record struct PresentedApp(AppRecord App, string PresentedSecret, byte[] Secret);

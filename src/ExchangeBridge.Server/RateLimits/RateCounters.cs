@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using StackExchange.Redis;
 
@@ -16,38 +15,39 @@ public interface IRateCounter
     ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct);
 }
 
-/// <summary>Counters of this instance alone, with System.Threading.RateLimiting's fixed-window limiter per key.</summary>
+/// <summary>
+/// Counters of this instance alone: System.Threading.RateLimiting's fixed-window limiter per key, held by its partitioned
+/// limiter, which replenishes them all from one timer and drops a key's limiter once it has sat idle (its window full
+/// again) for ten seconds. A limiter per key for good, each with its own replenishing timer, let anyone grow memory and
+/// idle CPU without end by naming new keys (an unknown app_id per token request).
+/// </summary>
 public sealed class InProcessRateCounter : IRateCounter, IDisposable
 {
-    private readonly ConcurrentDictionary<(string Key, int Limit, TimeSpan Window), FixedWindowRateLimiter> _limiters = new();
+    private readonly record struct Window(string Key, int Limit, TimeSpan Length);
+
+    private readonly PartitionedRateLimiter<Window> _limiters = PartitionedRateLimiter.Create<Window, Window>(window =>
+        RateLimitPartition.GetFixedWindowLimiter(window, w => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = w.Limit, Window = w.Length, QueueLimit = 0, AutoReplenishment = false,
+        }));
 
     public ValueTask<RateDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken ct)
     {
-        using var lease = Limiter(key, limit, window).AttemptAcquire();
+        using var lease = _limiters.AttemptAcquire(new Window(key, limit, window));
         return ValueTask.FromResult(Decision(lease, limit, window));
     }
 
     public ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct)
     {
-        var limiter = Limiter(key, limit, window);
-        var available = limiter.GetStatistics()?.CurrentAvailablePermits ?? limit;
+        var available = _limiters.GetStatistics(new Window(key, limit, window))?.CurrentAvailablePermits ?? limit;
         return ValueTask.FromResult(new RateDecision(available > 0, limit, window));
     }
-
-    private FixedWindowRateLimiter Limiter(string key, int limit, TimeSpan window) =>
-        _limiters.GetOrAdd((key, limit, window), k => new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = k.Limit, Window = k.Window, QueueLimit = 0, AutoReplenishment = true,
-        }));
 
     private static RateDecision Decision(RateLimitLease lease, int limit, TimeSpan window) =>
         lease.IsAcquired ? new RateDecision(true, limit, window)
         : new RateDecision(false, limit, lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : window);
 
-    public void Dispose()
-    {
-        foreach (var limiter in _limiters.Values) limiter.Dispose();
-    }
+    public void Dispose() => _limiters.Dispose();
 }
 
 /// <summary>

@@ -60,6 +60,16 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public async Task Token_requests_naming_no_app_are_refused_before_any_counter()
+    {
+        // Counting them would keep state for every app_id anyone sends, and could throttle or lock out nothing real.
+        await using var server = Server(("TokenPerSecond", "2"), ("FailedTokenPerMinute", "2"));
+        for (var i = 0; i < 6; i++)
+            await JsonAssert.ErrorAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal",
+                """{"app_id":"cli_nobody","app_secret":"guess"}"""), 200, 10003);
+    }
+
+    [Fact]
     public async Task Token_requests_over_their_limit_are_99991400()
     {
         await using var server = Server(("TokenPerSecond", "2"));
