@@ -43,7 +43,16 @@ public static class JsonBody
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
-                var count = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                int count;
+                try
+                {
+                    count = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                }
+                catch (BadHttpRequestException e)
+                {
+                    // Kestrel stopped the body (too slow, cut short, over its limit): this endpoint's own refusal.
+                    throw new FeishuException(invalid, WireErrors.BodyRefusal(e));
+                }
                 if (count == 0) break;
                 length += count;
                 if (length > MaxBytes) throw new FeishuException(invalid, "request body too large");

@@ -54,8 +54,8 @@ public static partial class WireErrors
         }
         catch (BadHttpRequestException e)
         {
-            // Kestrel's own refusals (body over the limit, truncated body): the caller's fault, said the platform's way.
-            await WriteAsync(context, new FeishuException(FeishuErrors.InvalidParameters, e.Message));
+            // Kestrel's own refusals met outside a body read (JsonBody answers those in its endpoint's family).
+            await WriteAsync(context, new FeishuException(FeishuErrors.InvalidParameters, BodyRefusal(e)));
         }
         catch (Exception e) when (context.RequestServices.GetRequiredService<Storage.IDatabase>().IsContention(e))
         {
@@ -72,6 +72,10 @@ public static partial class WireErrors
             await WriteAsync(context, FeishuErrors.InternalServiceError);
         }
     });
+
+    /// <summary>What to tell a caller whose body Kestrel refused: not Kestrel's own text, which names its settings.</summary>
+    public static string BodyRefusal(BadHttpRequestException e) =>
+        e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request body too large" : "request body could not be read";
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault log_id={LogId} {Method} {Path}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string logId, string method, string path);
