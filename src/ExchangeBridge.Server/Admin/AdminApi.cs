@@ -68,14 +68,14 @@ public static class AdminApi
         tenantKey ??= AdminStore.NewTenantKey();
         CheckIdentifier("tenant_key", tenantKey);
         await Unique(() => store.CreateTenantAsync(tenantKey, name, Now(clock), ct), request, "tenant_key");
-        return Ok(new TenantView(tenantKey, name), FeishuJsonContext.Default.EnvelopeTenantView);
+        return Ok(new TenantView(tenantKey, name), FeishuJsonContext.Wire.EnvelopeTenantView);
     }
 
     public static async Task<JsonHttpResult<Envelope<TenantList>>> ListTenants(AdminStore store, CancellationToken ct)
     {
         var tenants = await store.ListTenantsAsync(ct);
         return Ok(new TenantList(tenants.Select(t => new TenantView(t.TenantKey, t.Name)).ToList()),
-            FeishuJsonContext.Default.EnvelopeTenantList);
+            FeishuJsonContext.Wire.EnvelopeTenantList);
     }
 
     public static async Task<JsonHttpResult<Envelope<AppCreated>>> CreateApp(string tenant_key, HttpRequest request,
@@ -86,7 +86,7 @@ public static class AdminApi
         var appId = AdminStore.NewAppId();
         var secret = OpaqueSecrets.NewAlphanumeric(32);
         await store.CreateAppAsync(appId, tenant_key, name, protector.Protect(secret), string.Join(' ', scopes), Now(clock), ct);
-        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Default.EnvelopeAppCreated);
+        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Wire.EnvelopeAppCreated);
     }
 
     public static async Task<JsonHttpResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
@@ -94,7 +94,7 @@ public static class AdminApi
     {
         if (!await store.DeleteAppAsync(tenant_key, app_id, Now(clock), ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
         tokens.ForgetCachedCallers();
-        return Ok(new EmptyData(), FeishuJsonContext.Default.EnvelopeEmptyData);
+        return Ok(new EmptyData(), FeishuJsonContext.Wire.EnvelopeEmptyData);
     }
 
     public static async Task<JsonHttpResult<Envelope<UserView>>> CreateUser(string tenant_key, HttpRequest request,
@@ -122,7 +122,7 @@ public static class AdminApi
         var found = await store.FindUserAsync(tenant_key, user_id, ct) ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
         var (u, openIds) = found;
         return Ok(new UserView(u.TenantKey, u.UserId, u.UnionId, u.Name, u.Email, u.IsSuperAdmin, u.ResignedAt is not null,
-            openIds.Select(o => new OpenIdView(o.AppId, o.OpenId)).ToList()), FeishuJsonContext.Default.EnvelopeUserView);
+            openIds.Select(o => new OpenIdView(o.AppId, o.OpenId)).ToList()), FeishuJsonContext.Wire.EnvelopeUserView);
     }
 
     public static async Task<JsonHttpResult<Envelope<UserView>>> UpdateUser(string tenant_key, string user_id, HttpRequest request,
@@ -175,12 +175,12 @@ public static class AdminApi
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         if (!await store.UpsertAdminAccountAsync(account, Now(clock), ct))
             throw new FeishuException(FeishuErrors.OperatorConflict, "the admin account is registered to another tenant");
-        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+        return Ok(View(account), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
     }
 
     public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> GetAdminAccount(string tenant_key, string email,
         AdminStore store, CancellationToken ct) =>
-        Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+        Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
 
     public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> VerifyAdminAccount(string tenant_key, string email,
         AdminStore store, AdminAccountVerifier verifier, TimeProvider clock, CancellationToken ct)
@@ -188,7 +188,7 @@ public static class AdminApi
         var account = await RequireAdminAccount(store, tenant_key, email, ct);
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         await store.SetVerificationAsync(account.Email, account.VerificationState, account.VerificationError, Now(clock), ct);
-        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
+        return Ok(View(account), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
     }
 
     public static async Task<JsonHttpResult<Envelope<AuthorizationCodeView>>> MintAuthorizationCode(HttpRequest request,
@@ -205,7 +205,7 @@ public static class AdminApi
         if (resolvedUserId is null) throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
         var code = await tokens.MintAuthorizationCodeAsync(app, resolvedUserId, redirectUri, ct);
         return Ok(new AuthorizationCodeView(code, options.Value.AuthorizationCodeLifetimeSeconds),
-            FeishuJsonContext.Default.EnvelopeAuthorizationCodeView);
+            FeishuJsonContext.Wire.EnvelopeAuthorizationCodeView);
     }
 
     public static async Task<JsonHttpResult<Envelope<BindingDiagnostics>>> GetBindingDiagnostics(string tenant_key,
@@ -218,7 +218,7 @@ public static class AdminApi
         return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason,
                 owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount)).ToList(),
                 queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError, j.LeaseOwner)).ToList()),
-            FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
+            FeishuJsonContext.Wire.EnvelopeBindingDiagnostics);
     }
 
     private static async Task<AdminAccountRecord> RequireAdminAccount(AdminStore store, string tenantKey, string email, CancellationToken ct) =>

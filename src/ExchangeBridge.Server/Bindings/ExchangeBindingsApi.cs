@@ -39,7 +39,7 @@ public static class ExchangeBindingsApi
         var idType = UserIdTypes.Parse(SingleQueryValue(context, "user_id_type"));
         var command = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.InvalidParameters, ReadCreateCommand, ct);
         var data = await bindings.CreateAsync(Caller.Of(context), idType, command, ct);
-        return TypedResults.Json(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
+        return TypedResults.Json(Envelope.Success(data), FeishuJsonContext.Wire.EnvelopeExchangeBindingData);
     }
 
     /// <summary>Answers from <see cref="BindingReadCache"/> when it can, and keeps what it read (see <see cref="CachedBindingReads"/>).</summary>
@@ -53,7 +53,7 @@ public static class ExchangeBindingsApi
         {
             var writesBeforeRead = answers.WritesSoFar;
             var found = await bindings.GetAsync(caller, idType, key.ExchangeBindingId, ct);
-            answer = JsonSerializer.SerializeToUtf8Bytes(Envelope.Success(found.Data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
+            answer = JsonSerializer.SerializeToUtf8Bytes(Envelope.Success(found.Data), FeishuJsonContext.Wire.EnvelopeExchangeBindingData);
             answers.Keep(key, found.BindingKey, answer, writesBeforeRead);
         }
         await FeishuJson.WriteAsync(context.Response, answer, ct);
@@ -63,7 +63,7 @@ public static class ExchangeBindingsApi
         HttpContext context, string? exchange_binding_id, ExchangeBindingService bindings, CancellationToken ct)
     {
         await bindings.DeleteAsync(Caller.Of(context), DecodeId(exchange_binding_id), ct);
-        return TypedResults.Json(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
+        return TypedResults.Json(Envelope.Success(new EmptyData()), FeishuJsonContext.Wire.EnvelopeEmptyData);
     }
 
     private static CreateBindingCommand ReadCreateCommand(JsonElement body)

@@ -45,7 +45,7 @@ public static class AuthApi
         var app = await AuthenticateAppAsync(request, tokens, ct);
         var issued = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response, new TenantAccessTokenResponse(0, "ok", issued.Token, issued.ExpiresInSeconds),
-            FeishuJsonContext.Default.TenantAccessTokenResponse, ct);
+            FeishuJsonContext.Wire.TenantAccessTokenResponse, ct);
     }
 
     public static async Task IssueAppAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
@@ -55,7 +55,7 @@ public static class AuthApi
         var tenantToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response,
             new AppAccessTokenResponse(0, "ok", appToken.Token, appToken.ExpiresInSeconds, tenantToken.Token),
-            FeishuJsonContext.Default.AppAccessTokenResponse, ct);
+            FeishuJsonContext.Wire.AppAccessTokenResponse, ct);
     }
 
     public static async Task<JsonHttpResult<Envelope<OidcTokenData>>> RedeemCode(
@@ -124,7 +124,7 @@ public static class AuthApi
             });
         return TypedResults.Json(
             new OAuthTokenResponse(0, t.AccessToken, t.ExpiresIn, t.RefreshToken, t.RefreshExpiresIn, "Bearer", t.Scope),
-            FeishuJsonContext.Default.OAuthTokenResponse);
+            FeishuJsonContext.Wire.OAuthTokenResponse);
     }
 
     private static async Task<Storage.AppRecord> AuthenticateAppAsync(HttpRequest request, TokenService tokens, CancellationToken ct)
@@ -170,13 +170,13 @@ public static class AuthApi
             });
         return TypedResults.Json(
             Envelope.Success(new OidcTokenData(t.AccessToken, t.RefreshToken, "Bearer", t.ExpiresIn, t.RefreshExpiresIn, t.Scope)),
-            FeishuJsonContext.Default.EnvelopeOidcTokenData);
+            FeishuJsonContext.Wire.EnvelopeOidcTokenData);
     }
 
     private static JsonHttpResult<OAuthErrorResponse> OAuthError(FeishuError error, string? detail = null) =>
         TypedResults.Json(
             new OAuthErrorResponse(error.Code, FeishuErrors.OAuthErrorWord(error), detail is null ? error.Msg : $"{error.Msg} ({detail})"),
-            FeishuJsonContext.Default.OAuthErrorResponse, statusCode: error.HttpStatus);
+            FeishuJsonContext.Wire.OAuthErrorResponse, statusCode: error.HttpStatus);
 
     private sealed record OAuthTokenRequest(
         string? GrantType, string? ClientId, string? ClientSecret, string? Code, string? RedirectUri, string? RefreshToken)

@@ -42,13 +42,33 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Calendars.EventListData>))]
 [JsonSerializable(typeof(Envelope<Calendars.EventData>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
-public sealed partial class FeishuJsonContext : JsonSerializerContext;
+public sealed partial class FeishuJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context every answer is written with: text goes out as the platform writes it, UTF-8 as is and '+', '&amp;',
+    /// '&lt;', '&gt;', '\'' unescaped (the default encoder writes a base64 id's '+' as \u002B and every Chinese character as
+    /// \uXXXX). Safe here: answers are application/json, never embedded in HTML.
+    /// </summary>
+    public static FeishuJsonContext Wire { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = FeishuJson.TextEncoder,
+    });
+}
 
 public static class FeishuJson
 {
     public const string ContentType = "application/json; charset=utf-8";
 
-    public static JsonSerializerOptions Options => FeishuJsonContext.Default.Options;
+    public static JsonSerializerOptions Options => FeishuJsonContext.Wire.Options;
+
+    /// <summary>How the wire escapes text: only what JSON requires (see <see cref="FeishuJsonContext.Wire"/>).</summary>
+    public static readonly System.Text.Encodings.Web.JavaScriptEncoder TextEncoder =
+        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>Options for a hand-written answer (<see cref="Utf8JsonWriter"/>), escaping as the serialised ones do.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = TextEncoder };
 
     /// <summary>A 200 answer, serialised whole so it goes out with its length rather than chunked.</summary>
     public static Task WriteAsync<T>(HttpResponse response, T answer, JsonTypeInfo<T> type, CancellationToken ct) =>

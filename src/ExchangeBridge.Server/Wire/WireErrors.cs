@@ -15,7 +15,7 @@ public static partial class WireErrors
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.HttpStatus;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, FeishuJson.WriterOptions);
         writer.WriteStartObject();
         writer.WriteNumber("code", error.Code);
         writer.WriteString("msg", message ?? error.Msg);

@@ -52,6 +52,18 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Answers_write_text_as_the_platform_does_with_a_base64_plus_unescaped()
+    {
+        // base64("email_admin_example@outlook.com ~aa?@outlook.com") holds both '+' and '/'.
+        const string id = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSB+YWE/QG91dGxvb2suY29t";
+        var created = await Create(Body(DemoAdmin, "~aa?@outlook.com", DemoOpenId));
+        var text = await created.Content.ReadAsStringAsync();
+
+        Assert.Contains($"\"exchange_binding_id\":\"{id}\"", text);
+        Assert.DoesNotContain("\\u", text);
+    }
+
+    [Fact]
     public async Task Get_and_delete_follow_create_and_unbinding_frees_the_account()
     {
         await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)));
