@@ -105,7 +105,7 @@ public static class JsonBody
     private static void EnsureJsonContentType(HttpRequest request, FeishuError invalid)
     {
         var contentType = request.ContentType;
-        if (string.IsNullOrEmpty(contentType)) return; // curl -d with no header, some scripts: read it as JSON.
+        if (string.IsNullOrEmpty(contentType)) return; // A client that sends no Content-Type (a raw socket, some scripts): read it as JSON.
         // What every SDK sends, accepted without parsing the header.
         if (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase) ||
             contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase)) return;
