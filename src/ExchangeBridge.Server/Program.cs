@@ -43,6 +43,8 @@ app.MapExchangeBindingsApi();
 app.MapCalendarsApi();
 app.MapAdminApi();
 app.MapGet("/healthz", () => "ok").WithName("Health").WithSummary("Liveness").DispatchedBeforeRouting();
+// Load balancers that probe with HEAD; routed, since only GET and POST are dispatched before routing.
+app.MapMethods("/healthz", [HttpMethods.Head], () => "ok").WithName("HealthHead").ExcludeFromDescription();
 app.MapPrometheusScrapingEndpoint("/metrics");
 if (app.Services.GetService<ExchangeBridge.ExchangeSimulator.MailboxStore>() is { } demoMailboxes)
     DemoMailboxes.Serve(app, demoMailboxes);
