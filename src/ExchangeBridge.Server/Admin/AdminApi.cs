@@ -60,7 +60,7 @@ public static class AdminApi
         return app;
     }
 
-    public static async Task<JsonHttpResult<Envelope<TenantView>>> CreateTenant(
+    public static async Task<FeishuJsonResult<Envelope<TenantView>>> CreateTenant(
         HttpRequest request, AdminStore store, TimeProvider clock, CancellationToken ct)
     {
         var (name, tenantKey) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
@@ -68,17 +68,17 @@ public static class AdminApi
         tenantKey ??= AdminStore.NewTenantKey();
         CheckIdentifier("tenant_key", tenantKey);
         await Unique(() => store.CreateTenantAsync(tenantKey, name, Now(clock), ct), request, "tenant_key");
-        return Ok(new TenantView(tenantKey, name), FeishuJsonContext.Wire.EnvelopeTenantView);
+        return Ok(new TenantView(tenantKey, name), FeishuJsonContext.Default.EnvelopeTenantView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<TenantList>>> ListTenants(AdminStore store, CancellationToken ct)
+    public static async Task<FeishuJsonResult<Envelope<TenantList>>> ListTenants(AdminStore store, CancellationToken ct)
     {
         var tenants = await store.ListTenantsAsync(ct);
         return Ok(new TenantList(tenants.Select(t => new TenantView(t.TenantKey, t.Name)).ToList()),
-            FeishuJsonContext.Wire.EnvelopeTenantList);
+            FeishuJsonContext.Default.EnvelopeTenantList);
     }
 
-    public static async Task<JsonHttpResult<Envelope<AppCreated>>> CreateApp(string tenant_key, HttpRequest request,
+    public static async Task<FeishuJsonResult<Envelope<AppCreated>>> CreateApp(string tenant_key, HttpRequest request,
         AdminStore store, SecretProtector protector, TimeProvider clock, CancellationToken ct)
     {
         await RequireTenant(store, tenant_key, ct);
@@ -86,18 +86,18 @@ public static class AdminApi
         var appId = AdminStore.NewAppId();
         var secret = OpaqueSecrets.NewAlphanumeric(32);
         await store.CreateAppAsync(appId, tenant_key, name, protector.Protect(secret), string.Join(' ', scopes), Now(clock), ct);
-        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Wire.EnvelopeAppCreated);
+        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Default.EnvelopeAppCreated);
     }
 
-    public static async Task<JsonHttpResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
+    public static async Task<FeishuJsonResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
         TokenService tokens, TimeProvider clock, CancellationToken ct)
     {
         if (!await store.DeleteAppAsync(tenant_key, app_id, Now(clock), ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
         tokens.ForgetCachedCallers();
-        return Ok(new EmptyData(), FeishuJsonContext.Wire.EnvelopeEmptyData);
+        return Ok(new EmptyData(), FeishuJsonContext.Default.EnvelopeEmptyData);
     }
 
-    public static async Task<JsonHttpResult<Envelope<UserView>>> CreateUser(string tenant_key, HttpRequest request,
+    public static async Task<FeishuJsonResult<Envelope<UserView>>> CreateUser(string tenant_key, HttpRequest request,
         AdminStore store, TimeProvider clock, CancellationToken ct)
     {
         await RequireTenant(store, tenant_key, ct);
@@ -116,16 +116,16 @@ public static class AdminApi
         return await GetUser(tenant_key, user.UserId, store, ct);
     }
 
-    public static async Task<JsonHttpResult<Envelope<UserView>>> GetUser(string tenant_key, string user_id, AdminStore store,
+    public static async Task<FeishuJsonResult<Envelope<UserView>>> GetUser(string tenant_key, string user_id, AdminStore store,
         CancellationToken ct)
     {
         var found = await store.FindUserAsync(tenant_key, user_id, ct) ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
         var (u, openIds) = found;
         return Ok(new UserView(u.TenantKey, u.UserId, u.UnionId, u.Name, u.Email, u.IsSuperAdmin, u.ResignedAt is not null,
-            openIds.Select(o => new OpenIdView(o.AppId, o.OpenId)).ToList()), FeishuJsonContext.Wire.EnvelopeUserView);
+            openIds.Select(o => new OpenIdView(o.AppId, o.OpenId)).ToList()), FeishuJsonContext.Default.EnvelopeUserView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<UserView>>> UpdateUser(string tenant_key, string user_id, HttpRequest request,
+    public static async Task<FeishuJsonResult<Envelope<UserView>>> UpdateUser(string tenant_key, string user_id, HttpRequest request,
         AdminStore store, TokenService tokens, TimeProvider clock, CancellationToken ct)
     {
         var (isSuperAdmin, resigned) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
@@ -136,7 +136,7 @@ public static class AdminApi
         return await GetUser(tenant_key, user_id, store, ct);
     }
 
-    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> PutAdminAccount(string tenant_key, string email,
+    public static async Task<FeishuJsonResult<Envelope<AdminAccountView>>> PutAdminAccount(string tenant_key, string email,
         HttpRequest request, AdminStore store, SecretProtector protector, AdminAccountVerifier verifier, CancellationToken ct,
         TimeProvider clock)
     {
@@ -175,23 +175,23 @@ public static class AdminApi
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         if (!await store.UpsertAdminAccountAsync(account, Now(clock), ct))
             throw new FeishuException(FeishuErrors.OperatorConflict, "the admin account is registered to another tenant");
-        return Ok(View(account), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
+        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> GetAdminAccount(string tenant_key, string email,
+    public static async Task<FeishuJsonResult<Envelope<AdminAccountView>>> GetAdminAccount(string tenant_key, string email,
         AdminStore store, CancellationToken ct) =>
-        Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
+        Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Default.EnvelopeAdminAccountView);
 
-    public static async Task<JsonHttpResult<Envelope<AdminAccountView>>> VerifyAdminAccount(string tenant_key, string email,
+    public static async Task<FeishuJsonResult<Envelope<AdminAccountView>>> VerifyAdminAccount(string tenant_key, string email,
         AdminStore store, AdminAccountVerifier verifier, TimeProvider clock, CancellationToken ct)
     {
         var account = await RequireAdminAccount(store, tenant_key, email, ct);
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         await store.SetVerificationAsync(account.Email, account.VerificationState, account.VerificationError, Now(clock), ct);
-        return Ok(View(account), FeishuJsonContext.Wire.EnvelopeAdminAccountView);
+        return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<AuthorizationCodeView>>> MintAuthorizationCode(HttpRequest request,
+    public static async Task<FeishuJsonResult<Envelope<AuthorizationCodeView>>> MintAuthorizationCode(HttpRequest request,
         IdentityStore identities, AdminStore store, TokenService tokens, Microsoft.Extensions.Options.IOptions<Hosting.ServerOptions> options,
         CancellationToken ct)
     {
@@ -205,10 +205,10 @@ public static class AdminApi
         if (resolvedUserId is null) throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
         var code = await tokens.MintAuthorizationCodeAsync(app, resolvedUserId, redirectUri, ct);
         return Ok(new AuthorizationCodeView(code, options.Value.AuthorizationCodeLifetimeSeconds),
-            FeishuJsonContext.Wire.EnvelopeAuthorizationCodeView);
+            FeishuJsonContext.Default.EnvelopeAuthorizationCodeView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<BindingDiagnostics>>> GetBindingDiagnostics(string tenant_key,
+    public static async Task<FeishuJsonResult<Envelope<BindingDiagnostics>>> GetBindingDiagnostics(string tenant_key,
         string? exchange_binding_id, BindingStore bindings, CalendarStore calendars, JobStore jobs, CancellationToken ct)
     {
         var binding = await bindings.FindAsync(tenant_key, "", exchange_binding_id ?? "", ct)
@@ -218,7 +218,7 @@ public static class AdminApi
         return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason,
                 owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount)).ToList(),
                 queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError, j.LeaseOwner)).ToList()),
-            FeishuJsonContext.Wire.EnvelopeBindingDiagnostics);
+            FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
     }
 
     private static async Task<AdminAccountRecord> RequireAdminAccount(AdminStore store, string tenantKey, string email, CancellationToken ct) =>
@@ -282,6 +282,6 @@ public static class AdminApi
 
     private static long Now(TimeProvider clock) => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static JsonHttpResult<Envelope<T>> Ok<T>(T data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<Envelope<T>> type) =>
-        TypedResults.Json(Envelope.Success(data), type);
+    private static FeishuJsonResult<Envelope<T>> Ok<T>(T data, System.Text.Json.Serialization.Metadata.JsonTypeInfo<Envelope<T>> type) =>
+        FeishuJson.Result(Envelope.Success(data), type);
 }

@@ -33,13 +33,13 @@ public static class ExchangeBindingsApi
         return app;
     }
 
-    public static async Task<JsonHttpResult<Envelope<ExchangeBindingData>>> CreateExchangeBinding(
+    public static async Task<FeishuJsonResult<Envelope<ExchangeBindingData>>> CreateExchangeBinding(
         HttpContext context, ExchangeBindingService bindings, CancellationToken ct)
     {
         var idType = UserIdTypes.Parse(SingleQueryValue(context, "user_id_type"));
         var command = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.InvalidParameters, ReadCreateCommand, ct);
         var data = await bindings.CreateAsync(Caller.Of(context), idType, command, ct);
-        return TypedResults.Json(Envelope.Success(data), FeishuJsonContext.Wire.EnvelopeExchangeBindingData);
+        return FeishuJson.Result(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
     }
 
     /// <summary>Answers from <see cref="BindingReadCache"/> when it can, and keeps what it read (see <see cref="CachedBindingReads"/>).</summary>
@@ -53,17 +53,17 @@ public static class ExchangeBindingsApi
         {
             var writesBeforeRead = answers.WritesSoFar;
             var found = await bindings.GetAsync(caller, idType, key.ExchangeBindingId, ct);
-            answer = JsonSerializer.SerializeToUtf8Bytes(Envelope.Success(found.Data), FeishuJsonContext.Wire.EnvelopeExchangeBindingData);
+            answer = FeishuJson.Serialize(Envelope.Success(found.Data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
             answers.Keep(key, found.BindingKey, answer, writesBeforeRead);
         }
         await FeishuJson.WriteAsync(context.Response, answer, ct);
     }
 
-    public static async Task<JsonHttpResult<Envelope<EmptyData>>> DeleteExchangeBinding(
+    public static async Task<FeishuJsonResult<Envelope<EmptyData>>> DeleteExchangeBinding(
         HttpContext context, string? exchange_binding_id, ExchangeBindingService bindings, CancellationToken ct)
     {
         await bindings.DeleteAsync(Caller.Of(context), DecodeId(exchange_binding_id), ct);
-        return TypedResults.Json(Envelope.Success(new EmptyData()), FeishuJsonContext.Wire.EnvelopeEmptyData);
+        return FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
     }
 
     private static CreateBindingCommand ReadCreateCommand(JsonElement body)

@@ -28,25 +28,25 @@ public static class CalendarsApi
         return app;
     }
 
-    public static async Task<JsonHttpResult<Envelope<CalendarListData>>> ListCalendars(HttpContext context, CalendarStore store, CancellationToken ct)
+    public static async Task<FeishuJsonResult<Envelope<CalendarListData>>> ListCalendars(HttpContext context, CalendarStore store, CancellationToken ct)
     {
         var caller = Caller.Of(context);
         var (pageSize, afterId) = Paging(context, defaultSize: 500);
         var rows = await store.ListAsync(caller.TenantKey, OwnerOf(caller), afterId, pageSize + 1, ct);
         var page = rows.Take(pageSize).Select(View).ToList();
         var hasMore = rows.Count > pageSize;
-        return TypedResults.Json(Envelope.Success(new CalendarListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", page)),
-            FeishuJsonContext.Wire.EnvelopeCalendarListData);
+        return FeishuJson.Result(Envelope.Success(new CalendarListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", page)),
+            FeishuJsonContext.Default.EnvelopeCalendarListData);
     }
 
-    public static async Task<JsonHttpResult<Envelope<CalendarView>>> GetCalendar(string calendar_id, HttpContext context, CalendarStore store,
+    public static async Task<FeishuJsonResult<Envelope<CalendarView>>> GetCalendar(string calendar_id, HttpContext context, CalendarStore store,
         CancellationToken ct)
     {
         var calendar = await FindAsync(context, store, calendar_id, ct);
-        return TypedResults.Json(Envelope.Success(View(calendar)), FeishuJsonContext.Wire.EnvelopeCalendarView);
+        return FeishuJson.Result(Envelope.Success(View(calendar)), FeishuJsonContext.Default.EnvelopeCalendarView);
     }
 
-    public static async Task<JsonHttpResult<Envelope<EventListData>>> ListEvents(string calendar_id, HttpContext context, CalendarStore store,
+    public static async Task<FeishuJsonResult<Envelope<EventListData>>> ListEvents(string calendar_id, HttpContext context, CalendarStore store,
         CancellationToken ct)
     {
         var calendar = await FindAsync(context, store, calendar_id, ct);
@@ -55,19 +55,19 @@ public static class CalendarsApi
         var endMs = Seconds(context, "end_time") is { } e ? e * 1000 : long.MaxValue;
         if (startMs > endMs) throw FeishuException.InvalidParameter("start_time must not be after end_time");
         var rows = await store.ListEventsAsync(calendar.Id, startMs, endMs, afterId, pageSize + 1, ct);
-        var items = rows.Take(pageSize).Select(r => JsonSerializer.Deserialize(r.Payload, FeishuJsonContext.Wire.CalendarEvent)!).ToList();
+        var items = rows.Take(pageSize).Select(r => JsonSerializer.Deserialize(r.Payload, FeishuJsonContext.Default.CalendarEvent)!).ToList();
         var hasMore = rows.Count > pageSize;
-        return TypedResults.Json(Envelope.Success(new EventListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", items)),
-            FeishuJsonContext.Wire.EnvelopeEventListData);
+        return FeishuJson.Result(Envelope.Success(new EventListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", items)),
+            FeishuJsonContext.Default.EnvelopeEventListData);
     }
 
-    public static async Task<JsonHttpResult<Envelope<EventData>>> GetEvent(string calendar_id, string event_id, HttpContext context,
+    public static async Task<FeishuJsonResult<Envelope<EventData>>> GetEvent(string calendar_id, string event_id, HttpContext context,
         CalendarStore store, CancellationToken ct)
     {
         var calendar = await FindAsync(context, store, calendar_id, ct);
         var payload = await store.FindEventAsync(calendar.Id, event_id, ct) ?? throw new FeishuException(FeishuErrors.CalendarEventNotFound);
-        return TypedResults.Json(Envelope.Success(new EventData(JsonSerializer.Deserialize(payload, FeishuJsonContext.Wire.CalendarEvent)!)),
-            FeishuJsonContext.Wire.EnvelopeEventData);
+        return FeishuJson.Result(Envelope.Success(new EventData(JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!)),
+            FeishuJsonContext.Default.EnvelopeEventData);
     }
 
     private static async Task<CalendarRecord> FindAsync(HttpContext context, CalendarStore store, string calendarId, CancellationToken ct)

@@ -60,7 +60,7 @@ public sealed partial class Bootstrapper(
         var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         await using (var stream = new FileStream(BootstrapPath, fileOptions))
-            await JsonSerializer.SerializeAsync(stream, file, FeishuJsonContext.Wire.BootstrapFile, ct);
+            await JsonSerializer.SerializeAsync(stream, file, FeishuJsonContext.Default.BootstrapFile, ct);
         LogBootstrapped(logger, tenantKey, appId, BootstrapPath);
     }
 
@@ -100,7 +100,7 @@ public sealed partial class Bootstrapper(
     {
         if (!File.Exists(BootstrapPath)) return null;
         await using var stream = File.OpenRead(BootstrapPath);
-        return await JsonSerializer.DeserializeAsync(stream, FeishuJsonContext.Wire.BootstrapFile, ct);
+        return await JsonSerializer.DeserializeAsync(stream, FeishuJsonContext.Default.BootstrapFile, ct);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Bootstrapped tenant {TenantKey} and app {AppId}; credentials written to {Path}")]

@@ -45,7 +45,7 @@ public static class AuthApi
         var app = await AuthenticateAppAsync(request, tokens, ct);
         var issued = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response, new TenantAccessTokenResponse(0, "ok", issued.Token, issued.ExpiresInSeconds),
-            FeishuJsonContext.Wire.TenantAccessTokenResponse, ct);
+            FeishuJsonContext.Default.TenantAccessTokenResponse, ct);
     }
 
     public static async Task IssueAppAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
@@ -55,10 +55,10 @@ public static class AuthApi
         var tenantToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response,
             new AppAccessTokenResponse(0, "ok", appToken.Token, appToken.ExpiresInSeconds, tenantToken.Token),
-            FeishuJsonContext.Wire.AppAccessTokenResponse, ct);
+            FeishuJsonContext.Default.AppAccessTokenResponse, ct);
     }
 
-    public static async Task<JsonHttpResult<Envelope<OidcTokenData>>> RedeemCode(
+    public static async Task<FeishuJsonResult<Envelope<OidcTokenData>>> RedeemCode(
         HttpContext context, TokenService tokens, CancellationToken ct)
     {
         var (grantType, code) = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.OidcInvalidRequest, body => (
@@ -69,7 +69,7 @@ public static class AuthApi
         return OidcAnswer(await tokens.RedeemCodeAsync(Caller.Of(context).AppId, code, null, ct));
     }
 
-    public static async Task<JsonHttpResult<Envelope<OidcTokenData>>> RefreshUserToken(
+    public static async Task<FeishuJsonResult<Envelope<OidcTokenData>>> RefreshUserToken(
         HttpContext context, TokenService tokens, CancellationToken ct)
     {
         var (grantType, refreshToken) = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.OidcInvalidRequest, body => (
@@ -80,7 +80,7 @@ public static class AuthApi
         return OidcAnswer(await tokens.RefreshAsync(Caller.Of(context).AppId, refreshToken, ct));
     }
 
-    public static async Task<Results<JsonHttpResult<OAuthTokenResponse>, JsonHttpResult<OAuthErrorResponse>>> OAuthToken(
+    public static async Task<Results<FeishuJsonResult<OAuthTokenResponse>, FeishuJsonResult<OAuthErrorResponse>>> OAuthToken(
         HttpRequest request, TokenService tokens, CancellationToken ct)
     {
         OAuthTokenRequest body;
@@ -122,9 +122,9 @@ public static class AuthApi
                 GrantFailure.RefreshExpired => FeishuErrors.OAuthRefreshTokenExpired,
                 _ => FeishuErrors.OAuthCodeNotFound,
             });
-        return TypedResults.Json(
+        return FeishuJson.Result(
             new OAuthTokenResponse(0, t.AccessToken, t.ExpiresIn, t.RefreshToken, t.RefreshExpiresIn, "Bearer", t.Scope),
-            FeishuJsonContext.Wire.OAuthTokenResponse);
+            FeishuJsonContext.Default.OAuthTokenResponse);
     }
 
     private static async Task<Storage.AppRecord> AuthenticateAppAsync(HttpRequest request, TokenService tokens, CancellationToken ct)
@@ -156,7 +156,7 @@ public static class AuthApi
         }
     }
 
-    private static JsonHttpResult<Envelope<OidcTokenData>> OidcAnswer(GrantResult grant)
+    private static FeishuJsonResult<Envelope<OidcTokenData>> OidcAnswer(GrantResult grant)
     {
         if (grant.Tokens is not { } t)
             throw new FeishuException(grant.Failure switch
@@ -168,15 +168,15 @@ public static class AuthApi
                 GrantFailure.RefreshExpired => FeishuErrors.OidcRefreshTokenExpired,
                 _ => FeishuErrors.OidcCodeInvalid,
             });
-        return TypedResults.Json(
+        return FeishuJson.Result(
             Envelope.Success(new OidcTokenData(t.AccessToken, t.RefreshToken, "Bearer", t.ExpiresIn, t.RefreshExpiresIn, t.Scope)),
-            FeishuJsonContext.Wire.EnvelopeOidcTokenData);
+            FeishuJsonContext.Default.EnvelopeOidcTokenData);
     }
 
-    private static JsonHttpResult<OAuthErrorResponse> OAuthError(FeishuError error, string? detail = null) =>
-        TypedResults.Json(
+    private static FeishuJsonResult<OAuthErrorResponse> OAuthError(FeishuError error, string? detail = null) =>
+        FeishuJson.Result(
             new OAuthErrorResponse(error.Code, FeishuErrors.OAuthErrorWord(error), detail is null ? error.Msg : $"{error.Msg} ({detail})"),
-            FeishuJsonContext.Wire.OAuthErrorResponse, statusCode: error.HttpStatus);
+            FeishuJsonContext.Default.OAuthErrorResponse, statusCode: error.HttpStatus);
 
     private sealed record OAuthTokenRequest(
         string? GrantType, string? ClientId, string? ClientSecret, string? Code, string? RedirectUri, string? RefreshToken)

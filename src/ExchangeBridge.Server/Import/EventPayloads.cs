@@ -34,7 +34,7 @@ public static class EventPayloads
         var view = ToView(item, eventId, calendarId, ownerUserId, isException ? $"{uuid}_0" : null);
         var endMs = item.RecurrenceRule is { } rule ? SeriesEndMs(rule, item.End) : item.End.ToUnixTimeMilliseconds();
         yield return new EventRow(eventId, item.ItemId, item.SeriesMasterId, item.ChangeKey, item.Start.ToUnixTimeMilliseconds(),
-            endMs, JsonSerializer.Serialize(view, FeishuJsonContext.Wire.CalendarEvent));
+            endMs, JsonSerializer.Serialize(view, FeishuJsonContext.Default.CalendarEvent));
 
         foreach (var deleted in item.DeletedOccurrences)
         {
@@ -47,7 +47,7 @@ public static class EventPayloads
             };
             yield return new EventRow(cancelledId, $"{item.ItemId}#deleted@{deleted.ToUnixTimeSeconds()}", item.ItemId, item.ChangeKey,
                 deleted.ToUnixTimeMilliseconds(), (deleted + duration).ToUnixTimeMilliseconds(),
-                JsonSerializer.Serialize(cancelled, FeishuJsonContext.Wire.CalendarEvent));
+                JsonSerializer.Serialize(cancelled, FeishuJsonContext.Default.CalendarEvent));
         }
     }
 

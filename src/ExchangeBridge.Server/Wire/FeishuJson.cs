@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -42,43 +43,76 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Calendars.EventListData>))]
 [JsonSerializable(typeof(Envelope<Calendars.EventData>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
-public sealed partial class FeishuJsonContext : JsonSerializerContext
-{
-    /// <summary>
-    /// The context every answer is written with: text goes out as the platform writes it, UTF-8 as is and '+', '&amp;',
-    /// '&lt;', '&gt;', '\'' unescaped (the default encoder writes a base64 id's '+' as \u002B and every Chinese character as
-    /// \uXXXX). Safe here: answers are application/json, never embedded in HTML.
-    /// </summary>
-    public static FeishuJsonContext Wire { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = FeishuJson.TextEncoder,
-    });
-}
+public sealed partial class FeishuJsonContext : JsonSerializerContext;
 
+/// <summary>
+/// How answers are written: with the source-generated serialisers' fast path (<see cref="FeishuJsonContext.Default"/>)
+/// into a writer that escapes text as the platform does, only where JSON requires it. The default encoder wrote a
+/// base64 id's '+' as \u002B and every Chinese character as \uXXXX; options with another encoder would also turn the
+/// fast path off (it is kept only for options equal to the generated ones), so the encoder goes on the writer instead.
+/// The relaxed encoder is "unsafe" only for text pasted into HTML, which these application/json answers never are.
+/// </summary>
 public static class FeishuJson
 {
     public const string ContentType = "application/json; charset=utf-8";
 
-    public static JsonSerializerOptions Options => FeishuJsonContext.Wire.Options;
+    public static JsonSerializerOptions Options => FeishuJsonContext.Default.Options;
 
-    /// <summary>How the wire escapes text: only what JSON requires (see <see cref="FeishuJsonContext.Wire"/>).</summary>
-    public static readonly System.Text.Encodings.Web.JavaScriptEncoder TextEncoder =
-        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    /// <summary>Options for a hand-written answer (<see cref="Utf8JsonWriter"/>): text escaped as in every other answer.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
-    /// <summary>Options for a hand-written answer (<see cref="Utf8JsonWriter"/>), escaping as the serialised ones do.</summary>
-    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = TextEncoder };
+    private const int MaxKeptBuffer = 64 * 1024;
 
-    /// <summary>A 200 answer, serialised whole so it goes out with its length rather than chunked.</summary>
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+
+    /// <summary>An answer's bytes; the buffer and writer are reused on the thread, only the result is allocated.</summary>
+    public static byte[] Serialize<T>(T value, JsonTypeInfo<T> type)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, value, type);
+        writer.Flush();
+        var json = buffer.WrittenSpan.ToArray();
+        // A rare large answer (a long page of events) does not keep its buffer on the thread.
+        if (buffer.Capacity > MaxKeptBuffer) (t_buffer, t_writer) = (null, null);
+        return json;
+    }
+
+    /// <summary>An endpoint's JSON answer (minimal APIs' result), written as <see cref="WriteAsync{T}"/> writes.</summary>
+    public static FeishuJsonResult<T> Result<T>(T value, JsonTypeInfo<T> type, int statusCode = StatusCodes.Status200OK) =>
+        new(value, type, statusCode);
+
+    /// <summary>An answer, serialised whole so it goes out with its length rather than chunked.</summary>
     public static Task WriteAsync<T>(HttpResponse response, T answer, JsonTypeInfo<T> type, CancellationToken ct) =>
-        WriteAsync(response, JsonSerializer.SerializeToUtf8Bytes(answer, type), ct);
+        WriteAsync(response, Serialize(answer, type), ct);
 
-    /// <summary>A 200 answer already serialised (a cached one), with its length so it needs no chunking.</summary>
+    /// <summary>An answer already serialised (a cached one), with its length so it needs no chunking.</summary>
     public static Task WriteAsync(HttpResponse response, byte[] json, CancellationToken ct)
     {
         response.ContentType = ContentType;
         response.ContentLength = json.Length;
         return response.Body.WriteAsync(json, ct).AsTask();
+    }
+}
+
+/// <summary>A JSON answer with its status, written by <see cref="FeishuJson"/>.</summary>
+public sealed class FeishuJsonResult<T>(T value, JsonTypeInfo<T> type, int statusCode)
+    : IResult, IStatusCodeHttpResult, IValueHttpResult, IValueHttpResult<T>, IContentTypeHttpResult
+{
+    public T Value => value;
+    object? IValueHttpResult.Value => value;
+    public int? StatusCode => statusCode;
+    public string ContentType => FeishuJson.ContentType;
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = statusCode;
+        return FeishuJson.WriteAsync(httpContext.Response, value, type, httpContext.RequestAborted);
     }
 }
