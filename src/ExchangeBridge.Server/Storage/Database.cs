@@ -272,7 +272,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         // Checkpoints are the WalCheckpointer's; a committing connection checkpoints only past its fallback.
         using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; " +
-                             $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages};";
+                             $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages}; " +
+                             // A WAL started over keeps its file; past this size the file is cut back.
+                             $"PRAGMA journal_size_limit={WalCheckpointer.RestartPages * 4096};";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         _configured.AddOrUpdate(handle, handle);
     }

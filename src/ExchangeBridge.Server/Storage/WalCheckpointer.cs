@@ -10,9 +10,9 @@ namespace ExchangeBridge.Server.Storage;
 /// <para>
 /// Here, once writes were made and at most every <see cref="Interval"/>, a PASSIVE checkpoint copies what was committed
 /// while the writer goes on. Under a steady stream of writes it can never catch up completely, and SQLite starts the
-/// WAL over only when everything in it was copied: so once the WAL holds <see cref="RestartPages"/>, the checkpointer
-/// takes the writer's turn for one more checkpoint of the few pages written meanwhile, and the next write starts the WAL
-/// from the beginning. The writer still checkpoints itself past <see cref="WriterFallbackPages"/>, so the WAL stays
+/// WAL over only when everything in it was copied: so once the WAL holds <see cref="RestartPages"/> and pages were
+/// written during the copy, the checkpointer takes the writer's turn for one more checkpoint of those few, and the next
+/// write starts the WAL from the beginning. The writer still checkpoints itself past <see cref="WriterFallbackPages"/>, so the WAL stays
 /// bounded should this one fall behind.
 /// </para>
 /// </summary>
@@ -32,6 +32,8 @@ internal sealed class WalCheckpointer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private TaskCompletionSource _checkpointed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _turnsTaken;
+    private int _disposed;
 
     /// <param name="open">A connection of its own, configured as the others are.</param>
     /// <param name="takeWritersTurn">The writer's turn, given back when the connection is disposed.</param>
@@ -44,6 +46,9 @@ internal sealed class WalCheckpointer : IAsyncDisposable
 
     /// <summary>Completes when the next checkpoint has run (for tests).</summary>
     public Task NextCheckpoint => Volatile.Read(ref _checkpointed).Task;
+
+    /// <summary>Times the checkpointer took the writer's turn (for tests and diagnostics).</summary>
+    public long TurnsTaken => Interlocked.Read(ref _turnsTaken);
 
     /// <summary>Called after each writer's turn: a checkpoint is due.</summary>
     public void WritesMade()
@@ -73,9 +78,15 @@ internal sealed class WalCheckpointer : IAsyncDisposable
                 try
                 {
                     connection ??= _open();
-                    if (Checkpoint(connection) >= RestartPages)
+                    // Only when writes landed during the copy: a WAL copied whole is started over by the next write
+                    // (an idle server would otherwise see the old length, and take the turn, round after round).
+                    var (walPages, copied) = Checkpoint(connection);
+                    if (walPages >= RestartPages && copied < walPages)
+                    {
                         await using (await _takeWritersTurn(_stop.Token))
                             Checkpoint(connection);
+                        Interlocked.Increment(ref _turnsTaken);
+                    }
                     Interlocked.Exchange(ref _checkpointed, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -97,18 +108,19 @@ internal sealed class WalCheckpointer : IAsyncDisposable
         }
     }
 
-    /// <summary>A PASSIVE checkpoint; answers how many pages the WAL holds.</summary>
-    private int Checkpoint(SqliteConnection connection)
+    /// <summary>A PASSIVE checkpoint: the pages the WAL holds and how many of them are now in the database.</summary>
+    private static (int WalPages, int Copied) Checkpoint(SqliteConnection connection)
     {
         var result = SQLitePCL.raw.sqlite3_wal_checkpoint_v2(connection.Handle, null, SQLitePCL.raw.SQLITE_CHECKPOINT_PASSIVE,
-            out var walPages, out _);
+            out var walPages, out var copied);
         if (result != SQLitePCL.raw.SQLITE_OK && result != SQLitePCL.raw.SQLITE_BUSY)
             throw new SqliteException($"WAL checkpoint failed: {SQLitePCL.raw.sqlite3_errstr(result).utf8_to_string()}", result);
-        return walPages;
+        return (walPages, copied);
     }
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync();
         await _loop;
         _stop.Dispose();

@@ -33,6 +33,25 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_WAL_copied_whole_is_left_to_the_next_write_without_taking_the_writers_turn()
+    {
+        var checkpointed = _database.WalCheckpoints.NextCheckpoint;
+        // More than RestartPages, with nothing written while it is copied.
+        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO t (x, payload) VALUES (1, zeroblob(20000000))", transaction: tx, cancellationToken: ct)));
+        await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, _database.WalCheckpoints.TurnsTaken);
+    }
+
+    [Fact]
+    public async Task Disposing_twice_is_harmless()
+    {
+        await _database.DisposeAsync();
+        _database.Dispose();
+    }
+
+    [Fact]
     public async Task What_a_write_committed_reaches_the_database_file_after_the_next_checkpoint()
     {
         var checkpointed = _database.WalCheckpoints.NextCheckpoint;
