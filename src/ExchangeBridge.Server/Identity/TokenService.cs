@@ -251,5 +251,13 @@ public sealed class TokenService(
         kind == TokenKind.User ? FeishuErrors.UserAccessTokenExpired : InvalidFor(kind);
 }
 
-/// <summary>An existing app named by a token request, the secret presented for it and its own (UTF-8).</summary>
-public readonly record struct PresentedApp(AppRecord App, string PresentedSecret, byte[] Secret);
+/// <summary>
+/// An existing app named by a token request, the secret presented for it and its own (UTF-8). Not a record: a record's
+/// generated ToString would print both secrets into whatever logged it.
+/// </summary>
+public readonly struct PresentedApp(AppRecord app, string presentedSecret, byte[] secret)
+{
+    public AppRecord App { get; } = app;
+    public string PresentedSecret { get; } = presentedSecret;
+    public byte[] Secret { get; } = secret;
+}

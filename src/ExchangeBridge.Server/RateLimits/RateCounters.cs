@@ -19,7 +19,8 @@ public interface IRateCounter
 /// Counters of this instance alone: System.Threading.RateLimiting's fixed-window limiter per key, held by its partitioned
 /// limiter, which replenishes them all from one timer and drops a key's limiter once it has sat idle (its window full
 /// again) for ten seconds. A limiter per key for good, each with its own replenishing timer, let anyone grow memory and
-/// idle CPU without end by naming new keys (an unknown app_id per token request).
+/// idle CPU without end by naming new keys (an unknown app_id per token request). The shared timer ticks every 100 ms,
+/// so a window reopens up to a tick late (a per-second limit admits up to a tenth less than configured).
 /// </summary>
 public sealed class InProcessRateCounter : IRateCounter, IDisposable
 {
@@ -33,21 +34,43 @@ public sealed class InProcessRateCounter : IRateCounter, IDisposable
 
     public ValueTask<RateDecision> TryAcquireAsync(string key, int limit, TimeSpan window, CancellationToken ct)
     {
-        using var lease = _limiters.AttemptAcquire(new Window(key, limit, window));
+        using var lease = Retried(() => _limiters.AttemptAcquire(new Window(key, limit, window)));
         return ValueTask.FromResult(Decision(lease, limit, window));
     }
 
     public ValueTask<RateDecision> PeekAsync(string key, int limit, TimeSpan window, CancellationToken ct)
     {
-        var available = _limiters.GetStatistics(new Window(key, limit, window))?.CurrentAvailablePermits ?? limit;
+        var available = Retried(() => _limiters.GetStatistics(new Window(key, limit, window)))?.CurrentAvailablePermits ?? limit;
         return ValueTask.FromResult(new RateDecision(available > 0, limit, window));
     }
+
+    /// <summary>
+    /// The partitioned limiter hands out a key's limiter outside its lock, and its timer may drop and dispose that
+    /// limiter (idle ten seconds) before it is used (dotnet/runtime#99865): asked again, it makes a fresh one.
+    /// </summary>
+    private T Retried<T>(Func<T> use)
+    {
+        try
+        {
+            return use();
+        }
+        catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) == 0)
+        {
+            return use();
+        }
+    }
+
+    private int _disposed;
 
     private static RateDecision Decision(RateLimitLease lease, int limit, TimeSpan window) =>
         lease.IsAcquired ? new RateDecision(true, limit, window)
         : new RateDecision(false, limit, lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : window);
 
-    public void Dispose() => _limiters.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, 1);
+        _limiters.Dispose();
+    }
 }
 
 /// <summary>

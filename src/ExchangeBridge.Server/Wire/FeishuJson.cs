@@ -48,7 +48,8 @@ public sealed partial class FeishuJsonContext : JsonSerializerContext;
 /// <summary>
 /// How answers are written: with the source-generated serialisers' fast path (<see cref="FeishuJsonContext.Default"/>)
 /// into a writer that escapes text as the platform does, only where JSON requires it. The default encoder wrote a
-/// base64 id's '+' as \u002B and every Chinese character as \uXXXX; options with another encoder would also turn the
+/// base64 id's '+' as \u002B and every Chinese character as \uXXXX (characters beyond the Basic Multilingual Plane,
+/// such as emoji, still go out as \u surrogate pairs: the relaxed encoder escapes those too); options with another encoder would also turn the
 /// fast path off (it is kept only for options equal to the generated ones), so the encoder goes on the writer instead.
 /// The relaxed encoder is "unsafe" only for text pasted into HTML, which these application/json answers never are.
 /// </summary>

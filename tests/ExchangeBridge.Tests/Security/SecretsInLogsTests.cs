@@ -8,6 +8,15 @@ namespace ExchangeBridge.Tests.Security;
 public sealed class SecretsInLogsTests
 {
     [Fact]
+    public void A_presented_app_prints_neither_secret()
+    {
+        var presented = new ExchangeBridge.Server.Identity.PresentedApp(
+            new ExchangeBridge.Server.Storage.AppRecord { AppId = "cli_a" }, "presented-s3cret", "stored-s3cret"u8.ToArray());
+        var printed = presented.ToString() ?? "";
+        Assert.DoesNotContain("s3cret", printed);
+    }
+
+    [Fact]
     public async Task No_secret_or_token_reaches_the_log_even_at_debug_level()
     {
         var environment = new Dictionary<string, string>
