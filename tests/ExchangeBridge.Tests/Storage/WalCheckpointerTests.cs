@@ -25,6 +25,15 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
+    /// <summary>Commits one row of <paramref name="payloadBytes"/> and waits for the checkpoint its commit signals.</summary>
+    private async Task WriteThenAwaitCheckpointAsync(int payloadBytes)
+    {
+        var checkpointed = _database.WalCheckpoints.NextCheckpoint;
+        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO t (x, payload) VALUES (1, zeroblob(@payloadBytes))", new { payloadBytes }, tx, cancellationToken: ct)));
+        await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     [Fact]
     public async Task The_writer_checkpoints_only_past_its_fallback()
     {
@@ -35,11 +44,8 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
     [Fact]
     public async Task A_WAL_copied_whole_is_left_to_the_next_write_without_taking_the_writers_turn()
     {
-        var checkpointed = _database.WalCheckpoints.NextCheckpoint;
         // More than RestartPages, with nothing written while it is copied.
-        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO t (x, payload) VALUES (1, zeroblob(20000000))", transaction: tx, cancellationToken: ct)));
-        await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
+        await WriteThenAwaitCheckpointAsync(20_000_000);
 
         Assert.Equal(0, _database.WalCheckpoints.TurnsTaken);
     }
@@ -54,11 +60,8 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
     [Fact]
     public async Task What_a_write_committed_reaches_the_database_file_after_the_next_checkpoint()
     {
-        var checkpointed = _database.WalCheckpoints.NextCheckpoint;
         // Past SQLite's default automatic checkpoint (1,000 pages), which the writer no longer runs.
-        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO t (x, payload) VALUES (1, zeroblob(6000000))", transaction: tx, cancellationToken: ct)));
-        await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
+        await WriteThenAwaitCheckpointAsync(6_000_000);
 
         // The database file alone, without its WAL, holds the row.
         var copy = Path.Combine(_dir, "copy.db");
