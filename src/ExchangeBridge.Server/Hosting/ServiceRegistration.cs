@@ -65,6 +65,7 @@ public static class ServiceRegistration
         services.AddSingleton<ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());
         services.AddHostedService<ExpiredTokenSweeper>();
+        services.AddHostedService<DatabaseShutdown>();
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);
 

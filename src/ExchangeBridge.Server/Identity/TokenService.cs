@@ -101,7 +101,7 @@ public sealed class TokenService(
 
         var token = OpaqueSecrets.NewToken(kind);
         var expiresAt = now + lifetimeMs;
-        await store.InsertTokenAsync(OpaqueSecrets.Hash(token), KindName(kind), app.AppId, app.TenantKey, null, expiresAt, ct);
+        await store.InsertTokenAsync(OpaqueSecrets.Hash(token), StoredTokenKinds.Of(kind), app.AppId, app.TenantKey, null, expiresAt, ct);
         _appTokens[(app.AppId, kind)] = (token, expiresAt);
         return new IssuedToken(token, _options.AccessTokenLifetimeSeconds);
     }
@@ -121,7 +121,7 @@ public sealed class TokenService(
 
         var forgetsBeforeRead = Volatile.Read(ref _forgets);
         var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
-        if (record is null || KindName(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
+        if (record is null || StoredTokenKinds.Of(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
 
         var caller = new Caller(kind.Value, record.TenantKey, record.AppId, record.UserId,
@@ -231,14 +231,6 @@ public sealed class TokenService(
             _options.RefreshTokenLifetimeSeconds, string.Join(' ', Scopes.Default));
         return (pair, tokens);
     }
-
-    private static string KindName(TokenKind kind) => kind switch
-    {
-        TokenKind.Tenant => "tenant",
-        TokenKind.App => "app",
-        TokenKind.User => "user",
-        _ => "refresh",
-    };
 
     private static FeishuError InvalidFor(TokenKind? kind) => kind switch
     {

@@ -27,10 +27,9 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
 
     public async Task CreateTenantAsync(string tenantKey, string name, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO tenants (tenant_key, name, created_at) VALUES (@tenantKey, @name, @now)",
-            new { tenantKey, name, now }, cancellationToken: ct));
+            new { tenantKey, name, now }, tx, cancellationToken: token)), ct);
     }
 
     public async Task<IReadOnlyList<TenantRecord>> ListTenantsAsync(CancellationToken ct)
@@ -52,31 +51,32 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     public async Task CreateAppAsync(string appId, string tenantKey, string name, string secretProtected, string scopes,
         long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO apps (app_id, tenant_key, name, secret_protected, scopes, created_at)
-            VALUES (@appId, @tenantKey, @name, @secretProtected, @scopes, @now)
-            """, new { appId, tenantKey, name, secretProtected, scopes, now }, tx, cancellationToken: ct));
-        var userIds = await c.QueryAsync<string>(new CommandDefinition(
-            "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: ct));
-        await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), ct);
-        await tx.CommitAsync(ct);
+        await database.WriteAsync(async (c, tx, token) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO apps (app_id, tenant_key, name, secret_protected, scopes, created_at)
+                VALUES (@appId, @tenantKey, @name, @secretProtected, @scopes, @now)
+                """, new { appId, tenantKey, name, secretProtected, scopes, now }, tx, cancellationToken: token));
+            var userIds = await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: token));
+            return await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), token);
+        }, ct);
         bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
     public async Task<bool> DeleteAppAsync(string tenantKey, string appId, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var deleted = await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE apps SET deleted_at = @now WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
-            new { appId, tenantKey, now }, tx, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM access_tokens WHERE app_id = @appId", new { appId }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+        var deleted = await database.WriteAsync(async (c, tx, token) =>
+        {
+            var appsDeleted = await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE apps SET deleted_at = @now WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
+                new { appId, tenantKey, now }, tx, cancellationToken: token));
+            await c.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM access_tokens WHERE app_id = @appId", new { appId }, tx, cancellationToken: token));
+            return appsDeleted;
+        }, ct);
         bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
         return deleted == 1;
     }
@@ -94,28 +94,27 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// <summary>Stores a user and gives it an open_id for every app of its tenant, in one transaction.</summary>
     public async Task CreateUserAsync(UserRecord user, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO users (tenant_key, user_id, union_id, name, email, is_super_admin, created_at)
-            VALUES (@TenantKey, @UserId, @UnionId, @Name, @Email, @IsSuperAdmin, @now)
-            """, new { user.TenantKey, user.UserId, user.UnionId, user.Name, user.Email, user.IsSuperAdmin, now },
-            tx, cancellationToken: ct));
-        var appIds = await c.QueryAsync<string>(new CommandDefinition(
-            "SELECT app_id FROM apps WHERE tenant_key = @TenantKey", new { user.TenantKey }, tx, cancellationToken: ct));
-        await InsertOpenIdsAsync(c, tx, user.TenantKey, appIds.Select(a => (a, user.UserId)), ct);
-        await tx.CommitAsync(ct);
+        await database.WriteAsync(async (c, tx, token) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO users (tenant_key, user_id, union_id, name, email, is_super_admin, created_at)
+                VALUES (@TenantKey, @UserId, @UnionId, @Name, @Email, @IsSuperAdmin, @now)
+                """, new { user.TenantKey, user.UserId, user.UnionId, user.Name, user.Email, user.IsSuperAdmin, now },
+                tx, cancellationToken: token));
+            var appIds = await c.QueryAsync<string>(new CommandDefinition(
+                "SELECT app_id FROM apps WHERE tenant_key = @TenantKey", new { user.TenantKey }, tx, cancellationToken: token));
+            return await InsertOpenIdsAsync(c, tx, user.TenantKey, appIds.Select(a => (a, user.UserId)), token);
+        }, ct);
         bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Gives a user a chosen open_id for an app (the demo's documented ou_xxxxxxxxxxxxxxxxxx).</summary>
     public async Task SetOpenIdAsync(string tenantKey, string appId, string userId, string openId, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE open_ids SET open_id = @openId WHERE tenant_key = @tenantKey AND app_id = @appId AND user_id = @userId",
-            new { tenantKey, appId, userId, openId }, cancellationToken: ct));
+            new { tenantKey, appId, userId, openId }, tx, cancellationToken: token)), ct);
         bindingAnswers.ForgetAll(); // answers carry open_ids
     }
 
@@ -139,14 +138,13 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     public async Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
         CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
+        return await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE users SET
                 is_super_admin = COALESCE(@isSuperAdmin, is_super_admin),
                 resigned_at = CASE WHEN @resigned IS NULL THEN resigned_at WHEN @resigned THEN COALESCE(resigned_at, @now) ELSE NULL END
             WHERE tenant_key = @tenantKey AND user_id = @userId
-            """, new { tenantKey, userId, isSuperAdmin, resigned, now }, cancellationToken: ct)) == 1;
+            """, new { tenantKey, userId, isSuperAdmin, resigned, now }, tx, cancellationToken: token)), ct) == 1;
     }
 
     public async Task<string?> FindUserIdByOpenIdAsync(string appId, string openId, CancellationToken ct)
@@ -162,8 +160,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// </summary>
     public async Task<bool> UpsertAdminAccountAsync(AdminAccountRecord account, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
+        return await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
                 credential_kind, graph_tenant_id, graph_client_id, verification_state, verification_error, created_at)
@@ -178,7 +175,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
             {
                 account.Email, account.TenantKey, account.Connector, account.Endpoint, account.Username, account.SecretProtected,
                 account.CredentialKind, account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError, now,
-            }, cancellationToken: ct)) == 1;
+            }, tx, cancellationToken: token)), ct) == 1;
     }
 
     public async Task<AdminAccountRecord?> FindAdminAccountAsync(string tenantKey, string email, CancellationToken ct)
@@ -191,29 +188,26 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
 
     public async Task SetVerificationAsync(string email, string state, string? error, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_admin_accounts SET verification_state = @state, verification_error = @error,
-                verified_at = CASE WHEN @state = 'verified' THEN @now ELSE verified_at END
+                verified_at = CASE WHEN @state = @verified THEN @now ELSE verified_at END
             WHERE email = @email
-            """, new { email, state, error, now }, cancellationToken: ct));
+            """, new { email, state, error, now, verified = Bindings.AdminAccountStates.Verified }, tx, cancellationToken: token)), ct);
     }
 
     /// <summary>Points an admin account at another endpoint (the demo's simulator, once the server knows its address).</summary>
     public async Task SetEndpointAsync(string email, string endpoint, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            "UPDATE exchange_admin_accounts SET endpoint = @endpoint WHERE email = @email", new { email, endpoint }, cancellationToken: ct));
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            "UPDATE exchange_admin_accounts SET endpoint = @endpoint WHERE email = @email", new { email, endpoint }, tx, cancellationToken: token)), ct);
     }
 
     public async Task AddOperatorKeyAsync(string keyHash, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO operator_keys (key_hash, created_at) VALUES (@keyHash, @now) ON CONFLICT (key_hash) DO NOTHING",
-            new { keyHash, now }, cancellationToken: ct));
+            new { keyHash, now }, tx, cancellationToken: token)), ct);
     }
 
     public async Task<bool> IsEmptyAsync(CancellationToken ct)
@@ -222,14 +216,17 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
         return await c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM tenants", cancellationToken: ct)) == 0;
     }
 
-    private static async Task InsertOpenIdsAsync(DbConnection c, DbTransaction tx, string tenantKey,
+    /// <summary>Gives each (app, user) pair an open_id it does not have yet; the number given.</summary>
+    private static async Task<int> InsertOpenIdsAsync(DbConnection c, DbTransaction tx, string tenantKey,
         IEnumerable<(string AppId, string UserId)> pairs, CancellationToken ct)
     {
+        var inserted = 0;
         foreach (var (appId, userId) in pairs)
-            await c.ExecuteAsync(new CommandDefinition(
+            inserted += await c.ExecuteAsync(new CommandDefinition(
                 """
                 INSERT INTO open_ids (open_id, app_id, tenant_key, user_id) VALUES (@openId, @appId, @tenantKey, @userId)
                 ON CONFLICT (app_id, user_id) DO NOTHING
                 """, new { openId = NewOpenId(), appId, tenantKey, userId }, tx, cancellationToken: ct));
+        return inserted;
     }
 }

@@ -84,52 +84,53 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
             UserIdType.OpenId => FindTargetsByOpenId,
             UserIdType.UnionId => FindTargetsByUnionId,
             _ => FindTargetsByUserId,
-        }, [tenantKey, appId, id, adminEmail], ReadCreateTargets, ct);
+        }, [("tenantKey", tenantKey), ("appId", appId), ("id", id), ("adminEmail", adminEmail)], ReadCreateTargets, ct);
 
     private static PreparedStatement FindTargetsWhere(string condition) => new(
         $"""
-        SELECT u.user_id, u.union_id, o.open_id, u.resigned_at, a.tenant_key, a.verification_state
+        SELECT u.user_id AS user_id, u.union_id AS union_id, o.open_id AS open_id, u.resigned_at AS resigned_at,
+               a.tenant_key AS admin_tenant_key, a.verification_state AS admin_verification_state
         FROM users u
         LEFT JOIN open_ids o ON o.app_id = @appId AND o.tenant_key = u.tenant_key AND o.user_id = u.user_id
         LEFT JOIN exchange_admin_accounts a ON a.email = @adminEmail
         WHERE u.tenant_key = @tenantKey AND {condition}
-        """, "tenantKey", "appId", "id", "adminEmail");
+        """);
 
     private static readonly PreparedStatement FindTargetsByOpenId = FindTargetsWhere("o.open_id = @id");
     private static readonly PreparedStatement FindTargetsByUnionId = FindTargetsWhere("u.union_id = @id");
     private static readonly PreparedStatement FindTargetsByUserId = FindTargetsWhere("u.user_id = @id");
 
-    private static CreateTargets ReadCreateTargets(DbDataReader row) => new(
+    private static CreateTargets ReadCreateTargets(NamedRow row) => new(
         new TargetUser
         {
-            UserId = row.GetString(0),
-            UnionId = row.GetString(1),
-            OpenId = row.IsDBNull(2) ? null : row.GetString(2),
-            ResignedAt = row.IsDBNull(3) ? null : row.GetInt64(3),
+            UserId = row.String("user_id"),
+            UnionId = row.String("union_id"),
+            OpenId = row.NullableString("open_id"),
+            ResignedAt = row.NullableInt64("resigned_at"),
         },
-        AdminTenantKey: row.IsDBNull(4) ? null : row.GetString(4),
-        AdminVerificationState: row.IsDBNull(5) ? null : row.GetString(5));
+        AdminTenantKey: row.NullableString("admin_tenant_key"),
+        AdminVerificationState: row.NullableString("admin_verification_state"));
 
     /// <summary>An admin account whole, credentials included (for the import worker).</summary>
     public async Task<AdminAccountRecord?> FindAdminAccountAsync(string email, CancellationToken ct) =>
-        await database.ReadSingleAsync(FindAdminAccount, [email], ReadAdminAccount, ct);
+        await database.ReadSingleAsync(FindAdminAccount, [("email", email)], ReadAdminAccount, ct);
 
-    private static readonly PreparedStatement FindAdminAccount = new($"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email", "email");
+    private static readonly PreparedStatement FindAdminAccount = new($"SELECT {AdminColumns} FROM exchange_admin_accounts WHERE email = @email");
 
-    /// <summary>A row of <see cref="AdminColumns"/>, in their order.</summary>
-    private static AdminAccountRecord ReadAdminAccount(DbDataReader row) => new()
+    /// <summary>A row of <see cref="AdminColumns"/>, by their names (as Dapper reads them elsewhere).</summary>
+    private static AdminAccountRecord ReadAdminAccount(NamedRow row) => new()
     {
-        Email = row.GetString(0),
-        TenantKey = row.GetString(1),
-        Connector = row.GetString(2),
-        Endpoint = row.GetString(3),
-        Username = row.GetString(4),
-        SecretProtected = row.GetString(5),
-        CredentialKind = row.GetString(6),
-        GraphTenantId = row.IsDBNull(7) ? null : row.GetString(7),
-        GraphClientId = row.IsDBNull(8) ? null : row.GetString(8),
-        VerificationState = row.GetString(9),
-        VerificationError = row.IsDBNull(10) ? null : row.GetString(10),
+        Email = row.String(nameof(AdminAccountRecord.Email)),
+        TenantKey = row.String(nameof(AdminAccountRecord.TenantKey)),
+        Connector = row.String(nameof(AdminAccountRecord.Connector)),
+        Endpoint = row.String(nameof(AdminAccountRecord.Endpoint)),
+        Username = row.String(nameof(AdminAccountRecord.Username)),
+        SecretProtected = row.String(nameof(AdminAccountRecord.SecretProtected)),
+        CredentialKind = row.String(nameof(AdminAccountRecord.CredentialKind)),
+        GraphTenantId = row.NullableString(nameof(AdminAccountRecord.GraphTenantId)),
+        GraphClientId = row.NullableString(nameof(AdminAccountRecord.GraphClientId)),
+        VerificationState = row.String(nameof(AdminAccountRecord.VerificationState)),
+        VerificationError = row.NullableString(nameof(AdminAccountRecord.VerificationError)),
     };
 
     internal const string AdminColumns =
@@ -138,26 +139,26 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
         "verification_state AS VerificationState, verification_error AS VerificationError";
 
     public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct) =>
-        await database.ReadSingleAsync(FindBinding, [tenantKey, appId, exchangeBindingId], ReadBinding, ct);
+        await database.ReadSingleAsync(FindBinding,
+            [("tenantKey", tenantKey), ("appId", appId), ("exchangeBindingId", exchangeBindingId)], ReadBinding, ct);
 
     private static readonly PreparedStatement FindBinding = new(
-        $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId",
-        "tenantKey", "appId", "exchangeBindingId");
+        $"SELECT {BindingColumns} {BindingJoins} WHERE b.tenant_key = @tenantKey AND b.exchange_binding_id = @exchangeBindingId");
 
-    /// <summary>A row of <see cref="BindingColumns"/>, in their order.</summary>
-    private static BindingRecord ReadBinding(DbDataReader row) => new()
+    /// <summary>A row of <see cref="BindingColumns"/>, by their names (as Dapper reads them elsewhere).</summary>
+    private static BindingRecord ReadBinding(NamedRow row) => new()
     {
-        Id = row.GetInt64(0),
-        ExchangeBindingId = row.GetString(1),
-        TenantKey = row.GetString(2),
-        AdminAccount = row.GetString(3),
-        ExchangeAccount = row.GetString(4),
-        ExchangeAccountKey = row.GetString(5),
-        Status = row.GetString(6),
-        ErrorReason = row.IsDBNull(7) ? null : row.GetString(7),
-        UserId = row.GetString(8),
-        UnionId = row.GetString(9),
-        OpenId = row.IsDBNull(10) ? null : row.GetString(10),
+        Id = row.Int64(nameof(BindingRecord.Id)),
+        ExchangeBindingId = row.String(nameof(BindingRecord.ExchangeBindingId)),
+        TenantKey = row.String(nameof(BindingRecord.TenantKey)),
+        AdminAccount = row.String(nameof(BindingRecord.AdminAccount)),
+        ExchangeAccount = row.String(nameof(BindingRecord.ExchangeAccount)),
+        ExchangeAccountKey = row.String(nameof(BindingRecord.ExchangeAccountKey)),
+        Status = row.String(nameof(BindingRecord.Status)),
+        ErrorReason = row.NullableString(nameof(BindingRecord.ErrorReason)),
+        UserId = row.String(nameof(BindingRecord.UserId)),
+        UnionId = row.String(nameof(BindingRecord.UnionId)),
+        OpenId = row.NullableString(nameof(BindingRecord.OpenId)),
     };
 
     /// <summary>A binding by its internal key, for the worker (which acts for no particular app: open_id stays empty).</summary>
@@ -189,7 +190,11 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
         database.WriteAsync(async (c, tx, token) =>
         {
             var id = Convert.ToInt64(await c.ExecuteScalarAsync(tx, InsertBinding,
-                [exchangeBindingId, tenantKey, adminAccount, exchangeAccount, exchangeAccountKey, userId, status, now], token));
+            [
+                ("exchangeBindingId", exchangeBindingId), ("tenantKey", tenantKey), ("adminAccount", adminAccount),
+                ("exchangeAccount", exchangeAccount), ("exchangeAccountKey", exchangeAccountKey), ("userId", userId),
+                ("status", status), ("now", now),
+            ], token));
             await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Import, now, token);
             return id;
         }, ct);
@@ -201,7 +206,7 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
         VALUES (@exchangeBindingId, @tenantKey, @adminAccount, @exchangeAccount, @exchangeAccountKey, @userId,
             @status, @now, @now)
         RETURNING id
-        """, "exchangeBindingId", "tenantKey", "adminAccount", "exchangeAccount", "exchangeAccountKey", "userId", "status", "now");
+        """);
 
     /// <summary>
     /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one
@@ -211,10 +216,11 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
     {
         var deletedKey = await database.WriteAsync(async (c, tx, token) =>
         {
-            var deleted = await c.ExecuteScalarAsync(tx, DeleteBinding, [tenantKey, exchangeBindingId], token);
+            var deleted = await c.ExecuteScalarAsync(tx, DeleteBinding, [("tenantKey", tenantKey), ("exchangeBindingId", exchangeBindingId)], token);
             if (deleted is null) return (long?)null;
             var id = Convert.ToInt64(deleted);
-            await c.ExecuteAsync(tx, CancelQueuedImport, [id, now], token);
+            await c.ExecuteAsync(tx, CancelQueuedImport,
+                [("id", id), ("now", now), ("import", JobKinds.Import), ("queued", JobStates.Queued), ("cancelled", JobStates.Cancelled)], token);
             await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Unbind, now, token);
             return id;
         }, ct);
@@ -224,10 +230,8 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
     }
 
     private static readonly PreparedStatement DeleteBinding = new(
-        "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id",
-        "tenantKey", "exchangeBindingId");
+        "DELETE FROM exchange_bindings WHERE tenant_key = @tenantKey AND exchange_binding_id = @exchangeBindingId RETURNING id");
 
     private static readonly PreparedStatement CancelQueuedImport = new(
-        $"UPDATE sync_jobs SET state = '{JobStates.Cancelled}', updated_at = @now WHERE binding_key = @id AND kind = '{JobKinds.Import}' AND state = '{JobStates.Queued}'",
-        "id", "now");
+        "UPDATE sync_jobs SET state = @cancelled, updated_at = @now WHERE binding_key = @id AND kind = @import AND state = @queued");
 }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.Server.Import;
 
@@ -41,25 +42,26 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
     public async Task<bool> SaveFoldersAsync(long bindingKey, string tenantKey, string userId, IReadOnlyList<ExchangeCalendarFolder> folders,
         string status, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
-        foreach (var folder in folders)
-            await c.ExecuteAsync(new CommandDefinition(
-                """
-                INSERT INTO calendars (calendar_id, binding_key, tenant_key, user_id, exchange_folder_id, summary, is_primary,
-                    created_at, updated_at)
-                VALUES (@calendarId, @bindingKey, @tenantKey, @userId, @folderId, @summary, @isPrimary, @now, @now)
-                ON CONFLICT (binding_key, exchange_folder_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at
-                """, new
-                {
-                    calendarId = EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), bindingKey, tenantKey, userId,
-                    folderId = folder.FolderId, summary = folder.DisplayName, isPrimary = folder.IsDefault, now,
-                }, tx, cancellationToken: ct));
-        await SetStatusAsync(c, tx, bindingKey, status, null, now, ct);
-        await tx.CommitAsync(ct);
-        answers.Forget(bindingKey);
-        return true;
+        var saved = await database.WriteAsync(async (c, tx, token) =>
+        {
+            if (!await BindingExistsAsync(c, tx, bindingKey, token)) return false;
+            foreach (var folder in folders)
+                await c.ExecuteAsync(new CommandDefinition(
+                    """
+                    INSERT INTO calendars (calendar_id, binding_key, tenant_key, user_id, exchange_folder_id, summary, is_primary,
+                        created_at, updated_at)
+                    VALUES (@calendarId, @bindingKey, @tenantKey, @userId, @folderId, @summary, @isPrimary, @now, @now)
+                    ON CONFLICT (binding_key, exchange_folder_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at
+                    """, new
+                    {
+                        calendarId = EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), bindingKey, tenantKey, userId,
+                        folderId = folder.FolderId, summary = folder.DisplayName, isPrimary = folder.IsDefault, now,
+                    }, tx, cancellationToken: token));
+            await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
+            return true;
+        }, ct);
+        if (saved) answers.Forget(bindingKey);
+        return saved;
     }
 
     public async Task<IReadOnlyList<CalendarRecord>> ListForBindingAsync(long bindingKey, CancellationToken ct)
@@ -87,11 +89,14 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
     /// Applies one page: upserts the events (a changed series master also drops the instances it no longer has),
     /// deletes the deleted items with their instances, and records the calendar's progress. False when the binding is gone.
     /// </summary>
-    public async Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
-        IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now, CancellationToken ct)
+    public Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
+        IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => WritePageAsync(c, tx, bindingKey, calendarKey, upserts, deletedItemIds, progress, now, token), ct);
+
+    private async Task<bool> WritePageAsync(DbConnection c, DbTransaction tx, long bindingKey, long calendarKey,
+        IReadOnlyList<EventRow> upserts, IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now,
+        CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
         if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
 
         // A changed series master drops the instances it no longer has: one statement for the page's masters, keeping
@@ -123,32 +128,26 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
             WHERE id = @calendarKey
             """, new { progress.WindowOffset, progress.WindowDone, progress.SyncState, progress.HistoryDone, progress.ClearSyncState, calendarKey, now },
             tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
         return true;
     }
 
     public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        var updated = await SetStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
-        await tx.CommitAsync(ct);
+        var updated = await database.WriteAsync((c, tx, token) => SetStatusAsync(c, tx, bindingKey, status, errorReason, now, token), ct);
         answers.Forget(bindingKey);
         return updated;
     }
 
     /// <summary>Removes everything a binding imported (its unbind job); idempotent.</summary>
-    public async Task DeleteForBindingAsync(long bindingKey, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",
-            new { bindingKey }, tx, cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition("DELETE FROM calendars WHERE binding_key = @bindingKey", new { bindingKey }, tx,
-            cancellationToken: ct));
-        await tx.CommitAsync(ct);
-    }
+    public Task DeleteForBindingAsync(long bindingKey, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",
+                new { bindingKey }, tx, cancellationToken: token));
+            return await c.ExecuteAsync(new CommandDefinition("DELETE FROM calendars WHERE binding_key = @bindingKey", new { bindingKey }, tx,
+                cancellationToken: token));
+        }, ct);
 
     // Reads for the calendar Open API, always scoped by tenant (and by owner for a user token).
 
@@ -213,45 +212,60 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
             foreach (var row in upserts) last[row.ExchangeItemId] = row;
             rows = last.Values.ToList();
         }
-        object?[]? values = null;
+        SqlArgument[]? values = null;
         for (var start = 0; start < rows.Count; start += UpsertChunk)
         {
             var count = Math.Min(UpsertChunk, rows.Count - start);
-            if (values?.Length != 2 + count * 7) values = new object?[2 + count * 7];
-            values[0] = calendarKey;
-            values[1] = now;
+            if (values?.Length != 2 + count * 7) values = new SqlArgument[2 + count * 7];
+            values[0] = ("c", calendarKey);
+            values[1] = ("now", now);
             for (var i = 0; i < count; i++)
             {
                 var row = rows[start + i];
+                var names = UpsertRowParameters[i];
                 var at = 2 + i * 7;
-                values[at] = row.EventId;
-                values[at + 1] = row.ExchangeItemId;
-                values[at + 2] = row.SeriesItemId;
-                values[at + 3] = row.ChangeKey;
-                values[at + 4] = row.StartMs;
-                values[at + 5] = row.EndMs;
-                values[at + 6] = row.Payload;
+                values[at] = (names.EventId, row.EventId);
+                values[at + 1] = (names.ExchangeItemId, row.ExchangeItemId);
+                values[at + 2] = (names.SeriesItemId, row.SeriesItemId);
+                values[at + 3] = (names.ChangeKey, row.ChangeKey);
+                values[at + 4] = (names.StartMs, row.StartMs);
+                values[at + 5] = (names.EndMs, row.EndMs);
+                values[at + 6] = (names.Payload, row.Payload);
             }
             await c.ExecuteAsync(tx, UpsertStatements[count] ??= UpsertStatement(count), values, ct);
         }
     }
 
+    /// <summary>The parameter names of the i-th row of a multi-row upsert, used both to write its SQL and to give its values.</summary>
+    private sealed class UpsertRowNames(int row)
+    {
+        public string EventId { get; } = $"e{row}";
+        public string ExchangeItemId { get; } = $"x{row}";
+        public string SeriesItemId { get; } = $"s{row}";
+        public string ChangeKey { get; } = $"k{row}";
+        public string StartMs { get; } = $"a{row}";
+        public string EndMs { get; } = $"b{row}";
+        public string Payload { get; } = $"p{row}";
+    }
+
+    private static readonly UpsertRowNames[] UpsertRowParameters = Enumerable.Range(0, UpsertChunk).Select(i => new UpsertRowNames(i)).ToArray();
+
     private static PreparedStatement UpsertStatement(int rows)
     {
         var sql = new System.Text.StringBuilder(
             "INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at) VALUES ");
-        var names = new List<string>(2 + rows * 7) { "c", "now" };
         for (var i = 0; i < rows; i++)
         {
-            sql.Append(i == 0 ? "" : ", ").Append($"(@e{i}, @c, @x{i}, @s{i}, @k{i}, @a{i}, @b{i}, @p{i}, @now)");
-            foreach (var column in "exskabp") names.Add($"{column}{i}");
+            var n = UpsertRowParameters[i];
+            sql.Append(i == 0 ? "" : ", ")
+                .Append($"(@{n.EventId}, @c, @{n.ExchangeItemId}, @{n.SeriesItemId}, @{n.ChangeKey}, @{n.StartMs}, @{n.EndMs}, @{n.Payload}, @now)");
         }
         sql.Append("""
              ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
                 series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
                 payload = excluded.payload, updated_at = excluded.updated_at
             """);
-        return new PreparedStatement(sql.ToString(), [.. names]);
+        return new PreparedStatement(sql.ToString());
     }
 
     private static async Task<bool> BindingExistsAsync(DbConnection c, DbTransaction tx, long bindingKey, CancellationToken ct) =>
@@ -263,7 +277,7 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_bindings SET status = @status, error_reason = @errorReason, updated_at = @now,
-                imported_at = CASE WHEN @status = 'done' AND imported_at IS NULL THEN @now ELSE imported_at END
+                imported_at = CASE WHEN @status = @done AND imported_at IS NULL THEN @now ELSE imported_at END
             WHERE id = @bindingKey
-            """, new { bindingKey, status, errorReason, now }, tx, cancellationToken: ct)) == 1;
+            """, new { bindingKey, status, errorReason, now, done = BindingStatus.Done.ToWire() }, tx, cancellationToken: ct)) == 1;
 }

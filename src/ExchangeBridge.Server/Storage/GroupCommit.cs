@@ -13,7 +13,7 @@ public delegate Task<T> WriteWork<T>(DbConnection connection, DbTransaction tran
 /// Durability per caller is unchanged (nobody hears "done" before the commit), while BEGIN, COMMIT and the WAL writes of
 /// shared pages are paid once per group instead of once per request.
 /// </summary>
-public sealed class GroupCommit : IAsyncDisposable, IDisposable
+public sealed class GroupCommit : IAsyncDisposable
 {
     /// <summary>Enough to amortise the commit; few enough that one group's transaction stays short.</summary>
     private const int MaxGroup = 64;
@@ -45,6 +45,8 @@ public sealed class GroupCommit : IAsyncDisposable, IDisposable
 
     private async Task LoopAsync()
     {
+        // Every work runs on this loop's flow: a write it starts fails at once rather than waiting for this loop.
+        NestedWrites.Enter();
         var group = new List<Pending>(MaxGroup);
         while (await _queue.Reader.WaitToReadAsync())
         {
@@ -95,11 +97,6 @@ public sealed class GroupCommit : IAsyncDisposable, IDisposable
         await _loop;
     }
 
-    public void Dispose()
-    {
-        _queue.Writer.TryComplete();
-        _loop.GetAwaiter().GetResult();
-    }
 
     private abstract class Pending
     {

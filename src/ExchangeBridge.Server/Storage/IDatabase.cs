@@ -3,23 +3,21 @@ using System.Data.Common;
 namespace ExchangeBridge.Server.Storage;
 
 /// <summary>
-/// Where the data lives. Hands out open connections and applies the schema history at start-up. SQLite in the
-/// data folder is the embedded default.
+/// Where the data lives. Hands out connections for reads, runs every write as a unit of work
+/// (<see cref="WriteAsync{T}"/>), and applies the schema history at start-up. SQLite in the data folder is the embedded
+/// default. Disposing it waits for the writes under way and lets go of the data folder.
 /// </summary>
-public interface IDatabase
+public interface IDatabase : IAsyncDisposable
 {
-    /// <summary>A connection for reads, or for a single statement.</summary>
+    /// <summary>A connection for reads. Nothing is written through it: every write is a <see cref="WriteAsync{T}"/>.</summary>
     ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// A connection for a write transaction. Where the database admits one writer at a time (SQLite), writers queue
-    /// here, in memory, until the connection is disposed, instead of sleeping in the database's busy handler.
-    /// </summary>
-    ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// Runs <paramref name="work"/> in a write transaction and answers once it is committed. Where writers take turns
-    /// (SQLite) the works that queue meanwhile share one transaction (<see cref="GroupCommit"/>), each in its own savepoint.
+    /// The one way to write: runs <paramref name="work"/> in a write transaction and answers once it is committed (a work
+    /// that throws is rolled back, alone). Where writers take turns (SQLite) the works that queue meanwhile share one
+    /// transaction (<see cref="GroupCommit"/>), each in its own savepoint. A write started inside another write (from its
+    /// work, on the same async flow) throws <see cref="InvalidOperationException"/> at once: it could only wait for the
+    /// turn its caller holds. A work does all of its writing on the connection and transaction it is given.
     /// </summary>
     Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default);
 
@@ -27,7 +25,7 @@ public interface IDatabase
     /// The first row of a hot-path read mapped by <paramref name="map"/>, or null: one round trip, the statement prepared
     /// once per connection where the driver would otherwise prepare it on every call.
     /// </summary>
-    ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+    ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, SqlArgument[] values, RowReader<T> map, CancellationToken cancellationToken = default)
         where T : class;
 
     /// <summary>Dialect name, which picks the migration folder: "Sqlite" or "Postgres".</summary>
@@ -56,4 +54,24 @@ public interface IDatabase
 
     /// <summary>The negation of <see cref="InList"/>.</summary>
     string NotInList(string column, string listParameter);
+}
+
+/// <summary>
+/// Marks the async flow a write's work runs on, so that a write started from inside it fails at once instead of waiting
+/// for a turn that is not given back until it finishes (SQLite's single writer), or committing apart from its caller.
+/// </summary>
+internal static class NestedWrites
+{
+    private static readonly AsyncLocal<bool> InsideWrite = new();
+
+    /// <summary>Marks the current flow (and what it starts) as running a write's work; undone when the marking async method returns.</summary>
+    public static void Enter() => InsideWrite.Value = true;
+
+    public static void ThrowIfInsideWrite()
+    {
+        if (InsideWrite.Value)
+            throw new InvalidOperationException(
+                "A write was started inside another write; it would wait for the writer's turn its caller holds. " +
+                "Do the work on the connection and transaction the enclosing write was given, or start it after that write.");
+    }
 }

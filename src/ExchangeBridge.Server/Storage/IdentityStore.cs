@@ -1,4 +1,6 @@
+using System.Data.Common;
 using Dapper;
+using ExchangeBridge.Core.Identity;
 
 namespace ExchangeBridge.Server.Storage;
 
@@ -46,6 +48,18 @@ public sealed class UserRecord
     public long? ResignedAt { get; set; }
 }
 
+/// <summary>What <c>access_tokens.kind</c> holds for each kind of token: the one table of those names.</summary>
+public static class StoredTokenKinds
+{
+    public static string Of(TokenKind kind) => kind switch
+    {
+        TokenKind.Tenant => "tenant",
+        TokenKind.App => "app",
+        TokenKind.User => "user",
+        _ => "refresh",
+    };
+}
+
 /// <summary>Every SQL statement about tenants, apps, users and tokens. Each method is one round trip.</summary>
 public sealed class IdentityStore(IDatabase database)
 {
@@ -79,33 +93,33 @@ public sealed class IdentityStore(IDatabase database)
     public async Task InsertTokenAsync(string tokenHash, string kind, string appId, string tenantKey, string? userId,
         long expiresAt, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
             VALUES (@tokenHash, @kind, @appId, @tenantKey, @userId, @expiresAt)
-            """, new { tokenHash, kind, appId, tenantKey, userId, expiresAt }, cancellationToken: ct));
+            """, new { tokenHash, kind, appId, tenantKey, userId, expiresAt }, tx, cancellationToken: token)), ct);
     }
 
     public async Task InsertCodeAsync(string codeHash, string appId, string tenantKey, string userId,
         string? redirectUri, long expiresAt, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO authorization_codes (code_hash, app_id, tenant_key, user_id, redirect_uri, expires_at)
             VALUES (@codeHash, @appId, @tenantKey, @userId, @redirectUri, @expiresAt)
-            """, new { codeHash, appId, tenantKey, userId, redirectUri, expiresAt }, cancellationToken: ct));
+            """, new { codeHash, appId, tenantKey, userId, redirectUri, expiresAt }, tx, cancellationToken: token)), ct);
     }
 
     /// <summary>
     /// Spends an authorization code and stores the user and refresh tokens it buys, in one transaction: a code
     /// buys tokens once, however many callers race for it. Null when the code is unknown or already spent.
     /// </summary>
-    public async Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, IssuedPair pair, CancellationToken ct)
+    public Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, IssuedPair pair, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => RedeemCodeAsync(c, tx, codeHash, now, pair, token), ct);
+
+    private static async Task<CodeRecord?> RedeemCodeAsync(DbConnection c, DbTransaction tx, string codeHash, long now,
+        IssuedPair pair, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
         var code = await c.QuerySingleOrDefaultAsync<CodeRecord>(new CommandDefinition(
             """
             SELECT c.app_id AS AppId, c.tenant_key AS TenantKey, c.user_id AS UserId, c.redirect_uri AS RedirectUri,
@@ -123,15 +137,16 @@ public sealed class IdentityStore(IDatabase database)
             new { codeHash, now }, tx, cancellationToken: ct));
         if (spent != 1) { code.UsedAt = now; return code; }
         await InsertPairAsync(c, tx, pair with { TenantKey = code.TenantKey, UserId = code.UserId }, ct);
-        await tx.CommitAsync(ct);
         return code;
     }
 
     /// <summary>Swaps a refresh token for a new pair in one transaction; the old refresh token is spent.</summary>
-    public async Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct)
+    public Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => RotateRefreshTokenAsync(c, tx, refreshHash, now, pair, token), ct);
+
+    private static async Task<TokenRecord?> RotateRefreshTokenAsync(DbConnection c, DbTransaction tx, string refreshHash, long now,
+        IssuedPair pair, CancellationToken ct)
     {
-        await using var c = await database.OpenWriterAsync(ct);
-        await using var tx = await c.BeginTransactionAsync(ct);
         var old = await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
@@ -140,36 +155,36 @@ public sealed class IdentityStore(IDatabase database)
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
             LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
-            WHERE t.token_hash = @refreshHash AND t.kind = 'refresh'
-            """, new { refreshHash }, tx, cancellationToken: ct));
+            WHERE t.token_hash = @refreshHash AND t.kind = @refresh
+            """, new { refreshHash, refresh = StoredTokenKinds.Of(TokenKind.Refresh) }, tx, cancellationToken: ct));
         if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null) return old;
 
         var spent = await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE token_hash = @refreshHash", new { refreshHash }, tx, cancellationToken: ct));
         if (spent != 1) return null;
         await InsertPairAsync(c, tx, pair with { TenantKey = old.TenantKey, UserId = old.UserId ?? "" }, ct);
-        await tx.CommitAsync(ct);
         return old;
     }
 
-    private static Task InsertPairAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
-        IssuedPair pair, CancellationToken ct) =>
+    private static Task InsertPairAsync(DbConnection c, DbTransaction tx, IssuedPair pair, CancellationToken ct) =>
         c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
-            VALUES (@AccessHash, 'user', @AppId, @TenantKey, @UserId, @AccessExpiresAt),
-                   (@RefreshHash, 'refresh', @AppId, @TenantKey, @UserId, @RefreshExpiresAt)
-            """, pair, tx, cancellationToken: ct));
+            VALUES (@AccessHash, @user, @AppId, @TenantKey, @UserId, @AccessExpiresAt),
+                   (@RefreshHash, @refresh, @AppId, @TenantKey, @UserId, @RefreshExpiresAt)
+            """, new
+            {
+                pair.AccessHash, pair.RefreshHash, pair.AppId, pair.TenantKey, pair.UserId, pair.AccessExpiresAt, pair.RefreshExpiresAt,
+                user = StoredTokenKinds.Of(TokenKind.User), refresh = StoredTokenKinds.Of(TokenKind.Refresh),
+            }, tx, cancellationToken: ct));
 
     /// <summary>Removes expired tokens (refresh tokens included) and expired codes.</summary>
-    public async Task<int> DeleteExpiredAsync(long now, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, cancellationToken: ct))
+    public Task<int> DeleteExpiredAsync(long now, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+            await c.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, tx, cancellationToken: token))
             + await c.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM authorization_codes WHERE expires_at <= @now", new { now }, cancellationToken: ct));
-    }
+                "DELETE FROM authorization_codes WHERE expires_at <= @now", new { now }, tx, cancellationToken: token)), ct);
 
     public async Task<UserRecord?> FindUserByOpenIdAsync(string appId, string openId, CancellationToken ct)
     {

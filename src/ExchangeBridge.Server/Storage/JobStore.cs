@@ -38,41 +38,36 @@ public sealed class JobStore(IDatabase database)
 {
     public static Task EnqueueAsync(DbConnection c, DbTransaction tx, long bindingKey, string tenantKey, string kind, long now,
         CancellationToken ct) =>
-        c.ExecuteAsync(tx, Enqueue, [bindingKey, tenantKey, kind, now], ct);
+        c.ExecuteAsync(tx, Enqueue,
+            [("bindingKey", bindingKey), ("tenantKey", tenantKey), ("kind", kind), ("queued", JobStates.Queued), ("now", now)], ct);
 
     private static readonly PreparedStatement Enqueue = new(
         """
         INSERT INTO sync_jobs (binding_key, tenant_key, kind, state, run_at, attempts, created_at, updated_at)
-        VALUES (@bindingKey, @tenantKey, @kind, 'queued', @now, 0, @now, @now)
-        """, "bindingKey", "tenantKey", "kind", "now");
+        VALUES (@bindingKey, @tenantKey, @kind, @queued, @now, 0, @now, @now)
+        """);
 
     /// <summary>Leases the most overdue job whose lease is free, or null when none is due.</summary>
-    public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
+    public Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => c.QuerySingleOrDefaultAsync<JobRecord?>(new CommandDefinition(
             $"""
             UPDATE sync_jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
             WHERE id = (
                 SELECT id FROM sync_jobs
-                WHERE state = 'queued' AND run_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at < @now)
+                WHERE state = @queued AND run_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at < @now)
                 ORDER BY run_at, id LIMIT 1 {database.SkipLockedClause})
-              AND state = 'queued' AND (lease_expires_at IS NULL OR lease_expires_at < @now)
+              AND state = @queued AND (lease_expires_at IS NULL OR lease_expires_at < @now)
             RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
                       lease_owner AS LeaseOwner
-            """, new { owner, now, leaseUntil = now + leaseMs }, cancellationToken: ct));
-    }
+            """, new { owner, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
 
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
-    public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        return await c.ExecuteAsync(new CommandDefinition(
+    public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct) =>
+        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET lease_expires_at = @leaseUntil, updated_at = @now
-            WHERE id = @Id AND lease_owner = @LeaseOwner AND state = 'queued'
-            """, new { job.Id, job.LeaseOwner, now, leaseUntil = now + leaseMs }, cancellationToken: ct)) == 1;
-    }
+            WHERE id = @Id AND lease_owner = @LeaseOwner AND state = @queued
+            """, new { job.Id, job.LeaseOwner, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
 
     /// <summary>Releases the lease and runs the job again at <paramref name="runAt"/>.</summary>
     public Task RescheduleAsync(JobRecord job, long runAt, bool resetAttempts, string? lastError, long now, CancellationToken ct) =>
@@ -87,18 +82,15 @@ public sealed class JobStore(IDatabase database)
     public Task CancelAsync(JobRecord job, long now, CancellationToken ct) =>
         FinishAsync(job, JobStates.Cancelled, now, false, null, now, ct);
 
-    private async Task FinishAsync(JobRecord job, string state, long runAt, bool resetAttempts, string? lastError, long now,
-        CancellationToken ct)
-    {
-        await using var c = await database.OpenWriterAsync(ct);
-        await c.ExecuteAsync(new CommandDefinition(
+    private Task FinishAsync(JobRecord job, string state, long runAt, bool resetAttempts, string? lastError, long now,
+        CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET state = @state, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
                 attempts = CASE WHEN @resetAttempts THEN 0 ELSE attempts END,
                 last_error = COALESCE(@lastError, last_error), updated_at = @now
             WHERE id = @Id AND lease_owner = @LeaseOwner
-            """, new { job.Id, job.LeaseOwner, state, runAt, resetAttempts, lastError, now }, cancellationToken: ct));
-    }
+            """, new { job.Id, job.LeaseOwner, state, runAt, resetAttempts, lastError, now }, tx, cancellationToken: token)), ct);
 
     public async Task<IReadOnlyList<JobView>> ListForBindingAsync(long bindingKey, CancellationToken ct)
     {

@@ -10,7 +10,21 @@ namespace ExchangeBridge.Server.Storage;
 public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisposable
 {
     private const long MigrationLockKey = 0x45784272696467; // "ExBridg"
-    private readonly Npgsql.NpgsqlDataSource _source = Npgsql.NpgsqlDataSource.Create(connectionString);
+    private readonly Npgsql.NpgsqlDataSource _source = Npgsql.NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+
+    /// <summary>Statements Npgsql keeps prepared per connection unless the operator says otherwise: every statement we run, with room.</summary>
+    internal const int AutoPreparedStatements = 64;
+
+    /// <summary>
+    /// Prepared statements are the driver's business: Npgsql prepares a statement once it has run a few times on a
+    /// connection (Max Auto Prepare), so nothing here keeps its own. An operator's own setting, 0 included, stands.
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.ContainsKey("Max Auto Prepare") || given.ContainsKey("MaxAutoPrepare")) return connectionString;
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = AutoPreparedStatements }.ConnectionString;
+    }
 
     public string Dialect => "Postgres";
 
@@ -21,27 +35,27 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _source.OpenConnectionAsync(cancellationToken);
 
-    // PostgreSQL runs writers side by side; rows, not the database, are locked.
-    public ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default) => OpenAsync(cancellationToken);
-
-    // Each writer its own transaction: PostgreSQL commits side by side (and groups WAL flushes itself).
+    // Each writer its own transaction: PostgreSQL runs writers side by side (rows, not the database, are locked), commits
+    // side by side and groups WAL flushes itself.
     public async Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default)
     {
+        NestedWrites.ThrowIfInsideWrite();
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        NestedWrites.Enter();
         var result = await work(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return result;
     }
 
-    public async ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map,
+    public async ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, SqlArgument[] values, RowReader<T> map,
         CancellationToken cancellationToken = default) where T : class
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
         await using var command = query.NewCommand(connection);
         query.Bind(command.Parameters, values);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? map(reader) : null;
+        return await reader.ReadAsync(cancellationToken) ? map(new NamedRow(reader, query.ColumnsOf(reader))) : null;
     }
 
     public bool IsUniqueViolation(Exception exception) =>
@@ -69,4 +83,6 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
     }
 
     public void Dispose() => _source.Dispose();
+
+    public ValueTask DisposeAsync() => _source.DisposeAsync();
 }

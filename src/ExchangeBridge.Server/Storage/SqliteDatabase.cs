@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace ExchangeBridge.Server.Storage;
 
-public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
+public sealed class SqliteDatabase : IDatabase, IDisposable
 {
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
@@ -26,9 +26,9 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
             // Writers wait for each other instead of failing with SQLITE_BUSY.
             DefaultTimeout = 30,
         }.ToString();
-        _groupCommit = new GroupCommit(OpenWriterAsync);
+        _groupCommit = new GroupCommit(TakeWritersTurnAsync);
         _reads = new SqliteReadSessions(OpenReadSession);
-        _checkpointer = new WalCheckpointer(OpenReadSession, OpenWriterAsync);
+        _checkpointer = new WalCheckpointer(OpenReadSession, TakeWritersTurnAsync);
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     public bool OwnsDatabaseAlone { get; }
 
     // SQLite answers in-process: a read done synchronously costs no state machine and blocks no longer than its async form.
-    public ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, object?[] values, RowReader<T> map, CancellationToken cancellationToken = default)
+    public ValueTask<T?> ReadSingleAsync<T>(PreparedStatement query, SqlArgument[] values, RowReader<T> map, CancellationToken cancellationToken = default)
         where T : class
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -83,8 +83,11 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         return connection;
     }
 
-    public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default) =>
-        _groupCommit.RunAsync(work, cancellationToken);
+    public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default)
+    {
+        NestedWrites.ThrowIfInsideWrite();
+        return _groupCommit.RunAsync(work, cancellationToken);
+    }
 
     /// <summary>Copies the WAL into the database in the background (see <see cref="WalCheckpointer"/>).</summary>
     internal WalCheckpointer WalCheckpoints => _checkpointer;
@@ -92,23 +95,30 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
     /// <summary>Write transactions the group commit has committed.</summary>
     public long GroupCommitTransactions => _groupCommit.Transactions;
 
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Closes the database once, however many callers ask (the host's stop and its container both do) and each of them
+    /// returns only when it is closed: the data folder is free for the next server as soon as any of them has returned.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
+        lock (_closeOnce) _closed ??= CloseAsync();
+        return new ValueTask(_closed);
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private readonly Lock _closeOnce = new();
+    private Task? _closed;
+
+    private async Task CloseAsync()
+    {
+        // The writes already queued are committed and answered; the background checkpoints stop.
         await _groupCommit.DisposeAsync();
         _reads.Dispose();
         await _checkpointer.DisposeAsync();
-        // A writer still in its turn (an import page, a job claim) finishes before its connection is closed under it.
+        // Whoever still holds the writer's turn finishes before its connection is closed under it.
         var hasTurn = await _writer.WaitAsync(WriterDrainTimeout);
         CloseWriter(hasTurn);
-        _ownership.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _groupCommit.Dispose();
-        _reads.Dispose();
-        _checkpointer.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        CloseWriter(_writer.Wait(WriterDrainTimeout));
         _ownership.Dispose();
     }
 
@@ -119,7 +129,7 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         Volatile.Write(ref _disposed, true);
         _writerConnection?.Discard();
         _writerConnection = null;
-        if (hasTurn) _writer.Release(); // OpenWriterAsync refuses from now on
+        if (hasTurn) _writer.Release(); // TakeWritersTurnAsync refuses from now on
     }
 
     private bool _disposed;
@@ -150,7 +160,12 @@ public sealed class SqliteDatabase : IDatabase, IAsyncDisposable, IDisposable
         return connection;
     }
 
-    public async ValueTask<DbConnection> OpenWriterAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The writer's connection, for the group commit and the checkpointer only: one writer at a time, queued here in
+    /// memory instead of in SQLite's busy handler, until the connection is disposed. Everything else writes through
+    /// <see cref="WriteAsync{T}"/>.
+    /// </summary>
+    internal async ValueTask<DbConnection> TakeWritersTurnAsync(CancellationToken cancellationToken = default)
     {
         await _writer.WaitAsync(cancellationToken);
         if (Volatile.Read(ref _disposed))

@@ -13,7 +13,7 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
     private readonly Session?[] _idle = new Session?[Math.Max(4, Environment.ProcessorCount * 4)];
     private bool _disposed;
 
-    public T? ReadSingle<T>(PreparedStatement query, ReadOnlySpan<object?> values, RowReader<T> map) where T : class
+    public T? ReadSingle<T>(PreparedStatement query, ReadOnlySpan<SqlArgument> values, RowReader<T> map) where T : class
     {
         var session = Take() ?? new Session(open());
         try
@@ -22,7 +22,7 @@ internal sealed class SqliteReadSessions(Func<SqliteConnection> open) : IDisposa
             query.Bind(command.Parameters, values);
             T? result = null;
             using (var reader = command.ExecuteReader())
-                if (reader.Read()) result = map(reader);
+                if (reader.Read()) result = map(new NamedRow(reader, query.ColumnsOf(reader)));
             Return(session);
             return result;
         }

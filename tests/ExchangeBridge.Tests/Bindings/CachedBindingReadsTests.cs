@@ -56,8 +56,8 @@ public sealed class CachedBindingReadsTests : IAsyncLifetime
         Assert.Equal(!TestDatabases.OnPostgres, cache.Enabled);
 
         // A write behind the server's back: the SQLite process answers from memory, PostgreSQL instances never do.
-        await using (var c = await _server.Services.GetRequiredService<IDatabase>().OpenWriterAsync())
-            await c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId });
+        await _server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+            c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId }, tx));
         Assert.Equal(cache.Enabled ? "doing" : "err", await StatusAsync());
 
         // The import engine's own status writes are seen at once.

@@ -32,7 +32,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     public async Task Writes_queued_behind_the_writer_share_a_transaction_and_a_failing_one_fails_alone()
     {
         Task<long>[] writes;
-        await using (await _database.OpenWriterAsync())
+        await using (await _database.TakeWritersTurnAsync())
             // 7 twice: whichever runs second violates the unique key.
             writes = Enumerable.Range(0, 20).Append(7).Select(x => Insert(x)).ToArray();
 
@@ -56,7 +56,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     {
         using var gaveUp = new CancellationTokenSource();
         Task<long> kept, dropped;
-        await using (await _database.OpenWriterAsync())
+        await using (await _database.TakeWritersTurnAsync())
         {
             kept = Insert(1);
             dropped = Insert(2, gaveUp.Token);

@@ -7,7 +7,7 @@ namespace ExchangeBridge.Tests.Storage;
 /// <summary>SQLite reads prepared once per pooled connection: re-bound on each call, never answering from a stale row.</summary>
 public sealed class PreparedReadTests : IAsyncLifetime
 {
-    private static readonly PreparedStatement FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind", "id", "kind");
+    private static readonly PreparedStatement FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-prepared-").FullName;
     private SqliteDatabase _database = null!;
@@ -28,8 +28,9 @@ public sealed class PreparedReadTests : IAsyncLifetime
 
     private sealed record Row(long Id, string? Name);
 
-    private ValueTask<Row?> Find(long id, string kind) =>
-        _database.ReadSingleAsync(FindName, [id, kind], r => new Row(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1)));
+    private static Row ReadRow(NamedRow r) => new(r.Int64("id"), r.NullableString("name"));
+
+    private ValueTask<Row?> Find(long id, string kind) => _database.ReadSingleAsync(FindName, [("id", id), ("kind", kind)], ReadRow);
 
     private async Task Execute(string sql, object parameters)
     {
@@ -71,8 +72,8 @@ public sealed class PreparedReadTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_read_leaves_the_next_one_working()
     {
-        var broken = new PreparedStatement("SELECT id, name FROM no_such_table WHERE id = @id", "id");
-        await Assert.ThrowsAsync<SqliteException>(async () => await _database.ReadSingleAsync(broken, [1L], r => new Row(r.GetInt64(0), null)));
+        var broken = new PreparedStatement("SELECT id, name FROM no_such_table WHERE id = @id");
+        await Assert.ThrowsAsync<SqliteException>(async () => await _database.ReadSingleAsync(broken, [("id", 1L)], ReadRow));
         await Execute("INSERT INTO t (id, kind, name) VALUES (5, 'a', 'five')", new { });
         Assert.Equal(new Row(5, "five"), await Find(5, "a"));
     }
@@ -80,12 +81,12 @@ public sealed class PreparedReadTests : IAsyncLifetime
     [Fact]
     public async Task A_writer_that_leaves_its_transaction_open_is_rolled_back_and_the_next_writer_starts_clean()
     {
-        var careless = await _database.OpenWriterAsync();
+        var careless = await _database.TakeWritersTurnAsync();
         var transaction = await careless.BeginTransactionAsync();
         await careless.ExecuteAsync("INSERT INTO t (id, kind, name) VALUES (7, 'a', 'never committed')", transaction: transaction);
         await careless.DisposeAsync(); // the transaction object is dropped without Commit, Rollback or Dispose
 
-        await using (var next = await _database.OpenWriterAsync())
+        await using (var next = await _database.TakeWritersTurnAsync())
         await using (var clean = await next.BeginTransactionAsync())
         {
             await next.ExecuteAsync("INSERT INTO t (id, kind, name) VALUES (8, 'a', 'committed')", transaction: clean);
@@ -99,14 +100,44 @@ public sealed class PreparedReadTests : IAsyncLifetime
     [Fact]
     public async Task A_statement_given_fewer_values_than_parameters_is_refused_rather_than_reusing_old_ones()
     {
-        await Assert.ThrowsAsync<ArgumentException>(async () => await _database.ReadSingleAsync(FindName, [1L], r => new Row(r.GetInt64(0), null)));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _database.ReadSingleAsync(FindName, [("id", 1L)], ReadRow));
+    }
+
+    [Fact]
+    public async Task Values_go_to_the_parameters_they_name_in_whatever_order_they_are_given()
+    {
+        await Execute("INSERT INTO t (id, kind, name) VALUES (1, 'a', 'first'), (2, 'b', 'second')", new { });
+        // The parameters appear in the SQL as @id then @kind; given the other way round they still land by name.
+        Assert.Equal(new Row(2, "second"), await _database.ReadSingleAsync(FindName, [("kind", "b"), ("id", 2L)], ReadRow));
+        Assert.Null(await _database.ReadSingleAsync(FindName, [("kind", "a"), ("id", 2L)], ReadRow));
+    }
+
+    [Fact]
+    public async Task A_value_for_a_parameter_the_statement_does_not_name_or_a_parameter_given_twice_is_refused()
+    {
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await _database.ReadSingleAsync(FindName, [("id", 1L), ("kindd", "a")], ReadRow));
+        Assert.Contains("@kindd", unknown.Message);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await _database.ReadSingleAsync(FindName, [("kind", 1L), ("kind", "a")], ReadRow));
+    }
+
+    [Fact]
+    public async Task Columns_are_read_by_name_so_a_reordered_select_reads_the_same_row()
+    {
+        await Execute("INSERT INTO t (id, kind, name) VALUES (3, 'a', 'three')", new { });
+        var reordered = new PreparedStatement("SELECT name, kind, id FROM t WHERE id = @id AND kind = @kind");
+        Assert.Equal(new Row(3, "three"), await _database.ReadSingleAsync(reordered, [("id", 3L), ("kind", "a")], ReadRow));
+
+        var missing = new PreparedStatement("SELECT id FROM t WHERE id = @id");
+        var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await _database.ReadSingleAsync(missing, [("id", 3L)], ReadRow));
+        Assert.Contains("no column name", refused.Message);
     }
 
     [Fact]
     public async Task After_the_database_is_disposed_no_writer_turn_is_handed_out()
     {
         await _database.DisposeAsync();
-        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await _database.OpenWriterAsync());
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await _database.TakeWritersTurnAsync());
         _database = new SqliteDatabase(Path.Combine(_dir, "t.db")); // for DisposeAsync
     }
 

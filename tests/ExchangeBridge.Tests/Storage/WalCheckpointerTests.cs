@@ -37,7 +37,7 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
     [Fact]
     public async Task The_writer_checkpoints_only_past_its_fallback()
     {
-        await using var writer = await _database.OpenWriterAsync();
+        await using var writer = await _database.TakeWritersTurnAsync();
         Assert.Equal(WalCheckpointer.WriterFallbackPages, await writer.ExecuteScalarAsync<int>("PRAGMA wal_autocheckpoint"));
     }
 
