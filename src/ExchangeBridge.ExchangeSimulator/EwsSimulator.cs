@@ -42,8 +42,7 @@ public static class EwsSimulator
         }
         if (store.TakeBusy(out var backOffMs))
         {
-            await Fault(context, "ErrorServerBusy", "The server cannot service this request right now. Try again later.",
-                new XElement(T + "MessageXml", new XElement(T + "Value", new XAttribute("Name", "BackOffMilliseconds"), backOffMs)));
+            await ServerBusy(context, backOffMs);
             return;
         }
 
@@ -86,6 +85,11 @@ public static class EwsSimulator
                 await Fault(context, "ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.");
                 return;
             }
+        }
+        if (store.TakeFault(mailboxAddress, out var fault, out var faultBackOffMs))
+        {
+            await InjectedFault(context, fault, faultBackOffMs);
+            return;
         }
         var mailbox = store.Mailbox(mailboxAddress)!;
 
@@ -382,6 +386,30 @@ public static class EwsSimulator
         request.Element(name) ?? throw new SchemaException($"The element '{name.LocalName}' is required.");
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static Task ServerBusy(HttpContext context, long backOffMs) =>
+        Fault(context, "ErrorServerBusy", "The server cannot service this request right now. Try again later.",
+            new XElement(T + "MessageXml", new XElement(T + "Value", new XAttribute("Name", "BackOffMilliseconds"), backOffMs)));
+
+    /// <summary>An outage of the mailbox (<see cref="MailboxStore.InjectFault"/>): the request-level errors come as SOAP faults with HTTP 500.</summary>
+    private static async Task InjectedFault(HttpContext context, SimFault fault, long backOffMs)
+    {
+        switch (fault)
+        {
+            case SimFault.ServerBusy:
+                await ServerBusy(context, backOffMs);
+                break;
+            case SimFault.InternalServerError:
+                await Fault(context, "ErrorInternalServerTransientError", "An internal server error occurred. Try again later.");
+                break;
+            case SimFault.Refuse:
+                context.Abort();
+                break;
+            case SimFault.Hang:
+                await MailboxStore.HangAsync(context.RequestAborted);
+                break;
+        }
+    }
 
     private static Task Fault(HttpContext context, string code, string message, XElement? extra = null) =>
         Write(context, StatusCodes.Status500InternalServerError, new XElement(S + "Fault",

@@ -69,7 +69,9 @@ public static partial class GraphSimulator
     {
         var (path, query) = step.Url.IndexOf('?') is var q and >= 0 ? (step.Url[..q], step.Url[q..]) : (step.Url, "");
         var relative = PathString.FromUriComponent("/" + path.TrimStart('/'));
-        var context = new DefaultHttpContext { RequestServices = batch.RequestServices, RequestAborted = batch.RequestAborted };
+        var context = new DefaultHttpContext { RequestServices = batch.RequestServices };
+        // The batch's lifetime: a request of it that hangs ends with the batch, one that drops the connection drops the batch's.
+        context.Features.Set(batch.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestLifetimeFeature>());
         var request = context.Request;
         request.Method = step.Method.ToUpperInvariant();
         request.Scheme = batch.Request.Scheme;

@@ -78,11 +78,8 @@ public static partial class GraphSimulator
     private static IResult Serve(HttpContext context, MailboxStore store, string user, Func<SimMailbox, IResult> handle)
     {
         if (Caller(context, store) is not { } app) return Unauthenticated(context);
-        if (store.TakeBusy(out var backOffMs))
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(backOffMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
-            return Error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.");
-        }
+        if (store.TakeBusy(out var backOffMs)) return Throttled(context, backOffMs);
+        if (store.TakeFault(user, out var fault, out var faultBackOffMs)) return InjectedFault(context, fault, faultBackOffMs);
         var mailbox = store.Mailbox(user);
         if (mailbox is null) return Error(404, "ErrorInvalidUser", $"The requested user '{user}' is invalid.");
         if (!app.MayRead(mailbox.Address)) return Error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
@@ -94,6 +91,35 @@ public static partial class GraphSimulator
         {
             return Error(400, "BadRequest", $"Invalid request: {e.Message}");
         }
+    }
+
+    private static IResult Throttled(HttpContext context, long backOffMs)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(backOffMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
+        return Error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.");
+    }
+
+    /// <summary>An outage of the mailbox (<see cref="MailboxStore.InjectFault"/>), as Graph's documented status codes.</summary>
+    private static IResult InjectedFault(HttpContext context, SimFault fault, long backOffMs) => fault switch
+    {
+        SimFault.ServerBusy => Throttled(context, backOffMs),
+        SimFault.InternalServerError => Error(500, "generalException", "An unspecified error has occurred."),
+        SimFault.Refuse => new DroppedConnection(),
+        _ => new HangingAnswer(),
+    };
+
+    private sealed class DroppedConnection : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Abort();
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class HangingAnswer : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => MailboxStore.HangAsync(httpContext.RequestAborted);
     }
 
     /// <summary>The app the request's bearer token was issued to, while the token is valid.</summary>

@@ -24,8 +24,16 @@ public sealed record CalendarProgressView(string CalendarId, string Summary, boo
     long Events);
 /// <summary>A job as operators see it; <c>lease_owner</c> names the instance ("pid:…@host") running it right now.</summary>
 public sealed record JobProgressView(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
-public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason,
+/// <summary>
+/// A binding's import as operators see it. A sync that is late keeps its status (done stays done): <c>last_synced_at</c>
+/// says how late, <c>last_error</c> (and when) why, <c>attempts</c> how many tries since the last success and
+/// <c>next_attempt_at</c> when the next one runs (milliseconds since the epoch).
+/// </summary>
+public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason, long? LastSyncedAt,
+    long? NextAttemptAt, int Attempts, string? LastError, long? LastErrorAt,
     IReadOnlyList<CalendarProgressView> Calendars, IReadOnlyList<JobProgressView> Jobs);
+/// <summary>How many bindings a retry moved to the front of the queue.</summary>
+public sealed record BindingsRetried(int Retried);
 
 /// <summary>
 /// The operator API (our extension, under /admin/v1, authorised by an operator key): tenants, apps, users, super
@@ -55,6 +63,8 @@ public static class AdminApi
             .WithName("VerifyExchangeAdminAccount").WithSummary("Verify an Exchange admin account again");
         admin.MapGet("/tenants/{tenant_key}/exchange_bindings", GetBindingDiagnostics).WithName("GetBindingDiagnostics")
             .WithSummary("A binding's import progress, jobs and failure reason (?exchange_binding_id=)");
+        admin.MapPost("/tenants/{tenant_key}/exchange_bindings/retry", RetryBindings).WithName("RetryBindings")
+            .WithSummary("Try again now a binding (exchange_binding_id) or every binding of the tenant that is err or retrying after a fault");
         admin.MapPost("/authorization_codes", MintAuthorizationCode).WithName("MintAuthorizationCode")
             .WithSummary("Mint a user's authorization code for an app");
         return app;
@@ -137,8 +147,8 @@ public static class AdminApi
     }
 
     public static async Task<FeishuJsonResult<Envelope<AdminAccountView>>> PutAdminAccount(string tenant_key, string email,
-        HttpRequest request, AdminStore store, SecretProtector protector, AdminAccountVerifier verifier, CancellationToken ct,
-        TimeProvider clock)
+        HttpRequest request, AdminStore store, SecretProtector protector, AdminAccountVerifier verifier, JobStore jobs,
+        Import.ImportWorker worker, CancellationToken ct, TimeProvider clock)
     {
         await RequireTenant(store, tenant_key, ct);
         if (!EmailAddress.IsValid(email)) throw new FeishuException(Invalid, "email is not an email address");
@@ -175,6 +185,7 @@ public static class AdminApi
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         if (!await store.UpsertAdminAccountAsync(account, Now(clock), ct))
             throw new FeishuException(FeishuErrors.OperatorConflict, "the admin account is registered to another tenant");
+        await RetryBindingsOfVerifiedAsync(account, jobs, worker, clock, ct);
         return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
     }
 
@@ -183,11 +194,12 @@ public static class AdminApi
         Ok(View(await RequireAdminAccount(store, tenant_key, email, ct)), FeishuJsonContext.Default.EnvelopeAdminAccountView);
 
     public static async Task<FeishuJsonResult<Envelope<AdminAccountView>>> VerifyAdminAccount(string tenant_key, string email,
-        AdminStore store, AdminAccountVerifier verifier, TimeProvider clock, CancellationToken ct)
+        AdminStore store, AdminAccountVerifier verifier, JobStore jobs, Import.ImportWorker worker, TimeProvider clock, CancellationToken ct)
     {
         var account = await RequireAdminAccount(store, tenant_key, email, ct);
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
         await store.SetVerificationAsync(account.Email, account.VerificationState, account.VerificationError, Now(clock), ct);
+        await RetryBindingsOfVerifiedAsync(account, jobs, worker, clock, ct);
         return Ok(View(account), FeishuJsonContext.Default.EnvelopeAdminAccountView);
     }
 
@@ -208,18 +220,43 @@ public static class AdminApi
             FeishuJsonContext.Default.EnvelopeAuthorizationCodeView);
     }
 
+    /// <summary>An account that verifies (registered again, or verified again) may be what its bindings in err waited for.</summary>
+    private static async Task RetryBindingsOfVerifiedAsync(AdminAccountRecord account, JobStore jobs, Import.ImportWorker worker,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (account.VerificationState != AdminAccountStates.Verified) return;
+        if (await jobs.RetryNowAsync(account.TenantKey, null, account.Email, Now(clock), ct) > 0) worker.Wake();
+    }
+
+    public static async Task<FeishuJsonResult<Envelope<BindingsRetried>>> RetryBindings(string tenant_key, HttpRequest request,
+        AdminStore store, BindingStore bindings, JobStore jobs, Import.ImportWorker worker, TimeProvider clock, CancellationToken ct)
+    {
+        await RequireTenant(store, tenant_key, ct);
+        var bindingId = await JsonBody.ReadObjectAsync(request, Invalid, b => JsonBody.OptionalString(b, "exchange_binding_id", Invalid), ct);
+        long? bindingKey = null;
+        if (bindingId is not null)
+            bindingKey = (await RequireBinding(bindings, tenant_key, bindingId, ct)).Id;
+        var retried = await jobs.RetryNowAsync(tenant_key, bindingKey, null, Now(clock), ct);
+        if (retried > 0) worker.Wake();
+        return Ok(new BindingsRetried(retried), FeishuJsonContext.Default.EnvelopeBindingsRetried);
+    }
+
     public static async Task<FeishuJsonResult<Envelope<BindingDiagnostics>>> GetBindingDiagnostics(string tenant_key,
         string? exchange_binding_id, BindingStore bindings, CalendarStore calendars, JobStore jobs, CancellationToken ct)
     {
-        var binding = await bindings.FindAsync(tenant_key, "", exchange_binding_id ?? "", ct)
-                      ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange binding");
+        var binding = await RequireBinding(bindings, tenant_key, exchange_binding_id ?? "", ct);
         var owned = await calendars.ListForBindingAsync(binding.Id, ct);
         var queue = await jobs.ListForBindingAsync(binding.Id, ct);
-        return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason,
+        var sync = await jobs.FindSyncAsync(binding.Id, ct);
+        return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason, sync.LastSyncedAt,
+                sync.NextAttemptAt, sync.Attempts, sync.LastError, sync.LastErrorAt,
                 owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount)).ToList(),
                 queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError, j.LeaseOwner)).ToList()),
             FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
     }
+
+    private static async Task<BindingRecord> RequireBinding(BindingStore bindings, string tenantKey, string exchangeBindingId, CancellationToken ct) =>
+        await bindings.FindAsync(tenantKey, "", exchangeBindingId, ct) ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange binding");
 
     private static async Task<AdminAccountRecord> RequireAdminAccount(AdminStore store, string tenantKey, string email, CancellationToken ct) =>
         await store.FindAdminAccountAsync(tenantKey, EmailAddress.Normalize(email), ct)

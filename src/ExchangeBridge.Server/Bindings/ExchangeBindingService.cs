@@ -46,7 +46,7 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
             // Already bound (perhaps by a racing request): the same binding again is answered as it stands.
             var holders = await store.FindHoldersAsync(caller.TenantKey, caller.AppId, exchangeKey, target.UserId, ct);
             var same = holders.FirstOrDefault(h => h.ExchangeBindingId == bindingId && h.UserId == target.UserId);
-            if (same is not null) return ToData(same, idType);
+            if (same is not null) return ToData(await RestartIfErrAsync(same, ct), idType);
             if (holders.Any(h => h.ExchangeAccountKey == exchangeKey))
                 throw FeishuException.InvalidParameter(holders.Any(h => h.ExchangeAccountKey == exchangeKey && h.UserId == target.UserId)
                     ? "exchange_account is already bound to this user through another admin_account"
@@ -70,6 +70,16 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
             throw new FeishuException(FeishuErrors.BindingNotFound);
         worker.Wake();
         metrics.BindingDeleted();
+    }
+
+    /// <summary>Binding a triple in err again is asking for another try: its import starts over (keeping its ids) and it answers doing.</summary>
+    private async Task<BindingRecord> RestartIfErrAsync(BindingRecord binding, CancellationToken ct)
+    {
+        if (binding.Status != BindingStatus.Err.ToWire() ||
+            !await store.RestartErrAsync(binding.Id, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct)) return binding;
+        worker.Wake();
+        binding.Status = BindingStatus.Doing.ToWire();
+        return binding;
     }
 
     private static void EnsureWellFormed(string exchangeBindingId)

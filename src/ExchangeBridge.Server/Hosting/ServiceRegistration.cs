@@ -69,12 +69,14 @@ public static class ServiceRegistration
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);
 
-        // Connectors by kind; each admin account names its own endpoint.
-        services.AddHttpClient(AdminAccounts.Ews, client => client.Timeout = TimeSpan.FromSeconds(100));
+        // Connectors by kind; each admin account names its own endpoint. A request that hangs ends after the import's
+        // request timeout (seconds), not HttpClient's 100 s, so a hanging Exchange holds a worker only that long.
+        var requestTimeout = TimeSpan.FromSeconds(import.RequestTimeoutSeconds);
+        services.AddHttpClient(AdminAccounts.Ews, client => client.Timeout = requestTimeout);
         services.AddKeyedSingleton<IExchangeConnector>(ExchangeConnectorKind.Ews, (sp, _) =>
             new EwsConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Ews)));
         // Graph: one client for Graph and its token endpoint (MSAL is handed the same HttpClient).
-        services.AddHttpClient(AdminAccounts.Graph, client => client.Timeout = TimeSpan.FromSeconds(100));
+        services.AddHttpClient(AdminAccounts.Graph, client => client.Timeout = requestTimeout);
         services.AddKeyedSingleton<IExchangeConnector>(ExchangeConnectorKind.Graph, (sp, _) =>
             new GraphConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Graph)));
         if (options.Demo) services.AddSingleton(DemoMailboxes.Create());

@@ -39,36 +39,42 @@ public sealed partial class ImportEngine(
         try
         {
             await ImportAsync(job, binding, ct);
-            await jobs.RescheduleAsync(job, Now + _options.SyncIntervalSeconds * 1000L, resetAttempts: true, null, Now, ct);
+            await jobs.SyncedAsync(job, Now + _options.SyncIntervalSeconds * 1000L, Now, ct);
             metrics.JobFinished("synced");
         }
         catch (BindingGoneException)
         {
             await jobs.CancelAsync(job, Now, ct);
         }
-        catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.Throttled)
+        catch (Exception e) when (!(e is OperationCanceledException && ct.IsCancellationRequested))
         {
-            // Being throttled is no failure of ours: come back when the server says, keeping the status.
-            var wait = e.RetryAfter ?? TimeSpan.FromSeconds(30);
-            LogThrottled(logger, binding.ExchangeBindingId, wait.TotalMilliseconds);
-            await jobs.RescheduleAsync(job, Now + (long)wait.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
-            metrics.JobFinished("throttled");
+            await RetryAfterFaultAsync(job, binding, e, ct);
         }
-        catch (Exception e) when (IsTransient(e) && job.Attempts < _options.MaxAttempts)
+    }
+
+    /// <summary>
+    /// Faults by kind: no fault ends a job. Throttling and transient faults keep the binding's status (a done binding stays
+    /// done while its sync is late) and come back at the server's hint or after a back-off; what only a person can fix, and
+    /// unexpected failures once they repeat, show err with the reason and are tried again every <see cref="ImportOptions.ErrRetrySeconds"/>
+    /// (and at once when their cause may be fixed: <see cref="JobStore.RetryNowAsync"/>).
+    /// </summary>
+    private async Task RetryAfterFaultAsync(JobRecord job, BindingRecord binding, Exception e, CancellationToken ct)
+    {
+        var fault = SyncFaults.Classify(e);
+        var unexpected = fault.Kind == SyncFaultKind.Unexpected;
+        if (unexpected) LogUnexpected(logger, binding.ExchangeBindingId, job.UnexpectedFailures + 1, e);
+        if (fault.Kind == SyncFaultKind.NeedsPerson || unexpected && job.UnexpectedFailures + 1 >= _options.UnexpectedFailuresBeforeErr)
         {
-            var backoff = Backoff(job.Attempts);
-            LogRetrying(logger, binding.ExchangeBindingId, job.Attempts, backoff.TotalMilliseconds, e.Message);
-            await jobs.RescheduleAsync(job, Now + (long)backoff.TotalMilliseconds, resetAttempts: false, e.Message, Now, ct);
-            metrics.JobFinished("retrying");
-        }
-        catch (Exception e) when (e is ExchangeConnectorException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            var reason = e is ExchangeConnectorException x ? $"{x.Kind}: {x.Message}" : $"Transient: {e.Message}";
-            LogFailed(logger, binding.ExchangeBindingId, reason);
-            await calendars.SetBindingStatusAsync(job.BindingKey, BindingStatus.Err.ToWire(), reason, Now, ct);
-            await jobs.FailAsync(job, reason, Now, ct);
+            LogFailed(logger, binding.ExchangeBindingId, fault.Reason);
+            await calendars.SetBindingStatusAsync(job.BindingKey, BindingStatus.Err.ToWire(), fault.Reason, Now, ct);
+            await jobs.RetryLaterAsync(job, Now + _options.ErrRetrySeconds * 1000L, fault.Reason, unexpected, Now, ct);
             metrics.JobFinished("failed");
+            return;
         }
+        var wait = fault.Kind == SyncFaultKind.Throttled && fault.RetryAfter is { } hint ? hint : Backoff(job.Attempts);
+        LogRetrying(logger, binding.ExchangeBindingId, job.Attempts, wait.TotalMilliseconds, fault.Reason);
+        await jobs.RetryLaterAsync(job, Now + (long)wait.TotalMilliseconds, fault.Reason, unexpected, Now, ct);
+        metrics.JobFinished(fault.Kind == SyncFaultKind.Throttled ? "throttled" : "retrying");
     }
 
     private async Task ImportAsync(JobRecord job, BindingRecord binding, CancellationToken ct)
@@ -224,13 +230,15 @@ public sealed partial class ImportEngine(
         if (!await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, ct)) throw new BindingGoneException();
     }
 
-    private static bool IsTransient(Exception e) =>
-        e is ExchangeConnectorException { IsRetryable: true } or HttpRequestException or TimeoutException ||
-        e is TaskCanceledException { InnerException: TimeoutException };
-
-    /// <summary>Exponential back-off with jitter: 2 s, 4 s, 8 s … capped at 5 minutes.</summary>
-    private static TimeSpan Backoff(int attempts) =>
-        TimeSpan.FromMilliseconds(Math.Min(300_000, 1000 * Math.Pow(2, Math.Min(attempts, 12))) * (0.8 + Random.Shared.NextDouble() * 0.4));
+    /// <summary>
+    /// Exponential back-off with jitter (±20%, so that bindings failing together do not return together): the base after
+    /// the first failure, doubling with each one in a row, never more than <see cref="ImportOptions.MaxRetrySeconds"/>.
+    /// </summary>
+    private TimeSpan Backoff(int attempts)
+    {
+        var exponential = _options.RetryBaseMilliseconds * Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
+        return TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetrySeconds * 1000.0, exponential * (0.8 + Random.Shared.NextDouble() * 0.4)));
+    }
 
     /// <summary>The binding was unbound, or the job taken over, while this worker was busy: stop quietly.</summary>
     private sealed class BindingGoneException : Exception;
@@ -241,12 +249,12 @@ public sealed partial class ImportEngine(
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed what binding key {BindingKey} imported")]
     private static partial void LogUnbound(ILogger logger, long bindingKey);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} throttled by Exchange; back in {WaitMs} ms")]
-    private static partial void LogThrottled(ILogger logger, string bindingId, double waitMs);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} attempt {Attempt} failed ({Reason}); retrying in {WaitMs} ms")]
     private static partial void LogRetrying(ILogger logger, string bindingId, int attempt, double waitMs, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId} failed: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId}: unexpected failure {Failures} in a row")]
+    private static partial void LogUnexpected(ILogger logger, string bindingId, int failures, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId} is err: {Reason}")]
     private static partial void LogFailed(ILogger logger, string bindingId, string reason);
 }

@@ -13,7 +13,21 @@ public sealed class ImportOptions
     public int SyncIntervalSeconds { get; set; } = 300;
 
     /// <summary>Jobs run at once by this instance.</summary>
-    public int Workers { get; set; } = 2;
+    public int Workers { get; set; } = 4;
+
+    /// <summary>
+    /// Jobs of one tenant, and of one admin account, running at once across every instance: one tenant whose Exchange
+    /// hangs holds at most this many workers, and the others' jobs keep moving.
+    /// </summary>
+    public int MaxJobsPerTenant { get; set; } = 3;
+    public int MaxJobsPerAdminAccount { get; set; } = 2;
+
+    /// <summary>
+    /// How long one request to Exchange (EWS or Graph, the token endpoint included) may take. EWS and Graph answer a
+    /// page in well under a second; a server that has not answered in this long is hanging, and the attempt is a
+    /// transient fault. Shorter than the lease, so that a hanging request never outlives its job's lease.
+    /// </summary>
+    public int RequestTimeoutSeconds { get; set; } = 30;
 
     /// <summary>How long a claimed job stays leased without a sign of life; a dead worker's job is retaken after it.</summary>
     public int LeaseSeconds { get; set; } = 60;
@@ -21,8 +35,18 @@ public sealed class ImportOptions
     /// <summary>Idle workers look for due jobs this often (a new binding wakes them at once).</summary>
     public int PollMilliseconds { get; set; } = 1000;
 
-    /// <summary>Transient failures in a row before a binding is given up as err.</summary>
-    public int MaxAttempts { get; set; } = 8;
+    /// <summary>
+    /// Back-off after a transient fault: about <see cref="RetryBaseMilliseconds"/> doubled with each failure in a row,
+    /// with jitter, never longer than <see cref="MaxRetrySeconds"/>. Transient faults never end a binding.
+    /// </summary>
+    public int RetryBaseMilliseconds { get; set; } = 2000;
+    public int MaxRetrySeconds { get; set; } = 1800;
+
+    /// <summary>Unexpected failures (a bug, a master key that no longer decrypts the credentials) in a row before the binding shows err.</summary>
+    public int UnexpectedFailuresBeforeErr { get; set; } = 5;
+
+    /// <summary>How often a binding in err is tried again on its own (it is also tried at once when its cause may be fixed).</summary>
+    public int ErrRetrySeconds { get; set; } = 3600;
 
     /// <summary>Items listed per FindItem / SyncFolderItems page, and fetched per GetItem call.</summary>
     public int PageSize { get; set; } = 256;
@@ -36,6 +60,12 @@ public sealed class ImportOptions
         if (LeaseSeconds < 5) throw new InvalidOperationException("ExchangeBridge:Import:LeaseSeconds must be at least 5.");
         if (PageSize is < 1 or > 512) throw new InvalidOperationException("ExchangeBridge:Import:PageSize must be 1..512 (EWS returns at most 512 changes).");
         if (FetchBatchSize is < 1 or > 100) throw new InvalidOperationException("ExchangeBridge:Import:FetchBatchSize must be 1..100.");
-        if (MaxAttempts < 1) throw new InvalidOperationException("ExchangeBridge:Import:MaxAttempts must be positive.");
+        if (MaxJobsPerTenant < 1 || MaxJobsPerAdminAccount < 1)
+            throw new InvalidOperationException("ExchangeBridge:Import:MaxJobsPerTenant and MaxJobsPerAdminAccount must be positive.");
+        if (RequestTimeoutSeconds < 1 || RequestTimeoutSeconds >= LeaseSeconds)
+            throw new InvalidOperationException("ExchangeBridge:Import:RequestTimeoutSeconds must be positive and shorter than LeaseSeconds.");
+        if (RetryBaseMilliseconds < 1 || MaxRetrySeconds < 1 || ErrRetrySeconds < 1)
+            throw new InvalidOperationException("ExchangeBridge:Import:RetryBaseMilliseconds, MaxRetrySeconds and ErrRetrySeconds must be positive.");
+        if (UnexpectedFailuresBeforeErr < 1) throw new InvalidOperationException("ExchangeBridge:Import:UnexpectedFailuresBeforeErr must be positive.");
     }
 }

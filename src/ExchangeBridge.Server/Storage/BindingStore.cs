@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Identity;
 
 namespace ExchangeBridge.Server.Storage;
@@ -207,6 +208,27 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
             @status, @now, @now)
         RETURNING id
         """);
+
+    /// <summary>
+    /// Binding a triple again whose binding is in err starts its import over: status doing, the reason cleared, its job due
+    /// now. Calendars and events stay, so their ids do. False when the binding is not in err (it is answered as it stands).
+    /// </summary>
+    public async Task<bool> RestartErrAsync(long bindingKey, long now, CancellationToken ct)
+    {
+        var restarted = await database.WriteAsync(async (c, tx, token) =>
+        {
+            if (await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE exchange_bindings SET status = @doing, error_reason = NULL, updated_at = @now WHERE id = @bindingKey AND status = @err",
+                    new { bindingKey, now, doing = BindingStatus.Doing.ToWire(), err = BindingStatus.Err.ToWire() }, tx, cancellationToken: token)) == 0)
+                return false;
+            await c.ExecuteAsync(new CommandDefinition(
+                "UPDATE sync_jobs SET run_at = @now, updated_at = @now WHERE binding_key = @bindingKey AND kind = @import AND state = @queued",
+                new { bindingKey, now, import = JobKinds.Import, queued = JobStates.Queued }, tx, cancellationToken: token));
+            return true;
+        }, ct);
+        if (restarted) answers.Forget(bindingKey);
+        return restarted;
+    }
 
     /// <summary>
     /// Removes a binding, cancels its pending import and enqueues the clean-up of what it imported, in one

@@ -43,9 +43,6 @@ public interface IDatabase : IAsyncDisposable
     /// </summary>
     Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken);
 
-    /// <summary>What a job claim's sub-select ends with so that racing workers skip each other's rows ("" where writers serialise anyway).</summary>
-    string SkipLockedClause { get; }
-
     /// <summary>
     /// "column is one of the list parameter": Dapper expands <c>IN @list</c> for SQLite, but hands a list to Npgsql
     /// whole, as an array, which PostgreSQL matches with <c>= ANY</c>.

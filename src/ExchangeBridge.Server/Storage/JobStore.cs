@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using ExchangeBridge.Core.Bindings;
 
 namespace ExchangeBridge.Server.Storage;
 
@@ -15,7 +16,6 @@ public static class JobStates
 {
     public const string Queued = "queued";
     public const string Done = "done";
-    public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 }
 
@@ -25,9 +25,15 @@ public sealed class JobRecord
     public long BindingKey { get; set; }
     public string TenantKey { get; set; } = "";
     public string Kind { get; set; } = "";
+    /// <summary>Attempts since the last success, this one included.</summary>
     public int Attempts { get; set; }
+    /// <summary>Unexpected failures in a row before this attempt.</summary>
+    public int UnexpectedFailures { get; set; }
     public string LeaseOwner { get; set; } = "";
 }
+
+/// <summary>How many jobs of one tenant, and of one admin account, may run at once (across every instance).</summary>
+public sealed record ClaimLimits(int PerTenant, int PerAdminAccount);
 
 /// <summary>
 /// The durable work queue: rows in the same database as the bindings, each leased by one worker at a time. A worker
@@ -47,19 +53,60 @@ public sealed class JobStore(IDatabase database)
         VALUES (@bindingKey, @tenantKey, @kind, @queued, @now, 0, @now, @now)
         """);
 
-    /// <summary>Leases the most overdue job whose lease is free, or null when none is due.</summary>
-    public Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => c.QuerySingleOrDefaultAsync<JobRecord?>(new CommandDefinition(
-            $"""
-            UPDATE sync_jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
-            WHERE id = (
-                SELECT id FROM sync_jobs
-                WHERE state = @queued AND run_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at < @now)
-                ORDER BY run_at, id LIMIT 1 {database.SkipLockedClause})
-              AND state = @queued AND (lease_expires_at IS NULL OR lease_expires_at < @now)
-            RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
-                      lease_owner AS LeaseOwner
-            """, new { owner, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
+    /// <summary>
+    /// Leases a due job whose lease is free, or null when none may run now. Fair across tenants: among due jobs, those of
+    /// the tenant served longest ago go first (then the most overdue), and none of a tenant or admin account that already
+    /// runs its cap of jobs (<see cref="ClaimLimits"/>), so one tenant whose Exchange hangs cannot hold every worker.
+    /// The candidate is picked by a read, off the writer; the take re-checks everything in one statement and, if another
+    /// worker was quicker, the next candidate is picked.
+    /// </summary>
+    public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits, CancellationToken ct)
+    {
+        for (var tries = 0; tries < 3; tries++)
+        {
+            long? candidate;
+            await using (var c = await database.OpenAsync(ct))
+                candidate = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+                    $"""
+                    SELECT j.id FROM sync_jobs j
+                    WHERE {Claimable("j")}
+                    ORDER BY (SELECT t.last_claimed_at FROM tenants t WHERE t.tenant_key = j.tenant_key), j.run_at, j.id
+                    LIMIT 1
+                    """, new { now, limits.PerTenant, limits.PerAdminAccount, queued = JobStates.Queued }, cancellationToken: ct));
+            if (candidate is not { } id) return null;
+            var claimed = await database.WriteAsync(async (c, tx, token) =>
+            {
+                var job = await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
+                    $"""
+                    UPDATE sync_jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
+                    WHERE id = @id AND {Claimable("sync_jobs")}
+                    RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
+                              unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner
+                    """, new { id, owner, now, leaseUntil = now + leaseMs, limits.PerTenant, limits.PerAdminAccount, queued = JobStates.Queued },
+                    tx, cancellationToken: token));
+                if (job is not null)
+                    await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
+                        new { now, job.TenantKey }, tx, cancellationToken: token));
+                return job;
+            }, ct);
+            if (claimed is not null) return claimed;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A queued job, due, with a free lease, whose tenant and admin account run fewer jobs than their caps. Leased jobs
+    /// are few (a lease per worker), so the counts read a handful of rows through sync_jobs_leased.
+    /// </summary>
+    private static string Claimable(string job) =>
+        $"""
+        {job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)
+          AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.tenant_key = {job}.tenant_key) < @PerTenant
+          AND (SELECT COUNT(*) FROM sync_jobs r
+               JOIN exchange_bindings rb ON rb.id = r.binding_key
+               JOIN exchange_bindings mine ON mine.id = {job}.binding_key
+               WHERE r.lease_expires_at >= @now AND rb.tenant_key = mine.tenant_key AND rb.admin_account = mine.admin_account) < @PerAdminAccount
+        """;
 
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
     public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct) =>
@@ -69,28 +116,81 @@ public sealed class JobStore(IDatabase database)
             WHERE id = @Id AND lease_owner = @LeaseOwner AND state = @queued
             """, new { job.Id, job.LeaseOwner, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
 
-    /// <summary>Releases the lease and runs the job again at <paramref name="runAt"/>.</summary>
-    public Task RescheduleAsync(JobRecord job, long runAt, bool resetAttempts, string? lastError, long now, CancellationToken ct) =>
-        FinishAsync(job, JobStates.Queued, runAt, resetAttempts, lastError, now, ct);
+    /// <summary>
+    /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts and last error
+    /// cleared, and the binding records when it was last in sync, in one transaction.
+    /// </summary>
+    public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
+                    attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
+                WHERE id = @Id AND lease_owner = @LeaseOwner
+                """, new { job.Id, job.LeaseOwner, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token));
+            await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
+                new { job.BindingKey, now }, tx, cancellationToken: token));
+            return true;
+        }, ct);
 
-    public Task CompleteAsync(JobRecord job, long now, CancellationToken ct) =>
-        FinishAsync(job, JobStates.Done, now, false, null, now, ct);
-
-    public Task FailAsync(JobRecord job, string reason, long now, CancellationToken ct) =>
-        FinishAsync(job, JobStates.Failed, now, false, reason, now, ct);
-
-    public Task CancelAsync(JobRecord job, long now, CancellationToken ct) =>
-        FinishAsync(job, JobStates.Cancelled, now, false, null, now, ct);
-
-    private Task FinishAsync(JobRecord job, string state, long runAt, bool resetAttempts, string? lastError, long now,
-        CancellationToken ct) =>
+    /// <summary>
+    /// A failed attempt: the job runs again at <paramref name="runAt"/>, with the error and when it happened; an
+    /// <paramref name="unexpected"/> failure adds to the count that bounds them, any other ends that count.
+    /// </summary>
+    public Task RetryLaterAsync(JobRecord job, long runAt, string error, bool unexpected, long now, CancellationToken ct) =>
         database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE sync_jobs SET state = @state, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
-                attempts = CASE WHEN @resetAttempts THEN 0 ELSE attempts END,
-                last_error = COALESCE(@lastError, last_error), updated_at = @now
+            UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
+                unexpected_failures = CASE WHEN @unexpected THEN unexpected_failures + 1 ELSE 0 END,
+                last_error = @error, last_error_at = @now, updated_at = @now
             WHERE id = @Id AND lease_owner = @LeaseOwner
-            """, new { job.Id, job.LeaseOwner, state, runAt, resetAttempts, lastError, now }, tx, cancellationToken: token)), ct);
+            """, new { job.Id, job.LeaseOwner, runAt, error, unexpected, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
+
+    /// <summary>
+    /// Runs the tenant's imports that wait on a failure now: those of bindings in err, and those retrying after a fault
+    /// (a last error), narrowed to one binding or to one admin account's bindings. A job running right now is left to
+    /// finish. Returns how many were moved.
+    /// </summary>
+    public Task<int> RetryNowAsync(string tenantKey, long? bindingKey, string? adminEmail, long now, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE sync_jobs SET run_at = @now, updated_at = @now
+            WHERE tenant_key = @tenantKey AND kind = @import AND state = @queued AND lease_owner IS NULL
+              AND binding_key IN (
+                SELECT b.id FROM exchange_bindings b
+                WHERE b.tenant_key = @tenantKey AND (@bindingKey IS NULL OR b.id = @bindingKey)
+                  AND (@adminEmail IS NULL OR lower(b.admin_account) = @adminEmail))
+              AND (last_error IS NOT NULL OR binding_key IN (SELECT id FROM exchange_bindings WHERE tenant_key = @tenantKey AND status = @err))
+            """, new
+            {
+                tenantKey, bindingKey, adminEmail, now, import = JobKinds.Import, queued = JobStates.Queued, err = BindingStatus.Err.ToWire(),
+            }, tx, cancellationToken: token)), ct);
+
+    public Task CompleteAsync(JobRecord job, long now, CancellationToken ct) => FinishAsync(job, JobStates.Done, now, ct);
+
+    public Task CancelAsync(JobRecord job, long now, CancellationToken ct) => FinishAsync(job, JobStates.Cancelled, now, ct);
+
+    private Task FinishAsync(JobRecord job, string state, long now, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE sync_jobs SET state = @state, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+            WHERE id = @Id AND lease_owner = @LeaseOwner
+            """, new { job.Id, job.LeaseOwner, state, now }, tx, cancellationToken: token)), ct);
+
+    /// <summary>How a binding's sync stands: when it last went through, and its import's failures since then and next attempt.</summary>
+    public async Task<SyncView> FindSyncAsync(long bindingKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<SyncView>(new CommandDefinition(
+            """
+            SELECT b.last_synced_at AS LastSyncedAt, j.run_at AS NextAttemptAt, COALESCE(j.attempts, 0) AS Attempts,
+                   j.last_error AS LastError, j.last_error_at AS LastErrorAt
+            FROM exchange_bindings b
+            LEFT JOIN sync_jobs j ON j.binding_key = b.id AND j.kind = @import AND j.state = @queued
+            WHERE b.id = @bindingKey
+            """, new { bindingKey, import = JobKinds.Import, queued = JobStates.Queued }, cancellationToken: ct)) ?? new SyncView();
+    }
 
     public async Task<IReadOnlyList<JobView>> ListForBindingAsync(long bindingKey, CancellationToken ct)
     {
@@ -113,4 +213,13 @@ public sealed class JobView
     public long RunAt { get; set; }
     public string? LastError { get; set; }
     public string? LeaseOwner { get; set; }
+}
+
+public sealed class SyncView
+{
+    public long? LastSyncedAt { get; set; }
+    public long? NextAttemptAt { get; set; }
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+    public long? LastErrorAt { get; set; }
 }

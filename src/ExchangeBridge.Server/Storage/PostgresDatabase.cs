@@ -4,8 +4,8 @@ using Dapper;
 namespace ExchangeBridge.Server.Storage;
 
 /// <summary>
-/// PostgreSQL, for several instances on one database: pooled connections from one data source, job claims that skip
-/// rows other instances hold, migrations serialised by an advisory lock.
+/// PostgreSQL, for several instances on one database: pooled connections from one data source, migrations serialised
+/// by an advisory lock.
 /// </summary>
 public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisposable
 {
@@ -28,7 +28,6 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
 
     public string Dialect => "Postgres";
 
-    public string SkipLockedClause => "FOR UPDATE SKIP LOCKED";
     public string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
     public string NotInList(string column, string listParameter) => $"{column} <> ALL({listParameter})";
 

@@ -139,11 +139,10 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public bool IsContention(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 /* BUSY */ or 6 /* LOCKED */ };
 
-    // SQLite runs one writer at a time: a claim's UPDATE cannot race another, nor a migration another.
-    public string SkipLockedClause => "";
     public string InList(string column, string listParameter) => $"{column} IN {listParameter}";
     public string NotInList(string column, string listParameter) => $"{column} NOT IN {listParameter}";
 
+    // SQLite runs one writer at a time: a migration cannot race another.
     public Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IAsyncDisposable>(NoLock.Instance);
 

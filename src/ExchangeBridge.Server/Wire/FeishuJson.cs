@@ -43,6 +43,7 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Calendars.EventListData>))]
 [JsonSerializable(typeof(Envelope<Calendars.EventData>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
+[JsonSerializable(typeof(Envelope<Admin.BindingsRetried>))]
 public sealed partial class FeishuJsonContext : JsonSerializerContext;
 
 /// <summary>
