@@ -35,16 +35,20 @@ public sealed class ImportWorld : IAsyncDisposable
     public string AdminToken => _adminToken;
 
     /// <summary>Grants the connector's admin account in the simulator, starts a server and registers the account (verified).</summary>
-    public static async Task<ImportWorld> StartAsync(SimulatorHost simulator, SimulatedConnector connector)
+    /// <param name="settings">import settings of the test's own, over the world's (one worker, quick polls, small pages).</param>
+    public static async Task<ImportWorld> StartAsync(SimulatorHost simulator, SimulatedConnector connector,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         connector.Grant(simulator.Store);
         simulator.Store.AddMailbox(Mailbox);
-        var server = new TestServer(demo: false, settings: new Dictionary<string, string?>
+        var merged = new Dictionary<string, string?>
         {
             ["ExchangeBridge:Import:Workers"] = "1",
             ["ExchangeBridge:Import:PollMilliseconds"] = "20",
             ["ExchangeBridge:Import:PageSize"] = "7", // several pages even for a small mailbox
-        }, services: s => connector.ConfigureServer(s, simulator));
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) merged[key] = value;
+        var server = new TestServer(demo: false, settings: merged, services: s => connector.ConfigureServer(s, simulator));
         var world = new ImportWorld(server, simulator, connector);
         server.Clock.Advance(Monday.AddDays(-3) - server.Clock.GetUtcNow());
         world._adminToken = await server.AdminUserTokenAsync();
@@ -131,6 +135,28 @@ public sealed class ImportWorld : IAsyncDisposable
     public async Task<List<JsonObject>> CalendarsAsync() =>
         (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, _employeeToken)))
             ["data"]!["calendar_list"]!.AsArray().Select(c => c!.AsObject()).ToList();
+
+    /// <summary>
+    /// Lets the binding's import run attempt after attempt, moving the server's clock to each next attempt as soon as the
+    /// previous one has been recorded, until <paramref name="until"/> holds for the diagnostics (bounded to a minute).
+    /// <paramref name="meanwhile"/> sees every diagnostics read on the way (to check what must hold throughout).
+    /// </summary>
+    public async Task<JsonObject> RunAttemptsUntilAsync(Func<JsonObject, bool> until, Action<JsonObject>? meanwhile = null)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            var diagnostics = await DiagnosticsAsync();
+            meanwhile?.Invoke(diagnostics);
+            if (until(diagnostics)) return diagnostics;
+            var job = diagnostics["jobs"]!.AsArray().FirstOrDefault(j => j!["kind"]!.GetValue<string>() == "import");
+            var wait = job is null || job["lease_owner"] is not null ? 0
+                : job["run_at"]!.GetValue<long>() - Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+            if (wait > 0) Server.Clock.Advance(TimeSpan.FromMilliseconds(wait + 1));
+            else await Task.Delay(20);
+        }
+        throw new TimeoutException($"the import never got there: {(await DiagnosticsAsync()).ToJsonString()}");
+    }
 
     /// <summary>Moves the clock to the next incremental sync (SyncIntervalSeconds on) and waits until it has run.</summary>
     public async Task SyncAgainAsync()
