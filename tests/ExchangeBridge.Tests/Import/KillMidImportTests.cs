@@ -24,6 +24,7 @@ public sealed class KillMidImportTests
         ["ExchangeBridge__Import__Workers"] = "1",
         ["ExchangeBridge__Import__PageSize"] = "50",
         ["ExchangeBridge__Import__LeaseSeconds"] = "5",
+        ["ExchangeBridge__Import__RequestTimeoutSeconds"] = "4", // shorter than the lease, as the server requires
         ["ExchangeBridge__Import__PollMilliseconds"] = "50",
         ["ExchangeBridge__RateLimits__Enabled"] = "false",
     };
