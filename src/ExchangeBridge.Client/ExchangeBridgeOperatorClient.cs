@@ -75,6 +75,14 @@ public sealed class ExchangeBridgeOperatorClient : IDisposable
         SendAsync(HttpMethod.Get, $"/tenants/{Segment(tenantKey)}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(exchangeBindingId)}",
             ClientJsonContext.Default.EnvelopeBindingDiagnostics, cancellationToken);
 
+    /// <summary>
+    /// Tries again now one binding, or every binding of the tenant that is err or retrying after a fault (an err binding is
+    /// otherwise tried again hourly, and when its admin account is registered or verified again).
+    /// </summary>
+    public Task<BindingsRetried> RetryExchangeBindingsAsync(string tenantKey, RetryBindingsRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"/tenants/{Segment(tenantKey)}/exchange_bindings/retry", request, ClientJsonContext.Default.RetryBindingsRequest,
+            ClientJsonContext.Default.EnvelopeBindingsRetried, cancellationToken);
+
     /// <summary>Mints a single-use authorization code for a user of an app (by open_id or user_id), valid for minutes.</summary>
     public Task<AuthorizationCode> MintAuthorizationCodeAsync(MintAuthorizationCodeRequest request, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, "/authorization_codes", request, ClientJsonContext.Default.MintAuthorizationCodeRequest,

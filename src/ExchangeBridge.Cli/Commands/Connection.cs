@@ -66,6 +66,7 @@ internal sealed class Connection
 
     public string? AppIdValue => Value(AppId);
     public string? OpenIdValue => Value(OpenId);
+    public bool HasOperatorKey => Value(OperatorKey) is not null;
 
     public FeishuClientOptions Options(Action<FeishuRetryInfo>? retrying = null, int maxRetries = 6)
     {

@@ -13,7 +13,7 @@ namespace ExchangeBridge.Cli.Commands;
 /// </summary>
 internal static class OperatorCommands
 {
-    public static IEnumerable<Command> Create() => [Tenants(), Apps(), Users(), AdminAccounts(), Codes()];
+    public static IEnumerable<Command> Create() => [Tenants(), Apps(), Users(), AdminAccounts(), Codes(), Retry()];
 
     private static Option<string> TenantOption() => new("--tenant")
     {
@@ -127,6 +127,27 @@ internal static class OperatorCommands
             return ExitCodes.Ok;
         }));
         return new Command("codes", "Authorization codes (operator API)") { mint };
+    }
+
+    private static Command Retry()
+    {
+        var tenant = TenantOption();
+        var ids = new Argument<string[]>("exchange_binding_id")
+        {
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = "Bindings by id (default: every binding of the tenant that is err or retrying after a fault)",
+        };
+        var retry = new Command("retry", "Try bindings again now instead of at their next scheduled attempt (operator API)") { tenant, ids };
+        retry.SetAction((parse, ct) => Operator(parse, async client =>
+        {
+            var named = parse.GetValue(ids) ?? [];
+            var retried = 0;
+            foreach (var request in named.Length == 0 ? [new RetryBindingsRequest()] : named.Select(id => new RetryBindingsRequest(id)))
+                retried += (await client.RetryExchangeBindingsAsync(parse.GetRequiredValue(tenant), request, ct)).Retried;
+            Console.Out.WriteLine($"{retried} binding(s) to be tried again now");
+            return ExitCodes.Ok;
+        }));
+        return retry;
     }
 
     private static Task<int> Operator(ParseResult parse, Func<ExchangeBridgeOperatorClient, Task<int>> body) => Commands.Run(async () =>

@@ -21,19 +21,23 @@ internal static class StatusCommand
         var watch = new Option<bool>("--watch") { Description = "Read again every --interval until every binding is done or err" };
         var interval = new Option<int>("--interval") { Description = "Seconds between reads with --watch", DefaultValueFactory = _ => 5 };
         var userIdType = Options.UserIdType("How user ids are shown");
-        var command = new Command("status", "Show bindings' import status") { ids, csv, adminAccount, json, watch, interval, userIdType };
+        var tenant = new Option<string?>("--tenant") { Description = "With --operator-key: the tenant_key, to show why a binding is err or late" };
+        var command = new Command("status", "Show bindings' import status") { ids, csv, adminAccount, json, watch, interval, userIdType, tenant };
         command.SetAction((parse, ct) => Commands.Run(() => RunAsync(new Connection(parse),
             BindingTargets.From(parse.GetValue(ids) ?? [], parse.GetValue(csv), parse.GetValue(adminAccount)), parse.GetValue(json),
-            parse.GetValue(watch), parse.GetValue(interval), Options.ParseUserIdType(parse.GetValue(userIdType)), ct)));
+            parse.GetValue(watch), parse.GetValue(interval), Options.ParseUserIdType(parse.GetValue(userIdType)), parse.GetValue(tenant), ct)));
         return command;
     }
 
     private static async Task<int> RunAsync(Connection connection, IReadOnlyList<BindingTarget> targets, bool json, bool watch, int interval,
-        UserIdType userIdType, CancellationToken ct)
+        UserIdType userIdType, string? tenant, CancellationToken ct)
     {
         if (targets.Count == 0) throw new UsageException("name the bindings: ids, or --csv with a bind result file or a mapping");
         if (interval < 1) throw new UsageException("--interval must be at least 1 second");
+        if (tenant is not null && !connection.HasOperatorKey) throw new UsageException("--tenant shows the operator's view: it needs --operator-key");
         using var client = await connection.UserClientAsync(ct);
+        using var operatorClient = tenant is null ? null : connection.OperatorClient();
+        Task<IReadOnlyList<BindingStatusRow>> ReadAsync() => StatusCommand.ReadAsync(client, operatorClient, tenant, targets, userIdType, ct);
         IReadOnlyList<BindingStatusRow> rows;
         if (watch && CliConsole.IsTerminal && !json)
         {
@@ -42,7 +46,7 @@ internal static class StatusCommand
             {
                 while (true)
                 {
-                    rows = await ReadAsync(client, targets, userIdType, ct);
+                    rows = await ReadAsync();
                     live.UpdateTarget(Table(rows));
                     if (rows.All(r => r.IsSettled)) return;
                     await Task.Delay(TimeSpan.FromSeconds(interval), ct);
@@ -53,7 +57,7 @@ internal static class StatusCommand
 
         while (true)
         {
-            rows = await ReadAsync(client, targets, userIdType, ct);
+            rows = await ReadAsync();
             if (!watch || rows.All(r => r.IsSettled)) break;
             // Redirected or JSON: a summary line per round (on standard error when standard output carries the JSON).
             var summary = "status: " + string.Join(", ", rows.GroupBy(r => r.Status ?? "unreadable").OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"));
@@ -68,8 +72,8 @@ internal static class StatusCommand
     private static int ExitCode(IReadOnlyList<BindingStatusRow> rows) =>
         rows.Any(r => r.Code is not null || r.Status == ExchangeBindingStatus.Err) ? ExitCodes.Failed : ExitCodes.Ok;
 
-    private static async Task<IReadOnlyList<BindingStatusRow>> ReadAsync(FeishuClient client, IReadOnlyList<BindingTarget> targets,
-        UserIdType userIdType, CancellationToken ct)
+    private static async Task<IReadOnlyList<BindingStatusRow>> ReadAsync(FeishuClient client, ExchangeBridgeOperatorClient? operatorClient,
+        string? tenant, IReadOnlyList<BindingTarget> targets, UserIdType userIdType, CancellationToken ct)
     {
         var rows = new BindingStatusRow[targets.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, targets.Count), new ParallelOptions { MaxDegreeOfParallelism = ReadConcurrency, CancellationToken = ct },
@@ -79,7 +83,8 @@ internal static class StatusCommand
                 try
                 {
                     var b = await client.GetExchangeBindingAsync(target.ExchangeBindingId, userIdType, token);
-                    rows[i] = new BindingStatusRow(b.ExchangeBindingId, b.ExchangeAccount, b.UserId, b.AdminAccount, b.Status);
+                    var sync = operatorClient is null ? null : await operatorClient.GetBindingDiagnosticsAsync(tenant!, b.ExchangeBindingId, token);
+                    rows[i] = new BindingStatusRow(b.ExchangeBindingId, b.ExchangeAccount, b.UserId, b.AdminAccount, b.Status, Sync: sync);
                 }
                 catch (FeishuApiException e) when (!e.IsRateLimited)
                 {
@@ -89,9 +94,19 @@ internal static class StatusCommand
         return rows;
     }
 
+    /// <summary>Why a binding is err (its reason), or how late its sync is (last success, last error, next attempt); empty when in sync.</summary>
+    private static string Why(BindingDiagnostics sync)
+    {
+        if (sync.ErrorReason is { } reason) return reason;
+        if (sync.LastError is not { } error) return "";
+        static string At(long? ms) => ms is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t).ToString("u") : "never";
+        return $"late: last synced {At(sync.LastSyncedAt)}; {sync.Attempts} attempt(s) since, the last: {error}; next {At(sync.NextAttemptAt)}";
+    }
+
     private static Table Table(IReadOnlyList<BindingStatusRow> rows)
     {
         var table = new Table().AddColumns("exchange_account", "user_id", "status", "exchange_binding_id");
+        if (rows.Any(r => r.Sync is not null)) table.AddColumn("why");
         foreach (var r in rows)
         {
             var status = r.Status switch
@@ -101,7 +116,8 @@ internal static class StatusCommand
                 ExchangeBindingStatus.Err => "[red]err[/]",
                 var s => Markup.Escape(s),
             };
-            table.AddRow(Markup.Escape(r.ExchangeAccount ?? ""), Markup.Escape(r.UserId ?? ""), status, Markup.Escape(r.ExchangeBindingId));
+            string[] cells = [Markup.Escape(r.ExchangeAccount ?? ""), Markup.Escape(r.UserId ?? ""), status, Markup.Escape(r.ExchangeBindingId)];
+            table.AddRow(r.Sync is null ? cells : [.. cells, Markup.Escape(Why(r.Sync))]);
         }
         return table;
     }

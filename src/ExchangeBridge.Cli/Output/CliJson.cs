@@ -4,8 +4,9 @@ using ExchangeBridge.Client;
 namespace ExchangeBridge.Cli.Output;
 
 /// <summary>One binding's state as <c>status</c> reports it: the status, or why it could not be read.</summary>
+/// <remarks>With the operator key and the tenant, also why it is err or late: <see cref="Sync"/> (null otherwise).</remarks>
 internal sealed record BindingStatusRow(string ExchangeBindingId, string? ExchangeAccount, string? UserId, string? AdminAccount, string? Status,
-    int? Code = null, string? Msg = null)
+    int? Code = null, string? Msg = null, BindingDiagnostics? Sync = null)
 {
     [JsonIgnore]
     public bool IsSettled => Status is ExchangeBindingStatus.Done or ExchangeBindingStatus.Err || Code is not null;

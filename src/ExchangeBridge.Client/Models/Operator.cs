@@ -45,9 +45,20 @@ public sealed record BindingCalendarProgress(string CalendarId, string Summary, 
 
 public sealed record BindingJob(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
 
-/// <summary>A binding's import as operators see it: status, why it failed, calendars and jobs.</summary>
-public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason,
+/// <summary>
+/// A binding's import as operators see it: status, why it is err, and how its sync stands (a late sync keeps its status:
+/// when it last went through, the last error and when, attempts since, the next attempt; times in milliseconds since the
+/// epoch), calendars and jobs.
+/// </summary>
+public sealed record BindingDiagnostics(string ExchangeBindingId, string Status, string? ErrorReason, long? LastSyncedAt,
+    long? NextAttemptAt, int Attempts, string? LastError, long? LastErrorAt,
     IReadOnlyList<BindingCalendarProgress> Calendars, IReadOnlyList<BindingJob> Jobs);
+
+/// <summary>What to try again now: one binding, or (null) every binding of the tenant that is err or retrying after a fault.</summary>
+public sealed record RetryBindingsRequest(string? ExchangeBindingId = null);
+
+/// <summary>How many bindings a retry moved to the front of the queue.</summary>
+public sealed record BindingsRetried(int Retried);
 
 internal sealed record TenantList(IReadOnlyList<Tenant> Items);
 

@@ -38,4 +38,6 @@ internal sealed record EnvelopeProbe(int? Code, string? Msg, WireError? Error);
 [JsonSerializable(typeof(MintAuthorizationCodeRequest))]
 [JsonSerializable(typeof(Envelope<AuthorizationCode>))]
 [JsonSerializable(typeof(Envelope<BindingDiagnostics>))]
+[JsonSerializable(typeof(RetryBindingsRequest))]
+[JsonSerializable(typeof(Envelope<BindingsRetried>))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

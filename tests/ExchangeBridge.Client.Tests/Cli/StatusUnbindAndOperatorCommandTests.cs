@@ -79,5 +79,29 @@ public sealed class StatusUnbindAndOperatorCommandTests(SharedServer fixture) : 
         Assert.NotEqual(0, unknown.ExitCode);
     }
 
+    [Fact]
+    public async Task Status_with_the_tenant_shows_the_operators_view_and_retry_names_what_it_moved()
+    {
+        var userId = "retry-user-" + Guid.NewGuid().ToString("N")[..8];
+        await Server.CreateUsersAsync([userId]);
+        var csv = Path.Combine(_folder, "retry.csv");
+        await File.WriteAllLinesAsync(csv, ["exchange_account,user_id", $"{userId}@retry.example,{userId}"]);
+        Assert.Equal(0, (await Cli.RunAsync("bind", "--csv", csv, "--admin-account", ServerProcess.DemoAdminAccount)).ExitCode);
+        var bindingId = Ids.Binding(ServerProcess.DemoAdminAccount, $"{userId}@retry.example");
+
+        var status = await Cli.RunAsync("status", bindingId, "--tenant", Server.Bootstrap.TenantKey, "--json");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        var sync = JsonDocument.Parse(status.Stdout).RootElement[0].GetProperty("sync");
+        Assert.Equal(bindingId, sync.GetProperty("exchange_binding_id").GetString());
+        Assert.Equal("import", sync.GetProperty("jobs")[0].GetProperty("kind").GetString());
+
+        // A binding that has not failed is not moved (this server runs no worker, so nothing fails here).
+        var retry = await Cli.RunAsync("retry", "--tenant", Server.Bootstrap.TenantKey, bindingId);
+        Assert.True(retry.ExitCode == 0, retry.ToString());
+        Assert.Equal("0 binding(s) to be tried again now", retry.Stdout.Trim());
+        var unknown = await Cli.RunAsync("retry", "--tenant", Server.Bootstrap.TenantKey, Ids.Binding(ServerProcess.DemoAdminAccount, "nobody@retry.example"));
+        Assert.NotEqual(0, unknown.ExitCode);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
