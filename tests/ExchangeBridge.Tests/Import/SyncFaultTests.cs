@@ -104,10 +104,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
     [Fact]
     public async Task Binding_an_err_triple_again_retries_it_and_answers_doing()
     {
-        var before = await BindUntilDoneAsync();
-        connector.Grant(Store, only: ["someone-else@contoso.com"]);
-        _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
-        await _world.WaitForStatusAsync("err");
+        var (before, _) = await DoneThenImpersonationRefusedAsync();
 
         connector.Grant(Store);
         var again = await JsonAssert.SuccessAsync(await _world.CreateBindingAsync());
@@ -120,10 +117,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
     [Fact]
     public async Task An_operators_retry_runs_an_err_binding_at_once()
     {
-        var before = await BindUntilDoneAsync();
-        connector.Grant(Store, only: ["someone-else@contoso.com"]);
-        _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
-        var failed = await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err");
+        var (before, failed) = await DoneThenImpersonationRefusedAsync();
         Assert.StartsWith("ImpersonationDenied", failed["error_reason"]!.GetValue<string>());
         Assert.True(failed["next_attempt_at"]!.GetValue<long>() >= _world.Server.Clock.GetUtcNow().AddMinutes(59).ToUnixTimeMilliseconds());
 
@@ -171,6 +165,15 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
     private Task<HttpResponseMessage> RetryAsync(JsonObject body) =>
         _world.Server.SendAsync(HttpMethod.Post, $"/admin/v1/tenants/{_world.Server.Bootstrap.TenantKey}/exchange_bindings/retry",
             body.ToJsonString(), _world.Server.Bootstrap.OperatorKey);
+
+    /// <summary>A binding done, then its admin account's right to the mailbox withdrawn: the next sync shows err.</summary>
+    private async Task<(string[] Ids, JsonObject Failed)> DoneThenImpersonationRefusedAsync()
+    {
+        var ids = await BindUntilDoneAsync();
+        connector.Grant(Store, only: ["someone-else@contoso.com"]);
+        _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
+        return (ids, await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err"));
+    }
 
     private async Task<string[]> BindUntilDoneAsync()
     {
