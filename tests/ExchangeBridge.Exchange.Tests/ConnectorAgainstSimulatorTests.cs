@@ -270,6 +270,52 @@ public class ConnectorAgainstSimulatorTests
         Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
     }
 
+    [Theory]
+    [InlineData(SimFault.InternalServerError, ExchangeFailureKind.Transient, "ErrorInternalServerTransientError")]
+    [InlineData(SimFault.Refuse, ExchangeFailureKind.Transient, "HttpRequestException")]
+    [InlineData(SimFault.ServerBusy, ExchangeFailureKind.Throttled, "ErrorServerBusy")]
+    public async Task A_mailboxs_outage_reaches_the_connector_as_its_kind_and_spares_other_mailboxes(SimFault fault, ExchangeFailureKind kind, string marker)
+    {
+        const string bob = "bob@contoso.com";
+        await using var sim = await SimulatorFixture.StartAsync(store =>
+        {
+            store.AddMailbox(Alisa);
+            store.AddMailbox(bob);
+        });
+        sim.Store.InjectFault(Alisa, fault, requests: 1, backOff: TimeSpan.FromMilliseconds(1500));
+
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+        Assert.Equal(kind, e.Kind);
+        Assert.Contains(marker, e.Message);
+        if (fault == SimFault.ServerBusy) Assert.Equal(TimeSpan.FromMilliseconds(1500), e.RetryAfter);
+        Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, bob, default));
+        Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default)); // the outage was one request long
+    }
+
+    [Fact]
+    public async Task A_hanging_mailbox_ends_at_the_clients_timeout_as_Transient()
+    {
+        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        sim.Store.InjectFault(Alisa, SimFault.Hang);
+        var connector = new EwsConnector(new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) });
+
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+        Assert.Equal(ExchangeFailureKind.Transient, e.Kind);
+        sim.Store.ClearFault(Alisa);
+        Assert.NotEmpty(await connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+    }
+
+    [Fact]
+    public async Task A_changed_password_refuses_the_old_one_and_keeps_the_accounts_rights()
+    {
+        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        sim.Store.ChangePassword(SimulatorFixture.AdminUser, "rotated");
+
+        var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+        Assert.Equal(ExchangeFailureKind.Unauthorized, e.Kind);
+        Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.AdminWith("rotated"), Alisa, default));
+    }
+
     [Fact]
     public async Task A_sync_state_the_server_does_not_know_is_InvalidSyncState()
     {
