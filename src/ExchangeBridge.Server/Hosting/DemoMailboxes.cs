@@ -1,5 +1,9 @@
+using System.Text.Json;
+using ExchangeBridge.Core.Errors;
 using ExchangeBridge.ExchangeSimulator;
+using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Server.Wire;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -8,6 +12,8 @@ namespace ExchangeBridge.Server.Hosting;
 /// <summary>
 /// With --demo the server also hosts the EWS simulator (a simulator, not Exchange) at /EWS/Exchange.asmx, holding the
 /// seed page's example mailbox, and points the example admin account at it once the server knows its own address.
+/// Operators can stage what the import must survive there and watch it recover: an outage or a hang of a mailbox, a
+/// changed password (<c>/admin/v1/demo/simulator/…</c>, with the operator key).
 /// </summary>
 public static class DemoMailboxes
 {
@@ -55,6 +61,11 @@ public static class DemoMailboxes
     public static void Serve(WebApplication app, MailboxStore store)
     {
         app.MapEwsSimulator(store, SimulatorPath);
+        var simulator = app.MapGroup("/admin/v1/demo/simulator").RequireAuthorization(OperatorKeyHandler.Policy);
+        simulator.MapPost("/mailboxes/{mailbox}/fault", (string mailbox, HttpRequest request, CancellationToken ct) => InjectFaultAsync(store, mailbox, request, ct))
+            .WithName("DemoSimulatorFault").WithSummary("Demo: the simulator answers a mailbox with an outage, a hang, or normally again");
+        simulator.MapPost("/admins/{username}/password", (string username, HttpRequest request, CancellationToken ct) => ChangePasswordAsync(store, username, request, ct))
+            .WithName("DemoSimulatorPassword").WithSummary("Demo: the simulator's admin account gets a new password; the old one is refused");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
@@ -64,6 +75,44 @@ public static class DemoMailboxes
                 .SetEndpointAsync(Bootstrapper.DemoAdminAccount, endpoint, CancellationToken.None).GetAwaiter().GetResult();
         });
     }
+
+    /// <summary>
+    /// <c>{"fault": "refuse" | "internal_server_error" | "server_busy" | "hang" | "none", "requests"?: n, "back_off_ms"?: ms}</c>:
+    /// the next n requests for the mailbox (every one without n), or none again.
+    /// </summary>
+    private static async Task<FeishuJsonResult<Envelope<EmptyData>>> InjectFaultAsync(MailboxStore store, string mailbox, HttpRequest request,
+        CancellationToken ct)
+    {
+        var invalid = FeishuErrors.OperatorInvalidRequest;
+        var (fault, requests, backOffMs) = await JsonBody.ReadObjectAsync(request, invalid, b => (
+            JsonBody.RequiredString(b, "fault", invalid), OptionalPositive(b, "requests"), OptionalPositive(b, "back_off_ms")), ct);
+        if (fault == "none") store.ClearFault(mailbox);
+        else if (Enum.TryParse<SimFault>(fault.Replace("_", ""), ignoreCase: true, out var kind) && Enum.IsDefined(kind))
+            store.InjectFault(mailbox, kind, requests, backOffMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
+        else throw new FeishuException(invalid, "fault must be refuse, internal_server_error, server_busy, hang or none");
+        return FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
+    }
+
+    private static async Task<FeishuJsonResult<Envelope<EmptyData>>> ChangePasswordAsync(MailboxStore store, string username, HttpRequest request,
+        CancellationToken ct)
+    {
+        var invalid = FeishuErrors.OperatorInvalidRequest;
+        var password = await JsonBody.ReadObjectAsync(request, invalid, b => JsonBody.RequiredString(b, "password", invalid), ct);
+        try
+        {
+            store.ChangePassword(username, password);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FeishuException(FeishuErrors.OperatorNotFound, "simulator admin account");
+        }
+        return FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
+    }
+
+    private static int? OptionalPositive(JsonElement body, string name) =>
+        !body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
+        : value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) && n > 0 ? n
+        : throw new FeishuException(FeishuErrors.OperatorInvalidRequest, $"{name} must be a positive integer");
 
     private static DateTimeOffset NextMonday(DateTimeOffset now)
     {

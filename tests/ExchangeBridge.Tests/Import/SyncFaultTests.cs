@@ -90,7 +90,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
         connector.ChangeCredentials(Store);
         _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
 
-        var failed = await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err");
+        var failed = await WaitForErrAsync();
         var reason = failed["error_reason"]!.GetValue<string>();
         Assert.StartsWith("Unauthorized", reason);
         Assert.Contains("Register the admin account again", reason);
@@ -134,7 +134,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
     {
         connector.Grant(Store, only: ["someone-else@contoso.com"]);
         await _world.BindAsync();
-        await _world.WaitForStatusAsync("err");
+        await WaitForErrAsync();
 
         connector.Grant(Store);
         _world.Server.Clock.Advance(TimeSpan.FromMinutes(30)); // far past any back-off: err waits on the slow schedule
@@ -154,7 +154,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
             await c.ExecuteAsync("UPDATE exchange_admin_accounts SET secret_protected = @secret", new { secret = otherKey.Protect("whatever") });
         await _world.BindAsync();
 
-        var failed = await _world.RunAttemptsUntilAsync(d => d["status"]!.GetValue<string>() == "err");
+        var failed = await _world.RunAttemptsUntilAsync(d => d["status"]!.GetValue<string>() == "err" && d["jobs"]![0]!["lease_owner"] is null);
         Assert.StartsWith("Unexpected: the admin account's stored credentials cannot be decrypted", failed["error_reason"]!.GetValue<string>());
         Assert.Equal(5, failed["attempts"]!.GetValue<int>()); // UnexpectedFailuresBeforeErr, with back-off between them
 
@@ -172,8 +172,12 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
         var ids = await BindUntilDoneAsync();
         connector.Grant(Store, only: ["someone-else@contoso.com"]);
         _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
-        return (ids, await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err"));
+        return (ids, await WaitForErrAsync());
     }
+
+    /// <summary>The binding in err with its next attempt recorded (err is shown first, then the job lets go of its lease).</summary>
+    private Task<JsonObject> WaitForErrAsync() =>
+        _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err" && d["jobs"]![0]!["lease_owner"] is null);
 
     private async Task<string[]> BindUntilDoneAsync()
     {
