@@ -123,6 +123,10 @@ public sealed class TokenService(
         var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
         if (record is null || StoredTokenKinds.Of(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
+        // The API never issues such a token; a database restored from mixed backups, or edited by hand, could hold one.
+        if (record.AppTenantKey != record.TenantKey)
+            throw new FeishuException(FeishuErrors.WrongUnitForAppTenant,
+                troubleshooter: "the token was issued in another tenant than its app's: get a new token with the app's app_id and app_secret");
 
         var caller = new Caller(kind.Value, record.TenantKey, record.AppId, record.UserId,
             record.IsSuperAdmin ?? false, record.ResignedAt is not null,

@@ -22,6 +22,7 @@ public sealed class TokenRecord
     public string? UserId { get; set; }
     public long ExpiresAt { get; set; }
     public string AppScopes { get; set; } = "";
+    public string AppTenantKey { get; set; } = "";
     public bool AppHasBot { get; set; }
     public bool? IsSuperAdmin { get; set; }
     public long? ResignedAt { get; set; }
@@ -82,7 +83,7 @@ public sealed class IdentityStore(IDatabase database)
         return await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
-                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes, a.bot_enabled AS AppHasBot,
+                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes, a.tenant_key AS AppTenantKey, a.bot_enabled AS AppHasBot,
                    u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
