@@ -123,6 +123,9 @@ public sealed class TokenService(
         var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
         if (record is null || StoredTokenKinds.Of(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
+        // Revoked when its user resigned: still recognised while they are resigned (the policies answer "resigned"),
+        // unknown once they are reinstated, who must sign in again.
+        if (record.RevokedAt is not null && record.ResignedAt is null) throw new FeishuException(InvalidFor(kind));
         // The API never issues such a token; a database restored from mixed backups, or edited by hand, could hold one.
         if (record.AppTenantKey != record.TenantKey)
             throw new FeishuException(FeishuErrors.WrongUnitForAppTenant,
@@ -197,6 +200,7 @@ public sealed class TokenService(
         if (old.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
         if (old.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.RefreshExpired);
         if (old.ResignedAt is not null) return GrantResult.Failed(GrantFailure.UserResigned);
+        if (old.RevokedAt is not null) return GrantResult.Failed(GrantFailure.RefreshInvalid);
         return new GrantResult(tokens, GrantFailure.None);
     }
 

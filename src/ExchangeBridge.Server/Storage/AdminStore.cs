@@ -142,8 +142,10 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     }
 
     /// <summary>
-    /// Changes a user's standing. Resigning also deletes every token and code the user holds, in the same transaction:
-    /// their access ends at once rather than when a token expires, and reinstating them later brings none of it back.
+    /// Changes a user's standing. Resigning also revokes every token the user holds and deletes their pending codes, in
+    /// the same transaction: their access ends at once rather than when a token expires, and reinstating them later
+    /// brings none of it back. Revoked tokens are marked rather than deleted, so that while the user is resigned they
+    /// are still recognised and answered with the platform's "resigned" codes (195100, 20021).
     /// </summary>
     public Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
         CancellationToken ct) =>
@@ -159,8 +161,8 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
             if (updated && resigned == true)
             {
                 await c.ExecuteAsync(new CommandDefinition(
-                    "DELETE FROM access_tokens WHERE tenant_key = @tenantKey AND user_id = @userId",
-                    new { tenantKey, userId }, tx, cancellationToken: token));
+                    "UPDATE access_tokens SET revoked_at = @now WHERE tenant_key = @tenantKey AND user_id = @userId AND revoked_at IS NULL",
+                    new { tenantKey, userId, now }, tx, cancellationToken: token));
                 await c.ExecuteAsync(new CommandDefinition(
                     "DELETE FROM authorization_codes WHERE tenant_key = @tenantKey AND user_id = @userId",
                     new { tenantKey, userId }, tx, cancellationToken: token));

@@ -26,6 +26,8 @@ public sealed class TokenRecord
     public bool AppHasBot { get; set; }
     public bool? IsSuperAdmin { get; set; }
     public long? ResignedAt { get; set; }
+    /// <summary>When the user's resignation revoked the token; a revoked token never works again, even once reinstated.</summary>
+    public long? RevokedAt { get; set; }
 }
 
 public sealed class CodeRecord
@@ -84,7 +86,7 @@ public sealed class IdentityStore(IDatabase database)
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
                    t.expires_at AS ExpiresAt, a.scopes AS AppScopes, a.tenant_key AS AppTenantKey, a.bot_enabled AS AppHasBot,
-                   u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt
+                   u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt, t.revoked_at AS RevokedAt
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
             LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
@@ -162,13 +164,14 @@ public sealed class IdentityStore(IDatabase database)
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
                    t.expires_at AS ExpiresAt, a.scopes AS AppScopes, u.is_super_admin AS IsSuperAdmin,
-                   u.resigned_at AS ResignedAt
+                   u.resigned_at AS ResignedAt, t.revoked_at AS RevokedAt
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
             LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
             WHERE t.token_hash = @refreshHash AND t.kind = @refresh
             """, new { refreshHash, refresh = StoredTokenKinds.Of(TokenKind.Refresh) }, tx, cancellationToken: ct));
-        if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null) return old;
+        if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null || old.RevokedAt is not null)
+            return old;
 
         var spent = await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE token_hash = @refreshHash", new { refreshHash }, tx, cancellationToken: ct));
