@@ -49,8 +49,8 @@ public sealed class CleartextPasswordTests : IAsyncLifetime
     public async Task An_account_registered_before_the_rule_stops_importing_with_the_reason()
     {
         // As a database migrated from before the rule holds it: an http endpoint, verified, and no consent stored.
-        await using (var c = await _world.Server.Services.GetRequiredService<IDatabase>().OpenWriterAsync())
-            await c.ExecuteAsync("UPDATE exchange_admin_accounts SET allow_cleartext_password = @no", new { no = false });
+        await _world.Server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+            c.ExecuteAsync("UPDATE exchange_admin_accounts SET allow_cleartext_password = @no", new { no = false }, tx));
         await _world.BindAsync();
         Assert.Equal("err", await _world.WaitForStatusAsync("err", "done"));
         Assert.Contains("allow_cleartext_password", (await _world.DiagnosticsAsync())["error_reason"]!.GetValue<string>());
