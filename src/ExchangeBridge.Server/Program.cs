@@ -30,6 +30,7 @@ var app = builder.Build();
 await app.Services.GetRequiredService<Bootstrapper>().RunAsync(app.Lifetime.ApplicationStopping);
 
 app.UseLogId();
+app.UseSecurityHeaders();
 app.UseRequestLog();
 app.UseWireErrors();
 app.UseDirectDispatch();

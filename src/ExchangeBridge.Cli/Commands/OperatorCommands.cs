@@ -85,16 +85,20 @@ internal static class OperatorCommands
         var clientSecret = new Option<string?>("--client-secret") { Description = "graph: the client secret [env: EXBRIDGE_EXCHANGE_CLIENT_SECRET]" };
         var graphTenant = new Option<string?>("--graph-tenant-id") { Description = "graph: the Entra tenant id" };
         var graphClient = new Option<string?>("--graph-client-id") { Description = "graph: the app registration's client id" };
+        var cleartext = new Option<bool>("--allow-cleartext-password")
+        {
+            Description = "EWS: accept that the password travels in clear to a plain http:// endpoint",
+        };
         var put = new Command("put", "Register (or replace) an Exchange admin account and verify it")
         {
-            tenant, email, endpoint, connector, username, password, clientSecret, graphTenant, graphClient,
+            tenant, email, endpoint, connector, username, password, clientSecret, graphTenant, graphClient, cleartext,
         };
         put.SetAction((parse, ct) => Operator(parse, async client =>
         {
             var request = new ExchangeAdminAccountRequest(parse.GetRequiredValue(endpoint), parse.GetValue(connector), parse.GetValue(username),
                 parse.GetValue(password) ?? Environment.GetEnvironmentVariable("EXBRIDGE_EXCHANGE_PASSWORD"),
                 parse.GetValue(clientSecret) ?? Environment.GetEnvironmentVariable("EXBRIDGE_EXCHANGE_CLIENT_SECRET"),
-                parse.GetValue(graphTenant), parse.GetValue(graphClient));
+                parse.GetValue(graphTenant), parse.GetValue(graphClient), parse.GetValue(cleartext) ? true : null);
             var account = await client.PutExchangeAdminAccountAsync(parse.GetRequiredValue(tenant), parse.GetRequiredValue(email), request, ct);
             Print(account, CliJsonContext.Default.ExchangeAdminAccount);
             if (account.VerificationState != "failed") return ExitCodes.Ok;

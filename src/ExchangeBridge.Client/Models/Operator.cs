@@ -26,11 +26,12 @@ public sealed record UpdateUserRequest(bool? IsSuperAdmin = null, bool? Resigned
 
 /// <summary>
 /// An Exchange admin account to register: <c>connector</c> <c>ews</c> (endpoint, username, password) or <c>graph</c>
-/// (endpoint, client_secret, graph_tenant_id, graph_client_id).
+/// (endpoint, client_secret, graph_tenant_id, graph_client_id). An EWS password goes to a plain http:// endpoint only
+/// with <c>AllowCleartextPassword</c>: it travels in clear.
 /// </summary>
 public sealed record ExchangeAdminAccountRequest(
     string Endpoint, string? Connector = null, string? Username = null, string? Password = null, string? ClientSecret = null,
-    string? GraphTenantId = null, string? GraphClientId = null);
+    string? GraphTenantId = null, string? GraphClientId = null, bool? AllowCleartextPassword = null);
 
 public sealed record ExchangeAdminAccount(string Email, string TenantKey, string Connector, string Endpoint, string? Username,
     string VerificationState, string? VerificationError);

@@ -18,6 +18,8 @@ public static class FeishuErrors
     public static readonly FeishuError InternalServiceError = new(190003, 500, "internal service error");
     public static readonly FeishuError MethodRateLimited = new(190004, 429, "method rate limited");
     public static readonly FeishuError AppRateLimited = new(190005, 429, "app rate limited");
+    public static readonly FeishuError WrongUnitForAppTenant = new(190006, 403, "wrong unit for app tenant");
+    public static readonly FeishuError AppBotNotFound = new(190007, 404, "app bot_id not found");
     public static readonly FeishuError OperationRateLimited = new(190010, 429, "current operation rate limited");
     public static readonly FeishuError UserNotInTenant = new(195100, 404, "user is dismiss or not exist in the tenant");
     public static readonly FeishuError NotSuperAdministrator = new(195101, 403, "user is not supper administrator");

@@ -42,16 +42,28 @@ public static class AdminAccounts
     public const string SecretCredential = "secret";
     public const string CertificateCredential = "certificate";
 
+    public const string CleartextRefusal =
+        "the endpoint is plain http://, which would send the admin password in clear: use https://, " +
+        "or register the account with allow_cleartext_password: true to accept that risk";
+
     public static bool TryParseConnector(string name, out ExchangeConnectorKind kind)
     {
         kind = name == Graph ? ExchangeConnectorKind.Graph : ExchangeConnectorKind.Ews;
         return name is Ews or Graph;
     }
 
-    /// <summary>What a connector needs, with the secret decrypted for the duration of the call.</summary>
+    /// <summary>
+    /// What a connector needs, with the secret decrypted for the duration of the call. An EWS password bound for a plain
+    /// http:// endpoint is refused unless the operator accepted that explicitly (allow_cleartext_password): Basic
+    /// authentication would send it in clear. Every use of an account passes here (verifying it, importing with it), so an
+    /// account registered before this rule is refused too.
+    /// </summary>
     public static ExchangeAdminAccount ToConnectorAccount(AdminAccountRecord account, SecretProtector protector)
     {
         TryParseConnector(account.Connector, out var kind);
+        if (kind == ExchangeConnectorKind.Ews && account.CredentialKind == SecretCredential && !account.AllowCleartextPassword &&
+            Uri.TryCreate(account.Endpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme == Uri.UriSchemeHttp)
+            throw new ExchangeConnectorException(ExchangeFailureKind.Unauthorized, CleartextRefusal);
         return new ExchangeAdminAccount(account.Email, kind, new Uri(account.Endpoint), account.Username,
             protector.Unprotect(account.SecretProtected), account.GraphTenantId, account.GraphClientId,
             account.CredentialKind == CertificateCredential ? AdminCredentialKind.Certificate : AdminCredentialKind.Secret);

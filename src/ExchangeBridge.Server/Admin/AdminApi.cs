@@ -12,13 +12,15 @@ namespace ExchangeBridge.Server.Admin;
 
 public sealed record TenantView(string TenantKey, string Name);
 public sealed record TenantList(IReadOnlyList<TenantView> Items);
-public sealed record AppCreated(string AppId, string AppSecret, string TenantKey, string Name, IReadOnlyList<string> Scopes);
+public sealed record AppCreated(string AppId, string AppSecret, string TenantKey, string Name, IReadOnlyList<string> Scopes, bool BotEnabled);
+/// <summary>An app's settings after a change (never its secret).</summary>
+public sealed record AppSettingsView(string AppId, string TenantKey, bool BotEnabled);
 public sealed record OpenIdView(string AppId, string OpenId);
 public sealed record UserView(string TenantKey, string UserId, string UnionId, string Name, string? Email, bool IsSuperAdmin,
     bool Resigned, IReadOnlyList<OpenIdView> OpenIds);
 /// <summary>An Exchange admin account as operators see it: which kind of credential it holds (secret or certificate), never the credential.</summary>
 public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
-    string Credential, string VerificationState, string? VerificationError);
+    string Credential, bool AllowCleartextPassword, string VerificationState, string? VerificationError);
 public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
 public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState,
     long Events);
@@ -50,6 +52,8 @@ public static class AdminApi
         admin.MapPost("/tenants", CreateTenant).WithName("CreateTenant").WithSummary("Create a tenant");
         admin.MapGet("/tenants", ListTenants).WithName("ListTenants").WithSummary("List tenants");
         admin.MapPost("/tenants/{tenant_key}/apps", CreateApp).WithName("CreateApp").WithSummary("Create an app (returns its secret once)");
+        admin.MapPatch("/tenants/{tenant_key}/apps/{app_id}", UpdateApp).WithName("UpdateApp")
+            .WithSummary("Turn the app's bot capability on or off (a tenant token reads calendars as the app only with it)");
         admin.MapDelete("/tenants/{tenant_key}/apps/{app_id}", DeleteApp).WithName("DeleteApp").WithSummary("Delete an app and revoke its tokens");
         admin.MapPost("/tenants/{tenant_key}/users", CreateUser).WithName("CreateUser").WithSummary("Create a user");
         admin.MapGet("/tenants/{tenant_key}/users/{user_id}", GetUser).WithName("GetUser").WithSummary("A user with its open_ids");
@@ -92,11 +96,22 @@ public static class AdminApi
         AdminStore store, SecretProtector protector, TimeProvider clock, CancellationToken ct)
     {
         await RequireTenant(store, tenant_key, ct);
-        var (name, scopes) = await JsonBody.ReadObjectAsync(request, Invalid, b => (RequiredName(b, "name"), ReadScopes(b)), ct);
+        var (name, scopes, botEnabled) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
+            (RequiredName(b, "name"), ReadScopes(b), OptionalBool(b, "bot_enabled") ?? false), ct);
         var appId = AdminStore.NewAppId();
         var secret = OpaqueSecrets.NewAlphanumeric(32);
-        await store.CreateAppAsync(appId, tenant_key, name, protector.Protect(secret), string.Join(' ', scopes), Now(clock), ct);
-        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes), FeishuJsonContext.Default.EnvelopeAppCreated);
+        await store.CreateAppAsync(appId, tenant_key, name, protector.Protect(secret), string.Join(' ', scopes), botEnabled, Now(clock), ct);
+        return Ok(new AppCreated(appId, secret, tenant_key, name, scopes, botEnabled), FeishuJsonContext.Default.EnvelopeAppCreated);
+    }
+
+    public static async Task<FeishuJsonResult<Envelope<AppSettingsView>>> UpdateApp(string tenant_key, string app_id, HttpRequest request,
+        AdminStore store, TokenService tokens, CancellationToken ct)
+    {
+        var botEnabled = await JsonBody.ReadObjectAsync(request, Invalid, b =>
+            OptionalBool(b, "bot_enabled") ?? throw new FeishuException(Invalid, "bot_enabled is required"), ct);
+        if (!await store.SetAppBotAsync(tenant_key, app_id, botEnabled, ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
+        tokens.ForgetCachedCallers();
+        return Ok(new AppSettingsView(app_id, tenant_key, botEnabled), FeishuJsonContext.Default.EnvelopeAppSettingsView);
     }
 
     public static async Task<FeishuJsonResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
@@ -180,6 +195,7 @@ public static class AdminApi
                 CredentialKind = certificate is null ? AdminAccounts.SecretCredential : AdminAccounts.CertificateCredential,
                 GraphTenantId = JsonBody.OptionalString(b, "graph_tenant_id", Invalid),
                 GraphClientId = JsonBody.OptionalString(b, "graph_client_id", Invalid),
+                AllowCleartextPassword = OptionalBool(b, "allow_cleartext_password") ?? false,
             };
         }, ct);
         (account.VerificationState, account.VerificationError) = await verifier.VerifyAsync(account, ct);
@@ -263,7 +279,8 @@ public static class AdminApi
         ?? throw new FeishuException(FeishuErrors.OperatorNotFound, "exchange admin account");
 
     private static AdminAccountView View(AdminAccountRecord a) =>
-        new(a.Email, a.TenantKey, a.Connector, a.Endpoint, a.Username, a.CredentialKind, a.VerificationState, a.VerificationError);
+        new(a.Email, a.TenantKey, a.Connector, a.Endpoint, a.Username, a.CredentialKind, a.AllowCleartextPassword, a.VerificationState,
+            a.VerificationError);
 
     private static async Task RequireTenant(AdminStore store, string tenantKey, CancellationToken ct)
     {

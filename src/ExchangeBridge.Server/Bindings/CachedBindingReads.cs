@@ -36,8 +36,9 @@ public static class CachedBindingReads
         return app.Use((context, next) =>
         {
             if (!TryFind(context, tokens, requirements, answers, out var caller, out var answer)) return next(context);
-            // The route's endpoint, so request metrics carry the same http.route as the long way.
+            // The route's endpoint and the caller, so request metrics and the request log say what the long way says.
             context.SetEndpoint(endpoint ??= FindEndpoint(services));
+            context.Features.Set(caller);
             var admitted = limiter.CheckMethodAsync(context, ExchangeBindingsApi.GetRateLimitName, caller, context.RequestAborted);
             return admitted.IsCompletedSuccessfully
                 ? FeishuJson.WriteAsync(context.Response, answer, context.RequestAborted)

@@ -11,8 +11,10 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace ExchangeBridge.Server.Calendars;
 
 /// <summary>
-/// The calendar v4 read API, so imported calendars and events can be seen with the SDKs. A user token sees the
-/// user's own calendars; a tenant token sees its tenant's.
+/// The calendar v4 read API, so imported calendars and events can be seen with the SDKs. As on the platform, the token
+/// is an identity: a user token is the user, who sees their own calendars; a tenant token is the app acting as itself,
+/// which sees the calendars it owns and those shared with it. Imported calendars are employees', and none is shared with
+/// an app, so an app sees none of them (docs/security.md).
 /// </summary>
 public static class CalendarsApi
 {
@@ -32,7 +34,7 @@ public static class CalendarsApi
     {
         var caller = Caller.Of(context);
         var (pageSize, afterId) = Paging(context, defaultSize: 500);
-        var rows = await store.ListAsync(caller.TenantKey, OwnerOf(caller), afterId, pageSize + 1, ct);
+        var rows = OwnerOf(caller) is { } owner ? await store.ListAsync(caller.TenantKey, owner, afterId, pageSize + 1, ct) : [];
         var page = rows.Take(pageSize).Select(View).ToList();
         var hasMore = rows.Count > pageSize;
         return FeishuJson.Result(Envelope.Success(new CalendarListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", page)),
@@ -74,10 +76,11 @@ public static class CalendarsApi
     {
         var caller = Caller.Of(context);
         if (calendarId.Length > 256) throw FeishuException.InvalidParameter("calendar_id is malformed");
-        return await store.FindAsync(caller.TenantKey, OwnerOf(caller), calendarId, ct)
+        return (OwnerOf(caller) is { } owner ? await store.FindAsync(caller.TenantKey, owner, calendarId, ct) : null)
                ?? throw new FeishuException(FeishuErrors.CalendarNotFound);
     }
 
+    /// <summary>Whose imported calendars the caller reads: a user their own; an app (a tenant token) nobody's.</summary>
     private static string? OwnerOf(Caller caller) => caller.Kind == TokenKind.User ? caller.UserId : null;
 
     private static CalendarView View(CalendarRecord c) =>

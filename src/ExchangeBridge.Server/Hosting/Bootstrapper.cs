@@ -45,7 +45,8 @@ public sealed partial class Bootstrapper(
         await admin.CreateTenantAsync(tenantKey, "Bootstrap tenant", now, ct);
         var appId = AdminStore.NewAppId();
         var appSecret = OpaqueSecrets.NewAlphanumeric(32);
-        await admin.CreateAppAsync(appId, tenantKey, "ExchangeBridge", protector.Protect(appSecret), string.Join(' ', Scopes.Default), now, ct);
+        await admin.CreateAppAsync(appId, tenantKey, "ExchangeBridge", protector.Protect(appSecret), string.Join(' ', Scopes.Default),
+            botEnabled: false, now, ct);
         var user = new UserRecord
         {
             TenantKey = tenantKey, UserId = "admin", UnionId = AdminStore.NewUnionId(), Name = "Super Administrator",
@@ -57,9 +58,7 @@ public sealed partial class Bootstrapper(
         await admin.AddOperatorKeyAsync(OpaqueSecrets.Hash(operatorKey), now, ct);
 
         var file = new BootstrapFile(operatorKey, tenantKey, appId, appSecret, user.UserId, user.UnionId, openIds[0].OpenId);
-        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using (var stream = new FileStream(BootstrapPath, fileOptions))
+        await using (var stream = new FileStream(BootstrapPath, DataFolder.OwnerOnly(FileMode.Create, FileAccess.Write)))
             await JsonSerializer.SerializeAsync(stream, file, FeishuJsonContext.Default.BootstrapFile, ct);
         LogBootstrapped(logger, tenantKey, appId, BootstrapPath);
     }
@@ -88,6 +87,8 @@ public sealed partial class Bootstrapper(
             Email = DemoAdminAccount, TenantKey = bootstrap.TenantKey, Connector = AdminAccounts.Ews,
             Endpoint = DemoEndpoint, Username = DemoAdminAccount, SecretProtected = protector.Protect(DemoAdminPassword),
             VerificationState = AdminAccountStates.Verified,
+            // The demo's simulator is this very process, on loopback: nothing leaves the machine.
+            AllowCleartextPassword = true,
         }, now, ct);
         LogDemo(logger, DemoAdminAccount, DemoOpenId);
     }

@@ -30,7 +30,7 @@ public static class ServiceRegistration
     {
         var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         options.Validate();
-        Directory.CreateDirectory(options.DataDir);
+        DataFolder.Secure(options.DataDir);
         services.AddSingleton<IOptions<ServerOptions>>(Options.Create(options));
         var import = configuration.GetSection(ImportOptions.Section).Get<ImportOptions>() ?? new ImportOptions();
         import.Validate();

@@ -61,12 +61,14 @@ public static class AuthApi
     public static async Task<FeishuJsonResult<Envelope<OidcTokenData>>> RedeemCode(
         HttpContext context, TokenService tokens, CancellationToken ct)
     {
-        var (grantType, code) = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.OidcInvalidRequest, body => (
+        // redirect_uri is not among the endpoint's documented fields; a code minted with one must name it here too.
+        var (grantType, code, redirectUri) = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.OidcInvalidRequest, body => (
             JsonBody.OptionalString(body, "grant_type", FeishuErrors.OidcInvalidRequest),
-            JsonBody.OptionalString(body, "code", FeishuErrors.OidcInvalidRequest)), ct);
+            JsonBody.OptionalString(body, "code", FeishuErrors.OidcInvalidRequest),
+            JsonBody.OptionalString(body, "redirect_uri", FeishuErrors.OidcInvalidRequest)), ct);
         if (grantType != "authorization_code") throw new FeishuException(FeishuErrors.OidcGrantTypeUnsupported);
         if (string.IsNullOrEmpty(code)) throw new FeishuException(FeishuErrors.OidcInvalidRequest, "code is required");
-        return OidcAnswer(await tokens.RedeemCodeAsync(Caller.Of(context).AppId, code, null, ct));
+        return OidcAnswer(await tokens.RedeemCodeAsync(Caller.Of(context).AppId, code, redirectUri, ct));
     }
 
     public static async Task<FeishuJsonResult<Envelope<OidcTokenData>>> RefreshUserToken(
@@ -151,13 +153,15 @@ public static class AuthApi
         }
         catch (FeishuException e) when (e.Error == FeishuErrors.AppSecretInvalid)
         {
-            await limiter.RecordTokenFailureAsync(presented.App.AppId, ct);
+            await limiter.RecordTokenFailureAsync(context, presented.App.AppId, ct);
             throw;
         }
     }
 
     private static FeishuJsonResult<Envelope<OidcTokenData>> OidcAnswer(GrantResult grant)
     {
+        if (grant.Failure == GrantFailure.RedirectMismatch)
+            throw new FeishuException(FeishuErrors.OidcInvalidRequest, "redirect_uri does not match the one the code was issued for");
         if (grant.Tokens is not { } t)
             throw new FeishuException(grant.Failure switch
             {

@@ -13,7 +13,10 @@ public interface IFeishuRequirement : IAuthorizationRequirement
     FeishuException? Refusal(Caller caller);
 }
 
-/// <summary>The endpoint accepts only these token kinds.</summary>
+/// <summary>
+/// The endpoint accepts only these token kinds. The platform's msg for a token of another kind reads as if the token
+/// were broken ("Invalid access token"), so the refusal's troubleshooter names the kind the endpoint takes.
+/// </summary>
 public sealed record TokenKindRequirement(params TokenKind[] Accepted) : IFeishuRequirement
 {
     public FeishuException? Refusal(Caller caller) =>
@@ -23,7 +26,42 @@ public sealed record TokenKindRequirement(params TokenKind[] Accepted) : IFeishu
             TokenKind.User => FeishuErrors.UserAccessTokenNotSupported,
             TokenKind.App => FeishuErrors.InvalidAppAccessToken,
             _ => FeishuErrors.InvalidTenantAccessToken,
-        });
+        }, troubleshooter: $"this endpoint takes a {string.Join(" or ", Accepted.Select(WireName))}; " +
+                           $"the request sent a {WireName(caller.Kind)}, which is valid but of the wrong kind");
+
+    private static string WireName(TokenKind kind) => kind switch
+    {
+        TokenKind.User => "user_access_token (Bearer u-…)",
+        TokenKind.App => "app_access_token (Bearer a-…)",
+        _ => "tenant_access_token (Bearer t-…)",
+    };
+}
+
+/// <summary>
+/// A user token's user still works in the tenant. Resigning deletes the user's tokens; this holds for a caller another
+/// instance validated a moment before, for the rest of its cache time.
+/// </summary>
+public sealed record NotResignedRequirement : IFeishuRequirement
+{
+    public FeishuException? Refusal(Caller caller) =>
+        caller is { Kind: TokenKind.User, IsResigned: true }
+            ? new FeishuException(FeishuErrors.InvalidUserAccessToken,
+                troubleshooter: "the token's user has resigned; their tokens were revoked and reinstating them brings none back")
+            : null;
+}
+
+/// <summary>
+/// A tenant token acts as the app itself, which the platform allows only to an app with the bot capability (190007).
+/// </summary>
+public sealed record AppBotRequirement : IFeishuRequirement
+{
+    public FeishuException? Refusal(Caller caller) =>
+        caller.Kind == TokenKind.Tenant && !caller.AppHasBot
+            ? new FeishuException(FeishuErrors.AppBotNotFound,
+                troubleshooter: "a tenant_access_token reads as the app itself, which needs the app's bot capability " +
+                                $"(operator API: PATCH /admin/v1/tenants/{caller.TenantKey}/apps/{caller.AppId} {{\"bot_enabled\":true}}); " +
+                                "or send the user's user_access_token to read their calendars")
+            : null;
 }
 
 /// <summary>The caller's app holds any one of these scopes.</summary>
@@ -99,7 +137,8 @@ public static class Policies
             .AddPolicy(DeleteBinding, p => Base(p).AddRequirements(
                 new TokenKindRequirement(TokenKind.User), new ScopeRequirement(Scopes.DeleteBinding), new SuperAdminRequirement()))
             .AddPolicy(ReadCalendar, p => Base(p).AddRequirements(
-                new TokenKindRequirement(TokenKind.User, TokenKind.Tenant), new ScopeRequirement(Scopes.ReadCalendar)))
+                new TokenKindRequirement(TokenKind.User, TokenKind.Tenant), new ScopeRequirement(Scopes.ReadCalendar),
+                new NotResignedRequirement(), new AppBotRequirement()))
             // The Node SDK sends its tenant token to the code exchange; the documentation says app token. Both are the app's.
             .AddPolicy(ExchangeCode, p => Base(p).AddRequirements(new TokenKindRequirement(TokenKind.App, TokenKind.Tenant)));
     }

@@ -59,11 +59,9 @@ public sealed class SecretProtector
         if (!File.Exists(path))
         {
             var fresh = RandomNumberGenerator.GetBytes(32);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             try
             {
-                using var file = new FileStream(path, options);
+                using var file = new FileStream(path, Hosting.DataFolder.OwnerOnly(FileMode.CreateNew, FileAccess.Write));
                 file.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(fresh)));
                 file.Flush(flushToDisk: true);
             }

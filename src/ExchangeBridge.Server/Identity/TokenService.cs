@@ -123,10 +123,17 @@ public sealed class TokenService(
         var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
         if (record is null || StoredTokenKinds.Of(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
+        // Revoked when its user resigned: still recognised while they are resigned (the policies answer "resigned"),
+        // unknown once they are reinstated, who must sign in again.
+        if (record.RevokedAt is not null && record.ResignedAt is null) throw new FeishuException(InvalidFor(kind));
+        // The API never issues such a token; a database restored from mixed backups, or edited by hand, could hold one.
+        if (record.AppTenantKey != record.TenantKey)
+            throw new FeishuException(FeishuErrors.WrongUnitForAppTenant,
+                troubleshooter: "the token was issued in another tenant than its app's: get a new token with the app's app_id and app_secret");
 
         var caller = new Caller(kind.Value, record.TenantKey, record.AppId, record.UserId,
             record.IsSuperAdmin ?? false, record.ResignedAt is not null,
-            record.AppScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), record.ExpiresAt);
+            record.AppScopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), record.ExpiresAt, record.AppHasBot);
         lock (_gate)
         {
             // A validation that read the token before a change of standing was forgotten would bring the old standing back.
@@ -163,19 +170,21 @@ public sealed class TokenService(
         return code;
     }
 
-    /// <summary>Exchanges a code of <paramref name="appId"/>'s for a user token and refresh token.</summary>
+    /// <summary>
+    /// Exchanges a code of <paramref name="appId"/>'s for a user token and refresh token. A code minted with a redirect_uri
+    /// buys nothing without that same redirect_uri (RFC 6749 §4.1.3).
+    /// </summary>
     public async Task<GrantResult> RedeemCodeAsync(string appId, string code, string? redirectUri, CancellationToken ct)
     {
         if (code.Length is 0 or > 256) return GrantResult.Failed(GrantFailure.CodeInvalid);
         var (pair, tokens) = NewPair(appId);
         var now = NowMs;
-        var record = await store.RedeemCodeAsync(OpaqueSecrets.Hash(code), now, pair, ct);
+        var record = await store.RedeemCodeAsync(OpaqueSecrets.Hash(code), now, redirectUri, pair, ct);
         if (record is null || record.UsedAt is not null) return GrantResult.Failed(GrantFailure.CodeInvalid);
         if (record.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
         if (record.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.CodeExpired);
         if (record.ResignedAt is not null) return GrantResult.Failed(GrantFailure.UserResigned);
-        if (redirectUri is not null && record.RedirectUri is not null && redirectUri != record.RedirectUri)
-            return GrantResult.Failed(GrantFailure.RedirectMismatch);
+        if (!IdentityStore.RedirectMatches(record, redirectUri)) return GrantResult.Failed(GrantFailure.RedirectMismatch);
         return new GrantResult(tokens, GrantFailure.None);
     }
 
@@ -191,6 +200,7 @@ public sealed class TokenService(
         if (old.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
         if (old.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.RefreshExpired);
         if (old.ResignedAt is not null) return GrantResult.Failed(GrantFailure.UserResigned);
+        if (old.RevokedAt is not null) return GrantResult.Failed(GrantFailure.RefreshInvalid);
         return new GrantResult(tokens, GrantFailure.None);
     }
 

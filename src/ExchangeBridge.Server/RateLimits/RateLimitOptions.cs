@@ -20,8 +20,14 @@ public sealed class RateLimitOptions
     /// <summary>Token requests per app (99991400).</summary>
     public int TokenPerSecond { get; set; } = 50;
 
-    /// <summary>Refused token requests (wrong secret, bad code) per app and minute before even right ones wait (99991400).</summary>
+    /// <summary>Wrong secrets per app and source address a minute, before that source's token requests wait (99991400).</summary>
     public int FailedTokenPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// Wrong secrets per app a minute from all sources together, before every token request of the app waits (99991400).
+    /// Higher than <see cref="FailedTokenPerMinute"/>, so that no single source can lock the app out for everyone.
+    /// </summary>
+    public int FailedTokenPerAppPerMinute { get; set; } = 200;
 
     /// <summary>When set, counters live in this Redis, shared by every instance; otherwise each instance counts alone.</summary>
     public string? RedisConnectionString { get; set; }
@@ -32,8 +38,11 @@ public sealed class RateLimitOptions
                  {
                      (nameof(MethodPerSecond), MethodPerSecond), (nameof(MethodPerMinute), MethodPerMinute),
                      (nameof(AppPerSecond), AppPerSecond), (nameof(TokenPerSecond), TokenPerSecond),
-                     (nameof(FailedTokenPerMinute), FailedTokenPerMinute),
+                     (nameof(FailedTokenPerMinute), FailedTokenPerMinute), (nameof(FailedTokenPerAppPerMinute), FailedTokenPerAppPerMinute),
                  })
             if (value < 1) throw new InvalidOperationException($"{Section}:{name} must be positive.");
+        if (FailedTokenPerAppPerMinute <= FailedTokenPerMinute)
+            throw new InvalidOperationException(
+                $"{Section}:{nameof(FailedTokenPerAppPerMinute)} must be above {nameof(FailedTokenPerMinute)}, or one source could lock an app out for everyone.");
     }
 }

@@ -25,18 +25,44 @@ public sealed class RateLimiter(IRateCounter counter, IOptions<RateLimitOptions>
         await Enforce(context, $"a:{caller.AppId}", _options.AppPerSecond, Second, FeishuErrors.AppRateLimited, ct);
     }
 
-    /// <summary>Counts one token request for an app id; refuses while it has failed too often this minute.</summary>
+    /// <summary>
+    /// Counts one token request for an app id; refuses while wrong secrets for it have come too often this minute from
+    /// the request's source, or from everywhere together. Failures are counted per source so that whoever guesses locks
+    /// out only themselves: the right secret from another address still works. The app-wide ceiling (many sources
+    /// guessing together) is higher than one source can reach, since a source stops being counted once it is locked out.
+    /// </summary>
     public async ValueTask CheckTokenRequestAsync(HttpContext context, string appId, CancellationToken ct)
     {
         if (!_options.Enabled) return;
-        var failures = await counter.PeekAsync($"tf:{appId}", _options.FailedTokenPerMinute, Minute, ct);
-        if (!failures.Allowed) Refuse(context, failures, FeishuErrors.RequestFrequencyLimit);
+        var fromSource = await counter.PeekAsync(SourceFailureKey(context, appId), _options.FailedTokenPerMinute, Minute, ct);
+        if (!fromSource.Allowed) Refuse(context, fromSource, FeishuErrors.RequestFrequencyLimit);
+        var fromAll = await counter.PeekAsync($"tfa:{appId}", _options.FailedTokenPerAppPerMinute, Minute, ct);
+        if (!fromAll.Allowed) Refuse(context, fromAll, FeishuErrors.RequestFrequencyLimit);
         await Enforce(context, $"t:{appId}", _options.TokenPerSecond, Second, FeishuErrors.RequestFrequencyLimit, ct);
     }
 
-    public async ValueTask RecordTokenFailureAsync(string appId, CancellationToken ct)
+    public async ValueTask RecordTokenFailureAsync(HttpContext context, string appId, CancellationToken ct)
     {
-        if (_options.Enabled) await counter.TryAcquireAsync($"tf:{appId}", _options.FailedTokenPerMinute, Minute, ct);
+        if (!_options.Enabled) return;
+        await counter.TryAcquireAsync(SourceFailureKey(context, appId), _options.FailedTokenPerMinute, Minute, ct);
+        await counter.TryAcquireAsync($"tfa:{appId}", _options.FailedTokenPerAppPerMinute, Minute, ct);
+    }
+
+    private static string SourceFailureKey(HttpContext context, string appId) => $"tf:{appId}:{Source(context.Connection.RemoteIpAddress)}";
+
+    /// <summary>
+    /// Where a request comes from, as far as counting goes: an IPv4 address, or an IPv6 address's /64 (one host is
+    /// commonly handed a whole /64, so counting single IPv6 addresses would let it change address on every guess).
+    /// </summary>
+    public static string Source(System.Net.IPAddress? address)
+    {
+        if (address is null) return "-";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return address.ToString();
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new System.Net.IPAddress(bytes) + "/64";
     }
 
     private async ValueTask Enforce(HttpContext context, string key, int limit, TimeSpan window, FeishuError error, CancellationToken ct)

@@ -49,21 +49,27 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
 
     /// <summary>Stores an app and gives every user of its tenant an open_id for it, in one transaction.</summary>
     public async Task CreateAppAsync(string appId, string tenantKey, string name, string secretProtected, string scopes,
-        long now, CancellationToken ct)
+        bool botEnabled, long now, CancellationToken ct)
     {
         await database.WriteAsync(async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
-                INSERT INTO apps (app_id, tenant_key, name, secret_protected, scopes, created_at)
-                VALUES (@appId, @tenantKey, @name, @secretProtected, @scopes, @now)
-                """, new { appId, tenantKey, name, secretProtected, scopes, now }, tx, cancellationToken: token));
+                INSERT INTO apps (app_id, tenant_key, name, secret_protected, scopes, bot_enabled, created_at)
+                VALUES (@appId, @tenantKey, @name, @secretProtected, @scopes, @botEnabled, @now)
+                """, new { appId, tenantKey, name, secretProtected, scopes, botEnabled, now }, tx, cancellationToken: token));
             var userIds = await c.QueryAsync<string>(new CommandDefinition(
                 "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: token));
             return await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), token);
         }, ct);
         bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
+
+    /// <summary>Turns an app's bot capability on or off; false when the tenant has no such app.</summary>
+    public Task<bool> SetAppBotAsync(string tenantKey, string appId, bool botEnabled, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) => await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE apps SET bot_enabled = @botEnabled WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
+            new { tenantKey, appId, botEnabled }, tx, cancellationToken: token)) == 1, ct);
 
     /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
     public async Task<bool> DeleteAppAsync(string tenantKey, string appId, long now, CancellationToken ct)
@@ -135,17 +141,34 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
         return (user, openIds.AsList());
     }
 
-    public async Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
-        CancellationToken ct)
-    {
-        return await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
-            """
-            UPDATE users SET
-                is_super_admin = COALESCE(@isSuperAdmin, is_super_admin),
-                resigned_at = CASE WHEN @resigned IS NULL THEN resigned_at WHEN @resigned THEN COALESCE(resigned_at, @now) ELSE NULL END
-            WHERE tenant_key = @tenantKey AND user_id = @userId
-            """, new { tenantKey, userId, isSuperAdmin, resigned, now }, tx, cancellationToken: token)), ct) == 1;
-    }
+    /// <summary>
+    /// Changes a user's standing. Resigning also revokes every token the user holds and deletes their pending codes, in
+    /// the same transaction: their access ends at once rather than when a token expires, and reinstating them later
+    /// brings none of it back. Revoked tokens are marked rather than deleted, so that while the user is resigned they
+    /// are still recognised and answered with the platform's "resigned" codes (195100, 20021).
+    /// </summary>
+    public Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
+        CancellationToken ct) =>
+        database.WriteAsync(async (c, tx, token) =>
+        {
+            var updated = await c.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE users SET
+                    is_super_admin = COALESCE(@isSuperAdmin, is_super_admin),
+                    resigned_at = CASE WHEN @resigned IS NULL THEN resigned_at WHEN @resigned THEN COALESCE(resigned_at, @now) ELSE NULL END
+                WHERE tenant_key = @tenantKey AND user_id = @userId
+                """, new { tenantKey, userId, isSuperAdmin, resigned, now }, tx, cancellationToken: token)) == 1;
+            if (updated && resigned == true)
+            {
+                await c.ExecuteAsync(new CommandDefinition(
+                    "UPDATE access_tokens SET revoked_at = @now WHERE tenant_key = @tenantKey AND user_id = @userId AND revoked_at IS NULL",
+                    new { tenantKey, userId, now }, tx, cancellationToken: token));
+                await c.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM authorization_codes WHERE tenant_key = @tenantKey AND user_id = @userId",
+                    new { tenantKey, userId }, tx, cancellationToken: token));
+            }
+            return updated;
+        }, ct);
 
     public async Task<string?> FindUserIdByOpenIdAsync(string appId, string openId, CancellationToken ct)
     {
@@ -163,18 +186,21 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
         return await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
-                credential_kind, graph_tenant_id, graph_client_id, verification_state, verification_error, created_at)
+                credential_kind, graph_tenant_id, graph_client_id, verification_state, verification_error, allow_cleartext_password,
+                created_at)
             VALUES (@Email, @TenantKey, @Connector, @Endpoint, @Username, @SecretProtected, @CredentialKind, @GraphTenantId,
-                @GraphClientId, @VerificationState, @VerificationError, @now)
+                @GraphClientId, @VerificationState, @VerificationError, @AllowCleartextPassword, @now)
             ON CONFLICT (email) DO UPDATE SET connector = excluded.connector, endpoint = excluded.endpoint,
                 username = excluded.username, secret_protected = excluded.secret_protected, credential_kind = excluded.credential_kind,
                 graph_tenant_id = excluded.graph_tenant_id, graph_client_id = excluded.graph_client_id,
-                verification_state = excluded.verification_state, verification_error = excluded.verification_error
+                verification_state = excluded.verification_state, verification_error = excluded.verification_error,
+                allow_cleartext_password = excluded.allow_cleartext_password
             WHERE exchange_admin_accounts.tenant_key = excluded.tenant_key
             """, new
             {
                 account.Email, account.TenantKey, account.Connector, account.Endpoint, account.Username, account.SecretProtected,
-                account.CredentialKind, account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError, now,
+                account.CredentialKind, account.GraphTenantId, account.GraphClientId, account.VerificationState, account.VerificationError,
+                account.AllowCleartextPassword, now,
             }, tx, cancellationToken: token)), ct) == 1;
     }
 

@@ -38,6 +38,8 @@ public sealed class AdminAccountRecord
     public string? GraphClientId { get; set; }
     public string VerificationState { get; set; } = "";
     public string? VerificationError { get; set; }
+    /// <summary>The operator accepted that an EWS password goes to a plain http:// endpoint in clear (see AdminAccounts).</summary>
+    public bool AllowCleartextPassword { get; set; }
 }
 
 public sealed class BindingRecord
@@ -132,12 +134,13 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
         GraphClientId = row.NullableString(nameof(AdminAccountRecord.GraphClientId)),
         VerificationState = row.String(nameof(AdminAccountRecord.VerificationState)),
         VerificationError = row.NullableString(nameof(AdminAccountRecord.VerificationError)),
+        AllowCleartextPassword = row.Boolean(nameof(AdminAccountRecord.AllowCleartextPassword)),
     };
 
     internal const string AdminColumns =
         "email AS Email, tenant_key AS TenantKey, connector AS Connector, endpoint AS Endpoint, username AS Username, " +
         "secret_protected AS SecretProtected, credential_kind AS CredentialKind, graph_tenant_id AS GraphTenantId, graph_client_id AS GraphClientId, " +
-        "verification_state AS VerificationState, verification_error AS VerificationError";
+        "verification_state AS VerificationState, verification_error AS VerificationError, allow_cleartext_password AS AllowCleartextPassword";
 
     public async Task<BindingRecord?> FindAsync(string tenantKey, string appId, string exchangeBindingId, CancellationToken ct) =>
         await database.ReadSingleAsync(FindBinding,

@@ -149,24 +149,24 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
                 cancellationToken: token));
         }, ct);
 
-    // Reads for the calendar Open API, always scoped by tenant (and by owner for a user token).
+    // Reads for the calendar Open API, always scoped by tenant and owner.
 
-    public async Task<IReadOnlyList<CalendarRecord>> ListAsync(string tenantKey, string? userId, long afterId, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<CalendarRecord>> ListAsync(string tenantKey, string userId, long afterId, int limit, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<CalendarRecord>(new CommandDefinition(
             $"""
             SELECT {CalendarColumns} FROM calendars
-            WHERE tenant_key = @tenantKey AND (@userId IS NULL OR user_id = @userId) AND id > @afterId
+            WHERE tenant_key = @tenantKey AND user_id = @userId AND id > @afterId
             ORDER BY id LIMIT @limit
             """, new { tenantKey, userId, afterId, limit }, cancellationToken: ct))).AsList();
     }
 
-    public async Task<CalendarRecord?> FindAsync(string tenantKey, string? userId, string calendarId, CancellationToken ct)
+    public async Task<CalendarRecord?> FindAsync(string tenantKey, string userId, string calendarId, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<CalendarRecord>(new CommandDefinition(
-            $"SELECT {CalendarColumns} FROM calendars WHERE calendar_id = @calendarId AND tenant_key = @tenantKey AND (@userId IS NULL OR user_id = @userId)",
+            $"SELECT {CalendarColumns} FROM calendars WHERE calendar_id = @calendarId AND tenant_key = @tenantKey AND user_id = @userId",
             new { tenantKey, userId, calendarId }, cancellationToken: ct));
     }
 

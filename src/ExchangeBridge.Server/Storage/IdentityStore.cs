@@ -22,8 +22,12 @@ public sealed class TokenRecord
     public string? UserId { get; set; }
     public long ExpiresAt { get; set; }
     public string AppScopes { get; set; } = "";
+    public string AppTenantKey { get; set; } = "";
+    public bool AppHasBot { get; set; }
     public bool? IsSuperAdmin { get; set; }
     public long? ResignedAt { get; set; }
+    /// <summary>When the user's resignation revoked the token; a revoked token never works again, even once reinstated.</summary>
+    public long? RevokedAt { get; set; }
 }
 
 public sealed class CodeRecord
@@ -81,8 +85,8 @@ public sealed class IdentityStore(IDatabase database)
         return await c.QuerySingleOrDefaultAsync<TokenRecord>(new CommandDefinition(
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
-                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes,
-                   u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt
+                   t.expires_at AS ExpiresAt, a.scopes AS AppScopes, a.tenant_key AS AppTenantKey, a.bot_enabled AS AppHasBot,
+                   u.is_super_admin AS IsSuperAdmin, u.resigned_at AS ResignedAt, t.revoked_at AS RevokedAt
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
             LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
@@ -112,13 +116,15 @@ public sealed class IdentityStore(IDatabase database)
 
     /// <summary>
     /// Spends an authorization code and stores the user and refresh tokens it buys, in one transaction: a code
-    /// buys tokens once, however many callers race for it. Null when the code is unknown or already spent.
+    /// buys tokens once, however many callers race for it. Null when the code is unknown or already spent. A code
+    /// redeemed with the wrong redirect_uri is left unspent, so an intercepted code tried elsewhere costs the
+    /// rightful client nothing.
     /// </summary>
-    public Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, IssuedPair pair, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => RedeemCodeAsync(c, tx, codeHash, now, pair, token), ct);
+    public Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, string? redirectUri, IssuedPair pair, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => RedeemCodeAsync(c, tx, codeHash, now, redirectUri, pair, token), ct);
 
     private static async Task<CodeRecord?> RedeemCodeAsync(DbConnection c, DbTransaction tx, string codeHash, long now,
-        IssuedPair pair, CancellationToken ct)
+        string? redirectUri, IssuedPair pair, CancellationToken ct)
     {
         var code = await c.QuerySingleOrDefaultAsync<CodeRecord>(new CommandDefinition(
             """
@@ -129,7 +135,7 @@ public sealed class IdentityStore(IDatabase database)
             WHERE c.code_hash = @codeHash
             """, new { codeHash }, tx, cancellationToken: ct));
         if (code is null || code.UsedAt is not null || code.ExpiresAt <= now || code.AppId != pair.AppId ||
-            code.ResignedAt is not null)
+            code.ResignedAt is not null || !RedirectMatches(code, redirectUri))
             return code;
 
         var spent = await c.ExecuteAsync(new CommandDefinition(
@@ -139,6 +145,13 @@ public sealed class IdentityStore(IDatabase database)
         await InsertPairAsync(c, tx, pair with { TenantKey = code.TenantKey, UserId = code.UserId }, ct);
         return code;
     }
+
+    /// <summary>
+    /// Whether a redemption names the redirect_uri its code was minted with (RFC 6749 §4.1.3): required when the code has
+    /// one. A code minted without one takes any, as before.
+    /// </summary>
+    public static bool RedirectMatches(CodeRecord code, string? redirectUri) =>
+        code.RedirectUri is null || string.Equals(code.RedirectUri, redirectUri, StringComparison.Ordinal);
 
     /// <summary>Swaps a refresh token for a new pair in one transaction; the old refresh token is spent.</summary>
     public Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct) =>
@@ -151,13 +164,14 @@ public sealed class IdentityStore(IDatabase database)
             """
             SELECT t.kind AS Kind, t.app_id AS AppId, t.tenant_key AS TenantKey, t.user_id AS UserId,
                    t.expires_at AS ExpiresAt, a.scopes AS AppScopes, u.is_super_admin AS IsSuperAdmin,
-                   u.resigned_at AS ResignedAt
+                   u.resigned_at AS ResignedAt, t.revoked_at AS RevokedAt
             FROM access_tokens t
             JOIN apps a ON a.app_id = t.app_id AND a.deleted_at IS NULL
             LEFT JOIN users u ON u.tenant_key = t.tenant_key AND u.user_id = t.user_id
             WHERE t.token_hash = @refreshHash AND t.kind = @refresh
             """, new { refreshHash, refresh = StoredTokenKinds.Of(TokenKind.Refresh) }, tx, cancellationToken: ct));
-        if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null) return old;
+        if (old is null || old.ExpiresAt <= now || old.AppId != pair.AppId || old.ResignedAt is not null || old.RevokedAt is not null)
+            return old;
 
         var spent = await c.ExecuteAsync(new CommandDefinition(
             "DELETE FROM access_tokens WHERE token_hash = @refreshHash", new { refreshHash }, tx, cancellationToken: ct));

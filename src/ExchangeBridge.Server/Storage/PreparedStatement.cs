@@ -125,6 +125,9 @@ public readonly struct NamedRow
 
     public long Int64(string column) => _reader.GetInt64(_columns[column]);
 
+    /// <summary>A boolean column: BOOLEAN on PostgreSQL, INTEGER 0/1 on SQLite.</summary>
+    public bool Boolean(string column) => _reader.GetBoolean(_columns[column]);
+
     public long? NullableInt64(string column)
     {
         var ordinal = _columns[column];

@@ -17,6 +17,8 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public SqliteDatabase(string databasePath)
     {
         (_ownership, OwnsDatabaseAlone) = ClaimOwnership(databasePath);
+        // Created owner-only before SQLite would create it world-readable; its -wal and -shm files take its mode.
+        new FileStream(databasePath, Hosting.DataFolder.OwnerOnly(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite)).Dispose();
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
@@ -42,7 +44,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
         FileStream ownership;
         try
         {
-            ownership = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            ownership = new FileStream(path, Hosting.DataFolder.OwnerOnly(FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
         catch (IOException e)
         {

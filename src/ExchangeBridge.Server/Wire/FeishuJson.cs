@@ -33,6 +33,7 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Admin.TenantView>))]
 [JsonSerializable(typeof(Envelope<Admin.TenantList>))]
 [JsonSerializable(typeof(Envelope<Admin.AppCreated>))]
+[JsonSerializable(typeof(Envelope<Admin.AppSettingsView>))]
 [JsonSerializable(typeof(Envelope<Admin.UserView>))]
 [JsonSerializable(typeof(Envelope<Admin.AdminAccountView>))]
 [JsonSerializable(typeof(Envelope<Admin.AuthorizationCodeView>))]

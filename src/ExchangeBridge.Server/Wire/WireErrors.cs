@@ -9,8 +9,11 @@ namespace ExchangeBridge.Server.Wire;
 /// </summary>
 public static partial class WireErrors
 {
+    /// <summary>What the platform's troubleshooter text starts with; ours goes on with a hint instead of a search link.</summary>
+    public const string TroubleshooterPrefix = "排查建议查看(Troubleshooting suggestions): ";
+
     public static async Task WriteAsync(HttpContext context, FeishuError error, string? message = null,
-        IReadOnlyList<string>? missingScopes = null)
+        IReadOnlyList<string>? missingScopes = null, string? troubleshooter = null)
     {
         if (context.Response.HasStarted) return;
         context.Response.StatusCode = error.HttpStatus;
@@ -21,6 +24,7 @@ public static partial class WireErrors
         writer.WriteString("msg", message ?? error.Msg);
         writer.WriteStartObject("error");
         writer.WriteString("log_id", LogId.Of(context));
+        if (troubleshooter is not null) writer.WriteString("troubleshooter", TroubleshooterPrefix + troubleshooter);
         if (missingScopes is not null)
         {
             writer.WriteStartArray("permission_violations");
@@ -39,7 +43,7 @@ public static partial class WireErrors
     }
 
     public static Task WriteAsync(HttpContext context, FeishuException exception) =>
-        WriteAsync(context, exception.Error, exception.WireMessage, exception.MissingScopes);
+        WriteAsync(context, exception.Error, exception.WireMessage, exception.MissingScopes, exception.Troubleshooter);
 
     /// <summary>Catches every refusal and fault thrown below it.</summary>
     public static IApplicationBuilder UseWireErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -68,7 +72,7 @@ public static partial class WireErrors
         catch (Exception e)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeBridge.Errors");
-            LogUnexpected(logger, e, LogId.Of(context), context.Request.Method, context.Request.Path);
+            LogUnexpected(logger, e, LogId.Of(context), context.Request.Method, Hosting.RequestLog.RouteOf(context));
             await WriteAsync(context, FeishuErrors.InternalServiceError);
         }
     });
@@ -77,8 +81,9 @@ public static partial class WireErrors
     public static string BodyRefusal(BadHttpRequestException e) =>
         e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request body too large" : "request body could not be read";
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault log_id={LogId} {Method} {Path}")]
-    private static partial void LogUnexpected(ILogger logger, Exception exception, string logId, string method, string path);
+    // The route template, not the path: a path carries personal data (see RequestLog).
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault log_id={LogId} {Method} {Route}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string logId, string method, string route);
 
     /// <summary>Paths nobody serves answer as the platform's gateway does.</summary>
     public static Task NotFound(HttpContext context)

@@ -135,6 +135,37 @@ public sealed class AuthApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_code_minted_with_a_redirect_uri_is_redeemed_only_with_the_same_one()
+    {
+        const string redirect = "https://app.example/callback";
+        async Task<string> Mint() => (await _server.PostJsonAsync("/admin/v1/authorization_codes",
+            new { app_id = AppId, open_id = _server.Bootstrap.AdminOpenId, redirect_uri = redirect }, _server.Bootstrap.OperatorKey))
+            ["data"]!["code"]!.GetValue<string>();
+        async Task<JsonNode> OAuth(object body) => JsonNode.Parse(await (await _server.Http.PostAsJsonAsync("/open-apis/authen/v2/oauth/token", body))
+            .Content.ReadAsStringAsync())!;
+
+        var code = await Mint();
+        foreach (var wrong in new[] { null, "https://evil.example/callback", redirect + "/" })
+        {
+            var refused = await OAuth(new { grant_type = "authorization_code", client_id = AppId, client_secret = Secret, code, redirect_uri = wrong });
+            Assert.Equal(20071, refused["code"]!.GetValue<int>());
+            Assert.Equal("invalid_grant", refused["error"]!.GetValue<string>());
+        }
+        // The refusals did not spend the code: the rightful client still redeems it.
+        Assert.Equal(0, (await OAuth(new { grant_type = "authorization_code", client_id = AppId, client_secret = Secret, code, redirect_uri = redirect }))
+            ["code"]!.GetValue<int>());
+
+        // The OIDC endpoint refuses in its own shape (HTTP 200, 20001), then redeems with the same redirect_uri.
+        var oidcCode = await Mint();
+        var tenant = await _server.TenantTokenAsync();
+        var oidcRefused = await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
+            $$"""{"grant_type":"authorization_code","code":"{{oidcCode}}"}""", tenant), 200, 20001);
+        Assert.Contains("redirect_uri", oidcRefused["msg"]!.GetValue<string>());
+        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
+            $$"""{"grant_type":"authorization_code","code":"{{oidcCode}}","redirect_uri":"{{redirect}}"}""", tenant));
+    }
+
+    [Fact]
     public async Task OAuth_v2_issues_tokens_at_top_level_and_refuses_in_rfc6749_shape()
     {
         var code = await _server.MintCodeAsync(_server.Bootstrap.AdminOpenId);

@@ -1,4 +1,7 @@
+using Dapper;
+using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Identity;
 
@@ -27,6 +30,20 @@ public sealed class BearerTokenTests : IAsyncLifetime
 
     [Fact]
     public Task Missing_token_is_99991661() => Refused(null, 99991661);
+
+    [Fact]
+    public async Task A_token_whose_tenant_is_not_its_apps_is_190006()
+    {
+        var user = await _server.AdminUserTokenAsync();
+        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, "/admin/v1/tenants", """{"name":"Elsewhere","tenant_key":"elsewhere"}""",
+            _server.Bootstrap.OperatorKey));
+        // The API never issues such a token; a database restored from mixed backups could hold one.
+        await _server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+            c.ExecuteAsync("UPDATE apps SET tenant_key = 'elsewhere' WHERE app_id = @appId", new { appId = _server.Bootstrap.AppId }, tx));
+        var refused = await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, BindingPath, null, user), 403, 190006);
+        Assert.Equal("wrong unit for app tenant", refused["msg"]!.GetValue<string>());
+        Assert.NotNull(refused["error"]!["troubleshooter"]);
+    }
 
     [Theory]
     [InlineData("Basic dXNlcjpwYXNz")]

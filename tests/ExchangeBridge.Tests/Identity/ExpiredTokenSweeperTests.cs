@@ -13,7 +13,7 @@ public sealed class ExpiredTokenSweeperTests
         var (expiring, _) = await server.UserTokensAsync();
         await server.MintCodeAsync(server.Bootstrap.AdminOpenId);
         server.Clock.Advance(TimeSpan.FromHours(3)); // past the user and tenant tokens and the code, not the refresh token
-        var live = await server.TenantTokenAsync();
+        var (live, _) = await server.UserTokensAsync();
 
         var store = server.Services.GetRequiredService<IdentityStore>();
         var removed = await store.DeleteExpiredAsync(server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), CancellationToken.None);

@@ -90,7 +90,7 @@ public sealed class GraphImportEndToEndTests() : ImportEndToEndTests(SimulatedCo
     private async Task<Dictionary<string, string>> DeltaLinksAsync()
     {
         var calendars = World.Server.Services.GetRequiredService<CalendarStore>();
-        var owned = await calendars.ListAsync(World.Server.Bootstrap.TenantKey, null, 0, 100, default);
+        var owned = await calendars.ListAsync(World.Server.Bootstrap.TenantKey, "alisa", 0, 100, default);
         return owned.ToDictionary(c => c.Summary, c => c.SyncState!);
     }
 }

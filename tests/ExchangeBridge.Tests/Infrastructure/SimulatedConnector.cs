@@ -59,6 +59,8 @@ public abstract class SimulatedConnector
         public override Dictionary<string, object?> AccountBody(SimulatorHost simulator, string? secret = null) => new()
         {
             ["connector"] = Name, ["endpoint"] = simulator.Endpoint.ToString(), ["password"] = secret ?? Password,
+            // The simulator listens on loopback over plain http.
+            ["allow_cleartext_password"] = true,
         };
     }
 

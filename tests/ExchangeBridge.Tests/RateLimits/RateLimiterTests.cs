@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.RateLimits;
@@ -43,6 +44,33 @@ public sealed class RateLimiterTests
         Assert.Equal(4, statuses.Count(s => s == 404));
         var last = await server.SendAsync(HttpMethod.Get, BindingPath, null, token);
         await JsonAssert.ErrorAsync(last, 429, 190005);
+    }
+
+    [Fact]
+    public async Task Wrong_secrets_lock_out_only_their_source_until_many_sources_together_reach_the_apps_ceiling()
+    {
+        await using var server = Server(("FailedTokenPerMinute", "3"), ("FailedTokenPerAppPerMinute", "7"));
+        const string path = "/open-apis/auth/v3/tenant_access_token/internal";
+        JsonContent Wrong() => JsonContent.Create(new { app_id = server.Bootstrap.AppId, app_secret = "guess" });
+        JsonContent Right() => JsonContent.Create(new { app_id = server.Bootstrap.AppId, app_secret = server.Bootstrap.AppSecret });
+        HttpClient From(string address) => server.ClientFrom(System.Net.IPAddress.Parse(address));
+
+        using var attacker = From("203.0.113.7");
+        for (var i = 0; i < 3; i++) await JsonAssert.ErrorAsync(await attacker.PostAsync(path, Wrong()), 200, 10014);
+        await JsonAssert.ErrorAsync(await attacker.PostAsync(path, Right()), 429, 99991400);
+        // The app's own server, elsewhere, is not locked out by the attacker's guesses.
+        using var owner = From("198.51.100.20");
+        await JsonAssert.SuccessAsync(await owner.PostAsync(path, Right()));
+        // One IPv6 host owns its /64: a new address in it is the same source.
+        using var v6 = From("2001:db8:1:2::1");
+        for (var i = 0; i < 3; i++) await JsonAssert.ErrorAsync(await v6.PostAsync(path, Wrong()), 200, 10014);
+        using var sameHost = From("2001:db8:1:2::ffff");
+        await JsonAssert.ErrorAsync(await sameHost.PostAsync(path, Right()), 429, 99991400);
+
+        // Six wrong secrets so far; the seventh, from a third source, reaches the app's ceiling: now everyone waits.
+        using var third = From("192.0.2.9");
+        await JsonAssert.ErrorAsync(await third.PostAsync(path, Wrong()), 200, 10014);
+        await JsonAssert.ErrorAsync(await owner.PostAsync(path, Right()), 429, 99991400);
     }
 
     [Fact]

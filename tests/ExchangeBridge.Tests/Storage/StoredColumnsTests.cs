@@ -36,6 +36,7 @@ public sealed class StoredColumnsTests : IAsyncLifetime
             GraphClientId = "the-graph-client",
             VerificationState = "pending",
             VerificationError = "the-verification-error",
+            AllowCleartextPassword = true,
         };
         var admin = _server.Services.GetRequiredService<AdminStore>();
         Assert.True(await admin.UpsertAdminAccountAsync(stored, 1, CancellationToken.None));
