@@ -13,14 +13,14 @@ public sealed class EwsReadingItRightTests() : ReadingItRightTests(SimulatedConn
         // 09:00 in Berlin on 2026-12-07 (winter, UTC+1) is 08:00Z; after the March change it is 07:00Z. In UTC the series
         // would show at 10:00 in summer.
         var start = new DateTimeOffset(2026, 12, 7, 8, 0, 0, TimeSpan.Zero);
-        Put(new SimCalendarItem
+        await using var imported = await ImportAsync(new SimCalendarItem
         {
             ItemId = "custom-zone", Subject = "Berlin stand-up", Start = start, End = start.AddMinutes(30),
             TimeZoneId = "Customized Time Zone", CustomTimeZoneRulesXml = BerlinRules,
             Recurrence = new SimRecurrence("<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
                 "<t:NoEndRecurrence><t:StartDate>2026-12-07</t:StartDate></t:NoEndRecurrence>"),
         });
-        var series = (await ImportAsync()).Single();
+        var series = imported.Events.Single();
         Assert.Equal("Europe/Berlin", series["start_time"]!["timezone"]!.GetValue<string>());
         Assert.Equal("Europe/Berlin", series["end_time"]!["timezone"]!.GetValue<string>());
     }
@@ -42,64 +42,46 @@ public sealed class GraphReadingItRightTests() : ReadingItRightTests(SimulatedCo
 /// Items whose reading once differed from what Outlook shows (issue 16, "Reading it right"), imported from the simulator
 /// through one connector and read back through the calendar API. Every test runs for each connector.
 /// </summary>
-public abstract class ReadingItRightTests(SimulatedConnector connector) : IAsyncLifetime
+public abstract class ReadingItRightTests(SimulatedConnector connector)
 {
     private const string Mailbox = ImportWorld.Mailbox;
     private static readonly DateTimeOffset Monday = ImportWorld.Monday;
-
-    private SimulatorHost _simulator = null!;
-    private ImportWorld _world = null!;
-    private string _calendarId = "";
-
-    public async Task InitializeAsync()
-    {
-        _simulator = await SimulatorHost.StartAsync();
-        _world = await ImportWorld.StartAsync(_simulator, connector);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _world.DisposeAsync();
-        await _simulator.DisposeAsync();
-    }
 
     [Fact]
     public async Task Day_31_of_every_month_falls_on_the_last_day_of_shorter_months_and_the_count_ends_the_series()
     {
         // Dec 31, Jan 31, Feb 28, Mar 31, Apr 30, May 31: the sixth is the last.
         var start = new DateTimeOffset(2026, 12, 31, 1, 0, 0, TimeSpan.Zero);
-        Put(Series("day-31", start, "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>31</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
-            "<t:NumberedRecurrence><t:StartDate>2026-12-31</t:StartDate><t:NumberOfOccurrences>6</t:NumberOfOccurrences></t:NumberedRecurrence>"));
-        Put(Series("day-30", start.AddDays(-1), "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>30</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
-            "<t:NoEndRecurrence><t:StartDate>2026-12-30</t:StartDate></t:NoEndRecurrence>"));
-        var leapDay = new DateTimeOffset(2028, 2, 29, 1, 0, 0, TimeSpan.Zero);
-        Put(Series("feb-29", leapDay, "<t:AbsoluteYearlyRecurrence><t:DayOfMonth>29</t:DayOfMonth><t:Month>February</t:Month></t:AbsoluteYearlyRecurrence>",
+        await using var imported = await ImportAsync(Series("day-31", start, "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>31</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
+            "<t:NumberedRecurrence><t:StartDate>2026-12-31</t:StartDate><t:NumberOfOccurrences>6</t:NumberOfOccurrences></t:NumberedRecurrence>"),
+            Series("day-30", start.AddDays(-1), "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>30</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
+            "<t:NoEndRecurrence><t:StartDate>2026-12-30</t:StartDate></t:NoEndRecurrence>"),
+            Series("feb-29", new DateTimeOffset(2028, 2, 29, 1, 0, 0, TimeSpan.Zero), "<t:AbsoluteYearlyRecurrence><t:DayOfMonth>29</t:DayOfMonth><t:Month>February</t:Month></t:AbsoluteYearlyRecurrence>",
             "<t:NoEndRecurrence><t:StartDate>2028-02-29</t:StartDate></t:NoEndRecurrence>"));
 
-        var events = (await ImportAsync()).ToDictionary(e => e["summary"]!.GetValue<string>());
+        var events = imported.Events.ToDictionary(e => e["summary"]!.GetValue<string>());
         Assert.Equal("FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=-1;COUNT=6", events["day-31"]["recurrence"]!.GetValue<string>());
         Assert.Equal("FREQ=MONTHLY;INTERVAL=1;BYMONTHDAY=28,29,30;BYSETPOS=-1", events["day-30"]["recurrence"]!.GetValue<string>());
         Assert.Equal("FREQ=YEARLY;INTERVAL=1;BYMONTH=2;BYMONTHDAY=-1", events["feb-29"]["recurrence"]!.GetValue<string>());
 
         var lastOccurrence = new DateTimeOffset(2027, 5, 31, 1, 0, 0, TimeSpan.Zero);
-        Assert.Contains("day-31", await SummariesBetweenAsync(lastOccurrence.AddHours(-1), lastOccurrence.AddHours(1)));
-        Assert.DoesNotContain("day-31", await SummariesBetweenAsync(lastOccurrence.AddDays(1), lastOccurrence.AddDays(60)));
-        Assert.Contains("day-30", await SummariesBetweenAsync(lastOccurrence.AddDays(1), lastOccurrence.AddDays(60)));
+        Assert.Contains("day-31", await imported.SummariesBetweenAsync(lastOccurrence.AddHours(-1), lastOccurrence.AddHours(1)));
+        Assert.DoesNotContain("day-31", await imported.SummariesBetweenAsync(lastOccurrence.AddDays(1), lastOccurrence.AddDays(60)));
+        Assert.Contains("day-30", await imported.SummariesBetweenAsync(lastOccurrence.AddDays(1), lastOccurrence.AddDays(60)));
     }
 
     [Fact]
     public async Task A_series_is_not_listed_for_ranges_after_its_last_occurrence()
     {
-        Put(Series("three-mondays", Monday, "<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
-            "<t:NumberedRecurrence><t:StartDate>2026-11-30</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence>"));
-        Put(Series("until-december", Monday, "<t:DailyRecurrence><t:Interval>2</t:Interval></t:DailyRecurrence>",
+        await using var imported = await ImportAsync(Series("three-mondays", Monday, "<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
+            "<t:NumberedRecurrence><t:StartDate>2026-11-30</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences></t:NumberedRecurrence>"),
+            Series("until-december", Monday, "<t:DailyRecurrence><t:Interval>2</t:Interval></t:DailyRecurrence>",
             "<t:EndDateRecurrence><t:StartDate>2026-11-30</t:StartDate><t:EndDate>2026-12-11</t:EndDate></t:EndDateRecurrence>"));
-        await ImportAsync();
 
         // The third Monday is Dec 14; the every-other-day series' last day is Dec 10 (Dec 11 is not one of its days).
-        Assert.Equal(["three-mondays", "until-december"], await SummariesBetweenAsync(Monday.AddDays(10), Monday.AddDays(10).AddHours(2)));
-        Assert.Equal(["three-mondays"], await SummariesBetweenAsync(Monday.AddDays(14), Monday.AddDays(14).AddHours(2)));
-        Assert.Empty(await SummariesBetweenAsync(Monday.AddDays(15), Monday.AddDays(400)));
+        Assert.Equal(["three-mondays", "until-december"], await imported.SummariesBetweenAsync(Monday.AddDays(10), Monday.AddDays(10).AddHours(2)));
+        Assert.Equal(["three-mondays"], await imported.SummariesBetweenAsync(Monday.AddDays(14), Monday.AddDays(14).AddHours(2)));
+        Assert.Empty(await imported.SummariesBetweenAsync(Monday.AddDays(15), Monday.AddDays(400)));
     }
 
     [Theory]
@@ -109,14 +91,15 @@ public abstract class ReadingItRightTests(SimulatedConnector connector) : IAsync
     [InlineData("Confidential", "private")]
     public async Task Sensitivity_is_carried_to_the_event_visibility(string sensitivity, string visibility)
     {
-        Put(new SimCalendarItem { ItemId = "sensitive", Subject = "Doctor", Start = Monday, End = Monday.AddHours(1), Sensitivity = sensitivity });
-        Assert.Equal(visibility, (await ImportAsync()).Single()["visibility"]!.GetValue<string>());
+        await using var imported = await ImportAsync(
+            new SimCalendarItem { ItemId = "sensitive", Subject = "Doctor", Start = Monday, End = Monday.AddHours(1), Sensitivity = sensitivity });
+        Assert.Equal(visibility, imported.Events.Single()["visibility"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task The_meeting_link_own_response_creation_time_end_zone_and_attendees_are_read()
     {
-        Put(new SimCalendarItem
+        await using var imported = await ImportAsync(new SimCalendarItem
         {
             ItemId = "flight", Subject = "Flight to Tokyo", Start = Monday, End = Monday.AddHours(11), TimeZoneId = "Pacific Standard Time",
             EndTimeZoneId = "Tokyo Standard Time", Created = Monday.AddDays(-20), LastModified = Monday.AddDays(-2), MyResponse = "Tentative",
@@ -125,7 +108,7 @@ public abstract class ReadingItRightTests(SimulatedConnector connector) : IAsync
             Attendees = [new SimAttendee("Alisa", Mailbox, "Tentative"), new SimAttendee("Bob", "bob@contoso.com", "Accept"),
                 new SimAttendee("Fay", "fay@fabrikam.com", "Decline", Optional: true)],
         });
-        var flight = (await ImportAsync()).Single();
+        var flight = imported.Events.Single();
 
         Assert.Equal("America/Los_Angeles", flight["start_time"]!["timezone"]!.GetValue<string>());
         Assert.Equal("Asia/Tokyo", flight["end_time"]!["timezone"]!.GetValue<string>());
@@ -141,41 +124,56 @@ public abstract class ReadingItRightTests(SimulatedConnector connector) : IAsync
 
         // Event get answers attendees only when asked, at most max_attendee_num of them.
         var eventId = flight["event_id"]!.GetValue<string>();
-        var plain = await _world.EventAsync(_calendarId, eventId);
+        var world = imported.World;
+        var plain = await world.EventAsync(imported.CalendarId, eventId);
         Assert.Null(plain["attendees"]);
-        var two = await _world.EventAsync(_calendarId, eventId, "need_attendee=true&max_attendee_num=2");
+        var two = await world.EventAsync(imported.CalendarId, eventId, "need_attendee=true&max_attendee_num=2");
         Assert.Equal(2, two["attendees"]!.AsArray().Count);
         Assert.True(two["has_more_attendee"]!.GetValue<bool>());
-        var all = await _world.EventAsync(_calendarId, eventId, "need_attendee=true");
+        var all = await world.EventAsync(imported.CalendarId, eventId, "need_attendee=true");
         Assert.Equal(3, all["attendees"]!.AsArray().Count);
         Assert.False(all["has_more_attendee"]!.GetValue<bool>());
-        var refused = await _world.Server.SendAsync(HttpMethod.Get,
-            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(_calendarId)}/events/{eventId}?need_attendee=true&max_attendee_num=101", null,
-            (await _world.Server.UserTokensAsync(_world.EmployeeOpenId)).AccessToken);
+        var refused = await world.Server.SendAsync(HttpMethod.Get,
+            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(imported.CalendarId)}/events/{eventId}?need_attendee=true&max_attendee_num=101", null,
+            (await world.Server.UserTokensAsync(world.EmployeeOpenId)).AccessToken);
         Assert.Equal(190002, (await TestServer.ReadAsync(refused))["code"]!.GetValue<int>());
     }
 
     [Fact]
     public async Task Zone_names_are_canonical_iana()
     {
-        Put(new SimCalendarItem { ItemId = "india", Subject = "Bangalore sync", Start = Monday, End = Monday.AddHours(1), TimeZoneId = "India Standard Time" });
-        var india = (await ImportAsync()).Single();
+        await using var imported = await ImportAsync(
+            new SimCalendarItem { ItemId = "india", Subject = "Bangalore sync", Start = Monday, End = Monday.AddHours(1), TimeZoneId = "India Standard Time" });
+        var india = imported.Events.Single();
         Assert.Equal("Asia/Kolkata", india["start_time"]!["timezone"]!.GetValue<string>());
     }
 
-    protected void Put(SimCalendarItem item) => _simulator.Store.Put(_simulator.Store.DefaultFolder(Mailbox), item);
-
-    /// <summary>Binds the mailbox, waits for the import and answers the default calendar's events.</summary>
-    protected async Task<List<JsonObject>> ImportAsync()
+    /// <summary>
+    /// A simulator whose mailbox holds <paramref name="items"/>, a server that has imported it through the connector under
+    /// test, and the default calendar's events as the calendar API answers them.
+    /// </summary>
+    protected async Task<Imported> ImportAsync(params SimCalendarItem[] items)
     {
-        await _world.BindAsync();
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
-        _calendarId = (await _world.CalendarsAsync()).Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>();
-        return await _world.EventsAsync(_calendarId, pageSize: 100);
+        var simulator = await SimulatorHost.StartAsync();
+        foreach (var item in items) simulator.Store.Put(simulator.Store.DefaultFolder(Mailbox), item);
+        var world = await ImportWorld.StartAsync(simulator, connector);
+        await world.BindAsync();
+        Assert.Equal("done", await world.WaitForStatusAsync("done", "err"));
+        var calendarId = (await world.CalendarsAsync()).Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>();
+        return new Imported(simulator, world, calendarId, await world.EventsAsync(calendarId, pageSize: 100));
     }
 
-    private async Task<List<string>> SummariesBetweenAsync(DateTimeOffset from, DateTimeOffset to) =>
-        (await _world.EventsBetweenAsync(_calendarId, from, to)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList();
+    protected sealed record Imported(SimulatorHost Simulator, ImportWorld World, string CalendarId, List<JsonObject> Events) : IAsyncDisposable
+    {
+        public async Task<List<string>> SummariesBetweenAsync(DateTimeOffset from, DateTimeOffset to) =>
+            (await World.EventsBetweenAsync(CalendarId, from, to)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList();
+
+        public async ValueTask DisposeAsync()
+        {
+            await World.DisposeAsync();
+            await Simulator.DisposeAsync();
+        }
+    }
 
     private static SimCalendarItem Series(string id, DateTimeOffset start, string pattern, string range) => new()
     {
