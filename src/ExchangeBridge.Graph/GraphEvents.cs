@@ -22,14 +22,17 @@ internal static class GraphEvents
     public static ExchangeEvent ToExchangeEvent(GraphEventJson e)
     {
         var id = e.Id ?? throw Malformed("event without id");
-        var zoneId = EwsValues.ToIanaTimeZone(e.OriginalStartTimeZone);
+        // A legacy custom zone is only named in Graph (tzone://Microsoft/Custom), with no rules to match as EWS's definition
+        // has; a series' recurrenceTimeZone, when it names a zone, is the next best, and UTC the last resort.
+        var zoneId = EwsValues.TryToIanaTimeZone(e.OriginalStartTimeZone, out var original) ? original
+            : EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone);
         var start = Instant(e.Start) ?? throw Malformed($"event {id} without start");
         var end = Instant(e.End) ?? start;
         var isAllDay = e.IsAllDay == true;
         var recurrence = e.Recurrence is { } r ? ToEwsRecurrence(r) : null;
         var seriesZone = FindZone(EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone is { Length: > 0 } rz ? rz : e.OriginalStartTimeZone));
         var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, seriesZone, isAllDay);
-        var endZoneId = e.OriginalEndTimeZone is { Length: > 0 } endZone ? EwsValues.ToIanaTimeZone(endZone) : zoneId;
+        var endZoneId = EwsValues.TryToIanaTimeZone(e.OriginalEndTimeZone, out var endZone) ? endZone : zoneId;
         var attendees = (e.Attendees ?? [])
             .Where(a => !string.IsNullOrEmpty(a.EmailAddress?.Address))
             .Select(a => new EventAttendee(a.EmailAddress!.Name, a.EmailAddress.Address!, Named(a.Type, AttendeeTypes) switch
