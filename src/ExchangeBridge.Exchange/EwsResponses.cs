@@ -138,9 +138,21 @@ internal static class EwsResponses
     /// A t:TimeZoneDefinitionType with its own rules (a StartTimeZone/EndTimeZone whose Id names no known zone): the
     /// transitions group in force at <paramref name="at"/> (the last Transition, or AbsoluteDateTransition dated before it,
     /// names it), its periods' biases (UTC = local + bias) and its two yearly RecurringDayTransitions. Null when the
-    /// definition carries no periods.
+    /// definition carries no periods or rules we cannot read: the item is still worth importing, in UTC.
     /// </summary>
     public static CustomTimeZone? ReadTimeZoneDefinition(XElement definition, DateTimeOffset at)
+    {
+        try
+        {
+            return ReadTimeZoneRules(definition, at);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException or ExchangeConnectorException)
+        {
+            return null;
+        }
+    }
+
+    private static CustomTimeZone? ReadTimeZoneRules(XElement definition, DateTimeOffset at)
     {
         var periods = definition.Element(T + "Periods")?.Elements(T + "Period")
             .ToDictionary(p => p.Attribute("Id")?.Value ?? "", p => -XmlConvert.ToTimeSpan(p.Attribute("Bias")?.Value ?? "PT0H"));
@@ -152,7 +164,8 @@ internal static class EwsResponses
             .FirstOrDefault(g => g.Attribute("Id")?.Value == groupId);
         var changes = group?.Elements(T + "RecurringDayTransition").Select(t => (
             Offset: periods.GetValueOrDefault(Text(t, "To") ?? ""),
-            Rule: new ZoneTransition(Int(t, "Month"), Int(t, "Occurrence"), Enum.Parse<DayOfWeek>(Required(t, "DayOfWeek")),
+            Rule: new ZoneTransition(Int(t, "Month"), Int(t, "Occurrence"),
+                Enum.Parse<DayOfWeek>(Required(t, "DayOfWeek")),
                 XmlConvert.ToTimeSpan(Required(t, "TimeOffset"))))).ToList() ?? [];
         var name = definition.Attribute("Name")?.Value;
         if (changes.Count != 2 || changes[0].Offset == changes[1].Offset)
