@@ -53,11 +53,13 @@ internal static class EwsCalendarItems
         string? itemId = null, changeKey = null, type = null, startZoneId = null, startZone = null, zone = null;
         string? start = null, end = null, originalStart = null, lastModified = null, isAllDay = null, reminderIsSet = null;
         string? reminderMinutes = null, isCancelled = null, uid = null, subject = null, body = null, location = null, freeBusy = null;
-        XElement? first = null, recurrence = null, deletedOccurrences = null, modifiedOccurrences = null;
+        string? sensitivity = null, created = null, myResponse = null, meetingUrl = null, endZoneId = null, endZone = null;
+        XElement? first = null, recurrence = null, deletedOccurrences = null, modifiedOccurrences = null, startZoneRules = null, endZoneRules = null;
         List<EventAttendee>? required = null, optional = null, resources = null;
         EventPerson? organizer = null;
         var hasOrganizer = false;
         var hasStartZone = false;
+        var hasEndZone = false;
 
         var item = Enter(r);
         while (NextChild(r, item))
@@ -79,9 +81,17 @@ internal static class EwsCalendarItems
                 case "StartTimeZoneId": First(r, ref startZoneId); break;
                 case "StartTimeZone" when !hasStartZone:
                     hasStartZone = true;
-                    startZone = r.GetAttribute("Id");
-                    r.Skip();
+                    startZone = ZoneIdOrRules(r, ref startZoneRules);
                     break;
+                case "EndTimeZone" when !hasEndZone:
+                    hasEndZone = true;
+                    endZone = ZoneIdOrRules(r, ref endZoneRules);
+                    break;
+                case "EndTimeZoneId": First(r, ref endZoneId); break;
+                case "Sensitivity": First(r, ref sensitivity); break;
+                case "DateTimeCreated": First(r, ref created); break;
+                case "MyResponseType": First(r, ref myResponse); break;
+                case "JoinOnlineMeetingUrl": First(r, ref meetingUrl); break;
                 case "TimeZone": First(r, ref zone); break;
                 case "Start": First(r, ref start); break;
                 case "End": First(r, ref end); break;
@@ -115,14 +125,16 @@ internal static class EwsCalendarItems
 
         if (!hasItemId) throw EwsResponses.Malformed("item without ItemId");
         var id = new ItemRef(itemId ?? throw EwsResponses.Malformed("ItemId without Id"), changeKey ?? "");
-        var timeZone = EwsValues.ToIanaTimeZone(startZoneId ?? startZone ?? zone);
         // A master fetched without calendar:Start still names its first occurrence (Microsoft's recurring-master sample).
         var startAt = Date(start) ?? (first is null ? null : EwsResponses.Date(first, "Start"))
                       ?? throw EwsResponses.Malformed($"calendar item {id.ItemId} without Start");
         var endAt = Date(end) ?? (first is null ? null : EwsResponses.Date(first, "End")) ?? startAt;
+        var timeZone = Zone(startZoneId ?? startZone ?? zone, startZoneRules, startAt);
+        var endTimeZone = Zone(endZoneId ?? endZone ?? startZoneId ?? startZone ?? zone, endZoneRules ?? startZoneRules, endAt);
         var allDay = Bool(isAllDay);
         var pattern = recurrence is null ? null : EwsResponses.ReadRecurrence(recurrence);
-        var rule = pattern is null ? null : RecurrenceRules.ToRRule(pattern, startAt, EwsResponses.FindZone(timeZone), allDay);
+        var seriesZone = EwsResponses.FindZone(timeZone);
+        var rule = pattern is null ? null : RecurrenceRules.ToRRule(pattern, startAt, seriesZone, allDay);
         var reminder = Bool(reminderIsSet, defaultValue: true) && reminderMinutes is not null
             ? int.Parse(reminderMinutes, CultureInfo.InvariantCulture)
             : (int?)null;
@@ -137,12 +149,34 @@ internal static class EwsCalendarItems
             deletedOccurrences?.Elements(T + "DeletedOccurrence")
                 .Select(d => EwsResponses.Date(d, "Start") ?? throw EwsResponses.Malformed("DeletedOccurrence without Start")).ToList() ?? [],
             SeriesMasterId: null, Date(originalStart), EwsValues.ToFreeBusy(freeBusy),
-            reminder, Bool(isCancelled), Date(lastModified));
+            reminder, Bool(isCancelled), Date(lastModified), Date(created), endTimeZone == timeZone ? null : endTimeZone,
+            pattern is null ? null : SeriesOccurrences.LastStart(pattern, startAt, seriesZone, allDay), EwsValues.ToSensitivity(sensitivity),
+            string.IsNullOrEmpty(meetingUrl) ? null : meetingUrl, EwsValues.ToAttendeeResponse(myResponse));
         var modified = modifiedOccurrences?.Elements(T + "Occurrence")
             .Select(occurrence => new ModifiedOccurrence(EwsResponses.ReadItemRef(occurrence).ItemId, EwsResponses.Date(occurrence, "OriginalStart")))
             .ToList() ?? [];
         return new ParsedCalendarItem(evt, type ?? "Single", modified);
     }
+
+    /// <summary>
+    /// A StartTimeZone/EndTimeZone's Id; its rules (Periods and transitions) are kept as a small tree only when the Id names
+    /// no zone we know (a "Customized Time Zone"), since a known zone's rules are ours already.
+    /// </summary>
+    private static string? ZoneIdOrRules(XmlReader r, ref XElement? rules)
+    {
+        var id = r.GetAttribute("Id");
+        if (EwsValues.TryToIanaTimeZone(id, out _)) r.Skip();
+        else FirstTree(r, ref rules);
+        return id;
+    }
+
+    /// <summary>
+    /// The IANA zone of a start or end: its known id, or the zone whose clock its own rules match (never UTC for a zone
+    /// with an offset: a 09:00 Berlin series must stay at 09:00 after the clocks change).
+    /// </summary>
+    private static string Zone(string? id, XElement? rules, DateTimeOffset at) =>
+        EwsValues.TryToIanaTimeZone(id, out var iana) ? iana
+        : (rules is null ? null : EwsResponses.ReadTimeZoneDefinition(rules, at)?.ToIana(at)) ?? "UTC";
 
     /// <summary>A t:ArrayOfAttendeesType: each attendee whose first mailbox has an address.</summary>
     private static List<EventAttendee> Attendees(XmlReader r, AttendeeKind kind)

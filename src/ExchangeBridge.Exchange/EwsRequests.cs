@@ -10,14 +10,18 @@ internal static class EwsRequests
 {
     public const string ServerVersion = "Exchange2013_SP1";
 
-    /// <summary>What GetItem asks for: everything the import model needs and nothing heavier (no MIME, no full zone rules).</summary>
+    /// <summary>
+    /// What GetItem asks for: everything the import model needs and nothing heavier (no MIME). The start and end zones
+    /// come as definitions, since a custom zone is known only by its rules; a known zone's rules are skipped unread.
+    /// </summary>
     internal static readonly string[] EventProperties =
     [
-        "item:Subject", "item:Body", "item:LastModifiedTime", "item:ReminderIsSet", "item:ReminderMinutesBeforeStart",
-        "calendar:UID", "calendar:Start", "calendar:End", "calendar:OriginalStart", "calendar:IsAllDayEvent",
-        "calendar:LegacyFreeBusyStatus", "calendar:Location", "calendar:IsCancelled", "calendar:CalendarItemType",
-        "calendar:Organizer", "calendar:RequiredAttendees", "calendar:OptionalAttendees", "calendar:Resources",
-        "calendar:Recurrence", "calendar:ModifiedOccurrences", "calendar:DeletedOccurrences", "calendar:StartTimeZoneId",
+        "item:Subject", "item:Sensitivity", "item:Body", "item:DateTimeCreated", "item:LastModifiedTime", "item:ReminderIsSet",
+        "item:ReminderMinutesBeforeStart", "calendar:UID", "calendar:Start", "calendar:End", "calendar:OriginalStart",
+        "calendar:IsAllDayEvent", "calendar:LegacyFreeBusyStatus", "calendar:Location", "calendar:IsCancelled",
+        "calendar:CalendarItemType", "calendar:MyResponseType", "calendar:Organizer", "calendar:RequiredAttendees",
+        "calendar:OptionalAttendees", "calendar:Resources", "calendar:Recurrence", "calendar:ModifiedOccurrences",
+        "calendar:DeletedOccurrences", "calendar:StartTimeZone", "calendar:EndTimeZone", "calendar:JoinOnlineMeetingUrl",
     ];
 
     private static readonly XmlWriterSettings Settings = new() { Encoding = new UTF8Encoding(false), Indent = false };

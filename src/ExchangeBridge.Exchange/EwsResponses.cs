@@ -134,6 +134,50 @@ internal static class EwsResponses
         _ => null,
     };
 
+    /// <summary>
+    /// A t:TimeZoneDefinitionType with its own rules (a StartTimeZone/EndTimeZone whose Id names no known zone): the
+    /// transitions group in force at <paramref name="at"/> (the last Transition, or AbsoluteDateTransition dated before it,
+    /// names it), its periods' biases (UTC = local + bias) and its two yearly RecurringDayTransitions. Null when the
+    /// definition carries no periods or rules we cannot read: the item is still worth importing, in UTC.
+    /// </summary>
+    public static CustomTimeZone? ReadTimeZoneDefinition(XElement definition, DateTimeOffset at)
+    {
+        try
+        {
+            return ReadTimeZoneRules(definition, at);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException or ExchangeConnectorException)
+        {
+            return null;
+        }
+    }
+
+    private static CustomTimeZone? ReadTimeZoneRules(XElement definition, DateTimeOffset at)
+    {
+        var periods = definition.Element(T + "Periods")?.Elements(T + "Period")
+            .ToDictionary(p => p.Attribute("Id")?.Value ?? "", p => -XmlConvert.ToTimeSpan(p.Attribute("Bias")?.Value ?? "PT0H"));
+        if (periods is not { Count: > 0 }) return null;
+        var groupId = definition.Element(T + "Transitions")?.Elements()
+            .Where(t => t.Element(T + "DateTime")?.Value is not { } date || ParseDate(date) <= at)
+            .Select(t => t.Element(T + "To")?.Value).LastOrDefault();
+        var group = definition.Element(T + "TransitionsGroups")?.Elements(T + "TransitionsGroup")
+            .FirstOrDefault(g => g.Attribute("Id")?.Value == groupId);
+        var changes = group?.Elements(T + "RecurringDayTransition").Select(t => (
+            Offset: periods.GetValueOrDefault(Text(t, "To") ?? ""),
+            Rule: new ZoneTransition(Int(t, "Month"), Int(t, "Occurrence"),
+                Enum.Parse<DayOfWeek>(Required(t, "DayOfWeek")),
+                XmlConvert.ToTimeSpan(Required(t, "TimeOffset"))))).ToList() ?? [];
+        var name = definition.Attribute("Name")?.Value;
+        if (changes.Count != 2 || changes[0].Offset == changes[1].Offset)
+        {
+            // No yearly change: the group's one period (or the definition's first) is the zone's offset all year.
+            var only = changes.Count > 0 ? changes[0].Offset : periods.Values.First();
+            return new CustomTimeZone(name, only);
+        }
+        var (standard, daylight) = changes[0].Offset < changes[1].Offset ? (changes[0], changes[1]) : (changes[1], changes[0]);
+        return new CustomTimeZone(name, standard.Offset, daylight.Offset, ToDaylight: daylight.Rule, ToStandard: standard.Rule);
+    }
+
     public static TimeZoneInfo FindZone(string iana) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(iana, out var zone) ? zone : TimeZoneInfo.Utc;
 

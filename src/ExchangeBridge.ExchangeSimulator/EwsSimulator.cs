@@ -307,7 +307,9 @@ public static class EwsSimulator
         var element = new XElement(T + "CalendarItem",
             IdElement(item.ItemId, item.ChangeKey),
             new XElement(T + "Subject", item.Subject),
+            new XElement(T + "Sensitivity", item.Sensitivity),
             item.Body is null ? null : new XElement(T + "Body", new XAttribute("BodyType", "Text"), item.Body),
+            new XElement(T + "DateTimeCreated", Time(item.Created)),
             new XElement(T + "ReminderIsSet", item.ReminderMinutes is null ? "false" : "true"),
             new XElement(T + "ReminderMinutesBeforeStart", item.ReminderMinutes ?? 0),
             new XElement(T + "LastModifiedTime", Time(item.LastModified)),
@@ -319,6 +321,7 @@ public static class EwsSimulator
             item.Location is null ? null : new XElement(T + "Location", item.Location),
             new XElement(T + "IsCancelled", item.IsCancelled ? "true" : "false"),
             new XElement(T + "CalendarItemType", item.Recurrence is null ? "Single" : "RecurringMaster"),
+            new XElement(T + "MyResponseType", item.MyResponse),
             item.Organizer is null ? null : new XElement(T + "Organizer", Mailbox(item.Organizer.Name, item.Organizer.Email)),
             Attendees("RequiredAttendees", item.Attendees.Where(a => !a.Optional)),
             Attendees("OptionalAttendees", item.Attendees.Where(a => a.Optional)));
@@ -333,9 +336,21 @@ public static class EwsSimulator
                 element.Add(new XElement(T + "DeletedOccurrences", item.DeletedOccurrences.Select(d =>
                     new XElement(T + "DeletedOccurrence", new XElement(T + "Start", Time(d))))));
         }
-        element.Add(new XElement(T + "StartTimeZone", new XAttribute("Id", item.TimeZoneId)),
-            new XElement(T + "EndTimeZone", new XAttribute("Id", item.TimeZoneId)));
+        element.Add(ZoneDefinition("StartTimeZone", item.TimeZoneId, item.CustomTimeZoneRulesXml),
+            ZoneDefinition("EndTimeZone", item.EndTimeZoneId ?? item.TimeZoneId, item.EndTimeZoneId is null ? item.CustomTimeZoneRulesXml : null),
+            item.OnlineMeetingUrl is null ? null : new XElement(T + "JoinOnlineMeetingUrl", item.OnlineMeetingUrl));
         return element;
+    }
+
+    /// <summary>
+    /// A t:TimeZoneDefinitionType as Exchange answers calendar:StartTimeZone/EndTimeZone: the Id (and Name), with the rules
+    /// of a custom zone inside. A known zone's rules are left out (Exchange sends them; a reader that knows the Id needs none).
+    /// </summary>
+    private static XElement ZoneDefinition(string element, string id, string? rulesXml)
+    {
+        var definition = new XElement(T + element, new XAttribute("Id", id), new XAttribute("Name", id));
+        if (rulesXml is not null) definition.Add(XElement.Parse($"<t:Rules xmlns:t=\"{T}\">{rulesXml}</t:Rules>").Elements());
+        return definition;
     }
 
     private static XElement ExceptionElement(SimCalendarItem master, SimException exception)

@@ -247,13 +247,13 @@ public static partial class GraphSimulator
         {
             ["@odata.etag"] = $"W/\"{item.ChangeKey}\"",
             ["id"] = RestId(item.ItemId),
-            ["createdDateTime"] = Iso(item.LastModified),
+            ["createdDateTime"] = Iso(item.Created),
             ["lastModifiedDateTime"] = Iso(item.LastModified),
             ["changeKey"] = item.ChangeKey,
             ["categories"] = new JsonArray(),
             ["transactionId"] = null,
-            ["originalStartTimeZone"] = item.TimeZoneId,
-            ["originalEndTimeZone"] = item.TimeZoneId,
+            ["originalStartTimeZone"] = GraphZone(item.TimeZoneId, item.CustomTimeZoneRulesXml),
+            ["originalEndTimeZone"] = item.EndTimeZoneId ?? GraphZone(item.TimeZoneId, item.CustomTimeZoneRulesXml),
             ["iCalUId"] = item.Uid ?? item.ItemId,
             ["reminderMinutesBeforeStart"] = item.ReminderMinutes ?? 0,
             ["isReminderOn"] = item.ReminderMinutes is not null,
@@ -261,22 +261,22 @@ public static partial class GraphSimulator
             ["subject"] = item.Subject,
             ["bodyPreview"] = body.Length > 255 ? body[..255] : body,
             ["importance"] = "normal",
-            ["sensitivity"] = "normal",
+            ["sensitivity"] = item.Sensitivity.ToLowerInvariant(),
             ["isAllDay"] = item.IsAllDay,
             ["isCancelled"] = item.IsCancelled,
-            ["isOrganizer"] = item.Organizer is null || string.Equals(item.Organizer.Email, mailbox.Address, StringComparison.OrdinalIgnoreCase),
+            ["isOrganizer"] = item.MyResponse == "Organizer",
             ["responseRequested"] = true,
             ["seriesMasterId"] = null,
             ["showAs"] = ShowAs(item.FreeBusy),
             ["type"] = item.Recurrence is null ? "singleInstance" : "seriesMaster",
             ["webLink"] = $"https://outlook.office365.com/owa/?itemid={Uri.EscapeDataString(item.ItemId)}&exvsurl=1&path=/calendar/item",
             ["onlineMeetingUrl"] = null,
-            ["isOnlineMeeting"] = false,
-            ["onlineMeetingProvider"] = "unknown",
+            ["isOnlineMeeting"] = item.OnlineMeetingUrl is not null,
+            ["onlineMeetingProvider"] = item.OnlineMeetingUrl is null ? "unknown" : "teamsForBusiness",
             ["allowNewTimeProposals"] = true,
             ["isDraft"] = false,
             ["hideAttendees"] = false,
-            ["responseStatus"] = new JsonObject { ["response"] = "organizer", ["time"] = "0001-01-01T00:00:00Z" },
+            ["responseStatus"] = new JsonObject { ["response"] = Response(item.MyResponse), ["time"] = "0001-01-01T00:00:00Z" },
             ["body"] = new JsonObject
             {
                 ["contentType"] = text ? "text" : "html",
@@ -286,7 +286,7 @@ public static partial class GraphSimulator
             ["end"] = DateTimeTimeZone(item.End),
             ["location"] = Location(item.Location),
             ["locations"] = item.Location is null ? new JsonArray() : new JsonArray(Location(item.Location)),
-            ["recurrence"] = item.Recurrence is { } r ? Recurrence(r, item.TimeZoneId) : null,
+            ["recurrence"] = item.Recurrence is { } r ? Recurrence(r, GraphZone(item.TimeZoneId, item.CustomTimeZoneRulesXml)) : null,
             ["attendees"] = new JsonArray([.. item.Attendees.Select(a => (JsonNode)new JsonObject
             {
                 ["type"] = a.Optional ? "optional" : "required",
@@ -294,7 +294,7 @@ public static partial class GraphSimulator
                 ["emailAddress"] = Address(a.Name, a.Email),
             })]),
             ["organizer"] = item.Organizer is { } o ? new JsonObject { ["emailAddress"] = Address(o.Name, o.Email) } : null,
-            ["onlineMeeting"] = null,
+            ["onlineMeeting"] = item.OnlineMeetingUrl is null ? null : new JsonObject { ["joinUrl"] = item.OnlineMeetingUrl },
         };
     }
 
@@ -472,6 +472,9 @@ public static partial class GraphSimulator
 
     private static TimeZoneInfo Zone(string windowsOrIana) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(windowsOrIana, out var zone) ? zone : TimeZoneInfo.Utc;
+
+    /// <summary>The zone as Graph names it: a legacy custom zone has no rules in Graph, only this name (the event resource's docs).</summary>
+    private static string GraphZone(string timeZoneId, string? customRulesXml) => customRulesXml is null ? timeZoneId : "tzone://Microsoft/Custom";
 
     /// <summary>LegacyFreeBusyStatus as showAs.</summary>
     private static string ShowAs(string freeBusy) => freeBusy switch

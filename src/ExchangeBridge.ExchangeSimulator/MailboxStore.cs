@@ -41,6 +41,21 @@ public sealed record SimCalendarItem
     public string? Uid { get; init; }
     public int Version { get; init; } = 1;
     public DateTimeOffset LastModified { get; init; } = DateTimeOffset.UnixEpoch;
+    public DateTimeOffset Created { get; init; } = DateTimeOffset.UnixEpoch;
+    /// <summary>EWS Sensitivity: Normal, Personal, Private or Confidential.</summary>
+    public string Sensitivity { get; init; } = "Normal";
+    /// <summary>The mailbox owner's own ResponseType (Organizer, Accept, Tentative, Decline, NoResponseReceived).</summary>
+    public string MyResponse { get; init; } = "Organizer";
+    /// <summary>The join link of the item's online meeting (a Teams meeting), if it has one.</summary>
+    public string? OnlineMeetingUrl { get; init; }
+    /// <summary>The end's Windows zone id when it differs from the start's; null means <see cref="TimeZoneId"/>.</summary>
+    public string? EndTimeZoneId { get; init; }
+    /// <summary>
+    /// A legacy custom zone (desktop Outlook's "Customized Time Zone"): the rules EWS sends inside StartTimeZone/EndTimeZone
+    /// (Periods, TransitionsGroups, Transitions, prefix t), while Graph names it only tzone://Microsoft/Custom.
+    /// <see cref="TimeZoneId"/> is then the id EWS sends beside them.
+    /// </summary>
+    public string? CustomTimeZoneRulesXml { get; init; }
 
     public string ChangeKey => Convert.ToBase64String(Encoding.UTF8.GetBytes($"ck:{ItemId}:{Version}"));
 }
@@ -194,6 +209,7 @@ public sealed partial class MailboxStore
                 Attendees = GeneratedAttendees,
                 Uid = $"uid-gen-{seed}-{i}",
                 LastModified = start.AddDays(-7),
+                Created = start.AddDays(-30),
             };
             if (i % 25 == 24)
             {

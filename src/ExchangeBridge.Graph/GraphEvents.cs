@@ -15,19 +15,24 @@ internal static class GraphEvents
     [
         "id", "changeKey", "iCalUId", "subject", "body", "location", "start", "end", "originalStartTimeZone", "isAllDay",
         "organizer", "attendees", "recurrence", "type", "seriesMasterId", "originalStart", "showAs", "isReminderOn",
-        "reminderMinutesBeforeStart", "isCancelled", "lastModifiedDateTime",
+        "reminderMinutesBeforeStart", "isCancelled", "lastModifiedDateTime", "createdDateTime", "originalEndTimeZone", "sensitivity",
+        "responseStatus", "onlineMeeting", "onlineMeetingUrl",
     ];
 
     public static ExchangeEvent ToExchangeEvent(GraphEventJson e)
     {
         var id = e.Id ?? throw Malformed("event without id");
-        var zoneId = EwsValues.ToIanaTimeZone(e.OriginalStartTimeZone);
+        // A legacy custom zone is only named in Graph (tzone://Microsoft/Custom), with no rules to match as EWS's definition
+        // has; a series' recurrenceTimeZone, when it names a zone, is the next best, and UTC the last resort.
+        var zoneId = EwsValues.TryToIanaTimeZone(e.OriginalStartTimeZone, out var original) ? original
+            : EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone);
         var start = Instant(e.Start) ?? throw Malformed($"event {id} without start");
         var end = Instant(e.End) ?? start;
         var isAllDay = e.IsAllDay == true;
         var recurrence = e.Recurrence is { } r ? ToEwsRecurrence(r) : null;
         var seriesZone = FindZone(EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone is { Length: > 0 } rz ? rz : e.OriginalStartTimeZone));
         var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, seriesZone, isAllDay);
+        var endZoneId = EwsValues.TryToIanaTimeZone(e.OriginalEndTimeZone, out var endZone) ? endZone : zoneId;
         var attendees = (e.Attendees ?? [])
             .Where(a => !string.IsNullOrEmpty(a.EmailAddress?.Address))
             .Select(a => new EventAttendee(a.EmailAddress!.Name, a.EmailAddress.Address!, Named(a.Type, AttendeeTypes) switch
@@ -46,7 +51,12 @@ internal static class GraphEvents
             e.Location?.DisplayName is { Length: > 0 } location ? location : null, start, end, zoneId, isAllDay, organizer, attendees,
             rule, deleted, string.Equals(e.Type, "exception", StringComparison.OrdinalIgnoreCase) ? e.SeriesMasterId : null,
             e.OriginalStart, ToFreeBusy(e.ShowAs),
-            e.IsReminderOn == false ? null : e.ReminderMinutesBeforeStart, e.IsCancelled == true, e.LastModifiedDateTime);
+            e.IsReminderOn == false ? null : e.ReminderMinutesBeforeStart, e.IsCancelled == true, e.LastModifiedDateTime,
+            e.CreatedDateTime, endZoneId == zoneId ? null : endZoneId,
+            recurrence is null ? null : SeriesOccurrences.LastStart(recurrence, start, seriesZone, isAllDay), ToSensitivity(e.Sensitivity),
+            // onlineMeetingUrl is the older (Skype) property Graph still fills for some providers; joinUrl is the current one.
+            e.OnlineMeeting?.JoinUrl is { Length: > 0 } joinUrl ? joinUrl : e.OnlineMeetingUrl is { Length: > 0 } url ? url : null,
+            ToResponse(e.ResponseStatus?.Response));
     }
 
     /// <summary>Graph's patternedRecurrence in the EWS model's words (day and month names, ordinal words).</summary>
@@ -85,9 +95,7 @@ internal static class GraphEvents
     public static DateTimeOffset CancelledStart(string occurrenceId, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
     {
         var date = DateOnly.ParseExact(occurrenceId[(occurrenceId.LastIndexOf('.') + 1)..], "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        var timeOfDay = TimeOnly.FromTimeSpan(TimeZoneInfo.ConvertTime(seriesStart, zone).TimeOfDay);
-        var local = date.ToDateTime(isAllDay ? TimeOnly.MinValue : timeOfDay, DateTimeKind.Unspecified);
-        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone), TimeSpan.Zero);
+        return RecurrenceRules.OccurrenceStart(date, seriesStart, zone, isAllDay);
     }
 
     /// <summary>A dateTimeTimeZone as an instant: UTC when asked for with Prefer outlook.timezone="UTC", else in its own zone.</summary>
@@ -108,6 +116,15 @@ internal static class GraphEvents
         _ => AttendeeResponse.NeedsAction,
     };
 
+    /// <summary>sensitivity (normal, personal, private, confidential); unknown reads as normal.</summary>
+    private static EventSensitivity ToSensitivity(string? sensitivity) => Named(sensitivity, SensitivityValues) switch
+    {
+        "personal" => EventSensitivity.Personal,
+        "private" => EventSensitivity.Private,
+        "confidential" => EventSensitivity.Confidential,
+        _ => EventSensitivity.Normal,
+    };
+
     /// <summary>showAs; unknown reads as busy, as EWS's NoData does.</summary>
     private static FreeBusy ToFreeBusy(string? showAs) => Named(showAs, ShowAsValues) switch
     {
@@ -120,6 +137,7 @@ internal static class GraphEvents
 
     private static readonly string[] AttendeeTypes = ["required", "optional", "resource"];
     private static readonly string[] Responses = ["none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"];
+    private static readonly string[] SensitivityValues = ["normal", "personal", "private", "confidential"];
     private static readonly string[] ShowAsValues = ["free", "tentative", "busy", "oof", "workingElsewhere", "unknown"];
     private static readonly string[] PatternTypes = ["daily", "weekly", "absoluteMonthly", "relativeMonthly", "absoluteYearly", "relativeYearly"];
     private static readonly string[] RangeTypes = ["endDate", "noEnd", "numbered"];

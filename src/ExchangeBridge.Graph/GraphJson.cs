@@ -33,6 +33,12 @@ internal class GraphEventJson
     public int? ReminderMinutesBeforeStart { get; init; }
     public bool? IsCancelled { get; init; }
     public DateTimeOffset? LastModifiedDateTime { get; init; }
+    public DateTimeOffset? CreatedDateTime { get; init; }
+    public string? OriginalEndTimeZone { get; init; }
+    public string? Sensitivity { get; init; }
+    public GraphResponseStatusJson? ResponseStatus { get; init; }
+    public GraphOnlineMeetingJson? OnlineMeeting { get; init; }
+    public string? OnlineMeetingUrl { get; init; }
     public List<string>? CancelledOccurrences { get; init; }
     public List<GraphEventJson>? ExceptionOccurrences { get; init; }
 }
@@ -48,6 +54,9 @@ internal sealed record GraphEmailAddressJson(string? Name, string? Address);
 internal sealed record GraphRecipientJson(GraphEmailAddressJson? EmailAddress);
 
 internal sealed record GraphResponseStatusJson(string? Response);
+
+/// <summary>onlineMeetingInfo: how to join the event's online meeting.</summary>
+internal sealed record GraphOnlineMeetingJson(string? JoinUrl);
 
 internal sealed record GraphAttendeeJson(string? Type, GraphResponseStatusJson? Status, GraphEmailAddressJson? EmailAddress);
 

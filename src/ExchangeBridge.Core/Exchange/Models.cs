@@ -71,6 +71,9 @@ public enum AttendeeResponse { NeedsAction, Accept, Tentative, Decline }
 
 public enum FreeBusy { Free, Tentative, Busy, OutOfOffice, WorkingElsewhere }
 
+/// <summary>Exchange's Sensitivity (Graph's sensitivity): who may see an item's details.</summary>
+public enum EventSensitivity { Normal, Personal, Private, Confidential }
+
 public sealed record EventPerson(string? Name, string Email);
 
 public sealed record EventAttendee(string? Name, string Email, AttendeeKind Kind, AttendeeResponse Response);
@@ -103,4 +106,15 @@ public sealed record ExchangeEvent(
     FreeBusy FreeBusy,
     int? ReminderMinutesBeforeStart,
     bool IsCancelled,
-    DateTimeOffset? LastModified);
+    DateTimeOffset? LastModified,
+    /// <summary>When the item was created (EWS DateTimeCreated, Graph createdDateTime).</summary>
+    DateTimeOffset? Created = null,
+    /// <summary>IANA zone of the end, when it differs from the start's (a flight); null means <see cref="TimeZone"/>.</summary>
+    string? EndTimeZone = null,
+    /// <summary>Start of the last occurrence of a series that ends (a count or an end date); null for singles and endless series.</summary>
+    DateTimeOffset? LastOccurrenceStart = null,
+    EventSensitivity Sensitivity = EventSensitivity.Normal,
+    /// <summary>The link that joins the item's online meeting (Teams, Skype), if it has one.</summary>
+    string? OnlineMeetingUrl = null,
+    /// <summary>The mailbox owner's own response to the item (Accept for the organizer).</summary>
+    AttendeeResponse OwnResponse = AttendeeResponse.NeedsAction);

@@ -29,14 +29,16 @@ public static class RecurrenceRules
                 if (w.FirstDayOfWeek is { } first) rule.Append(";WKST=").Append(DayCode(first));
                 break;
             case EwsRecurrencePattern.AbsoluteMonthly m:
-                rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval)).Append(";BYMONTHDAY=").Append(m.DayOfMonth);
+                rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval));
+                AppendMonthDay(rule, m.DayOfMonth, shortest: 28, longest: 31);
                 break;
             case EwsRecurrencePattern.RelativeMonthly m:
                 rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval));
                 AppendRelativeDay(rule, m.DaysOfWeek, m.DayOfWeekIndex);
                 break;
             case EwsRecurrencePattern.AbsoluteYearly y:
-                rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month)).Append(";BYMONTHDAY=").Append(y.DayOfMonth);
+                rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month));
+                AppendMonthDay(rule, y.DayOfMonth, shortest: ShortestLength(MonthNumber(y.Month)), longest: LongestLength(MonthNumber(y.Month)));
                 break;
             case EwsRecurrencePattern.RelativeYearly y:
                 rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month));
@@ -58,15 +60,39 @@ public static class RecurrenceRules
         return rule.ToString();
     }
 
-    private static string Until(DateOnly lastDate, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    private static string Until(DateOnly lastDate, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay) =>
+        isAllDay
+            ? lastDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture)
+            : OccurrenceStart(lastDate, seriesStart, zone, isAllDay: false).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The UTC instant an occurrence on <paramref name="date"/> starts: the series' time of day in its zone (midnight for
+    /// an all-day series). A start time inside a spring-forward gap happens an hour later that day.
+    /// </summary>
+    public static DateTimeOffset OccurrenceStart(DateOnly date, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
     {
-        if (isAllDay) return lastDate.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
-        var timeOfDay = TimeOnly.FromTimeSpan(TimeZoneInfo.ConvertTime(seriesStart, zone).TimeOfDay);
-        var local = lastDate.ToDateTime(timeOfDay, DateTimeKind.Unspecified);
-        // A start time inside a spring-forward gap happens an hour later that day.
-        var utc = TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone);
-        return utc.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var timeOfDay = isAllDay ? TimeOnly.MinValue : TimeOnly.FromTimeSpan(TimeZoneInfo.ConvertTime(seriesStart, zone).TimeOfDay);
+        var local = date.ToDateTime(timeOfDay, DateTimeKind.Unspecified);
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(zone.IsInvalidTime(local) ? local.AddHours(1) : local, zone), TimeSpan.Zero);
     }
+
+    /// <summary>
+    /// Outlook puts a day the month lacks on the month's last day ("day 31" is Apr 30 and Feb 28); RFC 5545 would skip
+    /// the month (BYMONTHDAY=31 has no April occurrence). So a day at or past the month's longest length is the last day
+    /// (BYMONTHDAY=-1), and a day some months lack is the latest of the days from the shortest length up to it
+    /// (BYMONTHDAY=28,29,30;BYSETPOS=-1: day 30, or the 29th or 28th in February). BYSETPOS picks within each month's
+    /// set before COUNT counts, so a count still counts one occurrence per month.
+    /// </summary>
+    private static void AppendMonthDay(StringBuilder rule, int day, int shortest, int longest)
+    {
+        if (day <= shortest) rule.Append(";BYMONTHDAY=").Append(day);
+        else if (day >= longest) rule.Append(";BYMONTHDAY=-1");
+        else rule.Append(";BYMONTHDAY=").AppendJoin(',', Enumerable.Range(shortest, day - shortest + 1)).Append(";BYSETPOS=-1");
+    }
+
+    private static int ShortestLength(int month) => DateTime.DaysInMonth(2023, month);
+
+    private static int LongestLength(int month) => DateTime.DaysInMonth(2024, month);
 
     /// <summary>"Weekday" on the second Tuesday is BYDAY=2TU; the day groups need BYSETPOS to pick the n-th of the set.</summary>
     private static void AppendRelativeDay(StringBuilder rule, string daysOfWeek, string dayOfWeekIndex)

@@ -16,9 +16,13 @@ public sealed record EventReminder(int Minutes);
 
 public sealed record EventOrganizer(string? UserId, string DisplayName);
 
+/// <summary>An attendee; <paramref name="AttendeeId"/> is unique within its event (the platform's attendee_id).</summary>
 public sealed record EventAttendee(
-    string Type, string ThirdPartyEmail, string? DisplayName, string RsvpStatus, bool IsOptional, bool IsOrganizer,
+    string Type, string AttendeeId, string ThirdPartyEmail, string? DisplayName, string RsvpStatus, bool IsOptional, bool IsOrganizer,
     bool IsExternal);
+
+/// <summary>The event's video meeting: a link from Exchange is a third-party one (vc_type third_party).</summary>
+public sealed record EventVchat(string VcType, string? MeetingUrl = null, string? IconType = null, string? Description = null);
 
 public sealed record CalendarEvent(
     string EventId,
@@ -27,6 +31,7 @@ public sealed record CalendarEvent(
     string Description,
     TimeInfo StartTime,
     TimeInfo EndTime,
+    EventVchat? Vchat,
     string Visibility,
     string AttendeeAbility,
     string FreeBusyStatus,
@@ -39,7 +44,10 @@ public sealed record CalendarEvent(
     string? RecurringEventId,
     string CreateTime,
     EventOrganizer? EventOrganizer,
-    IReadOnlyList<EventAttendee> Attendees);
+    /// <summary>The calendar owner's own answer to the event (needs_action, accept, tentative, decline).</summary>
+    string? SelfRsvpStatus,
+    IReadOnlyList<EventAttendee>? Attendees,
+    bool? HasMoreAttendee = null);
 
 public sealed record EventListData(bool HasMore, string PageToken, string SyncToken, IReadOnlyList<CalendarEvent> Items);
 

@@ -19,6 +19,8 @@ namespace ExchangeBridge.Server.Calendars;
 public static class CalendarsApi
 {
     private const int MaxPageSize = 1000;
+    private const int DefaultAttendees = 10;
+    private const int MaxAttendees = 100;
 
     public static IEndpointRouteBuilder MapCalendarsApi(this IEndpointRouteBuilder app)
     {
@@ -66,10 +68,28 @@ public static class CalendarsApi
     public static async Task<FeishuJsonResult<Envelope<EventData>>> GetEvent(string calendar_id, string event_id, HttpContext context,
         CalendarStore store, CancellationToken ct)
     {
+        var (needAttendee, maxAttendees) = AttendeeLimit(context);
         var calendar = await FindAsync(context, store, calendar_id, ct);
         var payload = await store.FindEventAsync(calendar.Id, event_id, ct) ?? throw new FeishuException(FeishuErrors.CalendarEventNotFound);
-        return FeishuJson.Result(Envelope.Success(new EventData(JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!)),
-            FeishuJsonContext.Default.EnvelopeEventData);
+        var stored = JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!;
+        var answer = needAttendee && stored.Attendees is { } attendees
+            ? stored with { Attendees = attendees.Take(maxAttendees).ToList(), HasMoreAttendee = attendees.Count > maxAttendees }
+            : stored with { Attendees = null };
+        return FeishuJson.Result(Envelope.Success(new EventData(answer)), FeishuJsonContext.Default.EnvelopeEventData);
+    }
+
+    /// <summary>need_attendee (attendees only when asked, as the platform answers) and max_attendee_num (default 10, at most 100).</summary>
+    private static (bool NeedAttendee, int MaxAttendees) AttendeeLimit(HttpContext context)
+    {
+        var query = context.Request.Query;
+        var need = false;
+        if (query.TryGetValue("need_attendee", out var needText) && !bool.TryParse(needText, out need))
+            throw FeishuException.InvalidParameter("need_attendee must be true or false");
+        var max = DefaultAttendees;
+        if (query.TryGetValue("max_attendee_num", out var maxText) &&
+            (!int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out max) || max is < 1 or > MaxAttendees))
+            throw FeishuException.InvalidParameter($"max_attendee_num must be 1..{MaxAttendees}");
+        return (need, max);
     }
 
     private static async Task<CalendarRecord> FindAsync(HttpContext context, CalendarStore store, string calendarId, CancellationToken ct)

@@ -26,13 +26,14 @@ public static class EventPayloads
     public static string CalendarIdFor(long bindingKey, string folderId) =>
         $"feishu.cn_{Digest($"{bindingKey}\n{folderId}")[..24]}@group.calendar.feishu.cn";
 
-    public static IEnumerable<EventRow> ToRows(ExchangeEvent item, string calendarId, string? ownerUserId)
+    /// <param name="mailbox">the calendar owner's Exchange address: attendees of another domain are external.</param>
+    public static IEnumerable<EventRow> ToRows(ExchangeEvent item, string calendarId, string? ownerUserId, string mailbox)
     {
         var uuid = Uuid(calendarId, item.SeriesMasterId ?? item.ItemId);
         var isException = item.SeriesMasterId is not null;
         var eventId = isException ? $"{uuid}_{(item.OriginalStart ?? item.Start).ToUnixTimeSeconds()}" : $"{uuid}_0";
-        var view = ToView(item, eventId, calendarId, ownerUserId, isException ? $"{uuid}_0" : null);
-        var endMs = item.RecurrenceRule is { } rule ? SeriesEndMs(rule, item.End) : item.End.ToUnixTimeMilliseconds();
+        var view = ToView(item, eventId, calendarId, ownerUserId, isException ? $"{uuid}_0" : null, mailbox);
+        var endMs = item.RecurrenceRule is null ? item.End.ToUnixTimeMilliseconds() : SeriesEndMs(item);
         yield return new EventRow(eventId, item.ItemId, item.SeriesMasterId, item.ChangeKey, item.Start.ToUnixTimeMilliseconds(),
             endMs, JsonSerializer.Serialize(view, FeishuJsonContext.Default.CalendarEvent));
 
@@ -43,7 +44,7 @@ public static class EventPayloads
             var cancelled = view with
             {
                 EventId = cancelledId, Status = "cancelled", IsException = true, RecurringEventId = $"{uuid}_0", Recurrence = null,
-                StartTime = Time(deleted, item.IsAllDay, item.TimeZone), EndTime = Time(deleted + duration, item.IsAllDay, item.TimeZone),
+                StartTime = Time(deleted, item.IsAllDay, item.TimeZone), EndTime = Time(deleted + duration, item.IsAllDay, item.EndTimeZone ?? item.TimeZone),
             };
             yield return new EventRow(cancelledId, $"{item.ItemId}#deleted@{deleted.ToUnixTimeSeconds()}", item.ItemId, item.ChangeKey,
                 deleted.ToUnixTimeMilliseconds(), (deleted + duration).ToUnixTimeMilliseconds(),
@@ -51,15 +52,17 @@ public static class EventPayloads
         }
     }
 
-    private static CalendarEvent ToView(ExchangeEvent e, string eventId, string calendarId, string? ownerUserId, string? recurringEventId)
+    private static CalendarEvent ToView(ExchangeEvent e, string eventId, string calendarId, string? ownerUserId, string? recurringEventId,
+        string mailbox)
     {
-        var attendees = e.Attendees.Select(a => new CalendarAttendee("third_party", a.Email, a.Name, Rsvp(a.Response),
+        var attendees = e.Attendees.Select(a => new CalendarAttendee("third_party", AttendeeId(a.Email), a.Email, a.Name, Rsvp(a.Response),
             a.Kind == AttendeeKind.Optional, e.Organizer is { } o && string.Equals(o.Email, a.Email, StringComparison.OrdinalIgnoreCase),
-            IsExternal: true)).ToList();
+            IsExternal: !SameDomain(a.Email, mailbox))).ToList();
         return new CalendarEvent(
             eventId, calendarId, e.Subject, e.Body ?? "",
-            Time(e.Start, e.IsAllDay, e.TimeZone), Time(e.End, e.IsAllDay, e.TimeZone),
-            Visibility: "default", AttendeeAbility: "none",
+            Time(e.Start, e.IsAllDay, e.TimeZone), Time(e.End, e.IsAllDay, e.EndTimeZone ?? e.TimeZone),
+            Vchat: e.OnlineMeetingUrl is { } url ? new EventVchat("third_party", url) : null,
+            Visibility: Visibility(e.Sensitivity), AttendeeAbility: "none",
             FreeBusyStatus: e.FreeBusy == FreeBusy.Free ? "free" : "busy",
             Location: string.IsNullOrEmpty(e.Location) ? null : new EventLocation(e.Location),
             Color: -1,
@@ -68,10 +71,21 @@ public static class EventPayloads
             Status: e.IsCancelled ? "cancelled" : "confirmed",
             IsException: recurringEventId is not null,
             RecurringEventId: recurringEventId,
-            CreateTime: (e.LastModified ?? e.Start).ToUnixTimeSeconds().ToString(),
+            CreateTime: (e.Created ?? e.LastModified ?? e.Start).ToUnixTimeSeconds().ToString(),
             EventOrganizer: e.Organizer is { } organizer ? new EventOrganizer(null, organizer.Name ?? organizer.Email) : null,
+            SelfRsvpStatus: Rsvp(e.OwnResponse),
             Attendees: attendees);
     }
+
+    /// <summary>Private and Confidential items are the platform's private events; Normal and Personal follow the calendar.</summary>
+    private static string Visibility(EventSensitivity sensitivity) =>
+        sensitivity is EventSensitivity.Private or EventSensitivity.Confidential ? "private" : "default";
+
+    /// <summary>An attendee's id within its event, from the address alone, so EWS and Graph name the same attendee the same.</summary>
+    private static string AttendeeId(string email) => $"third_party_{Digest(email.ToLowerInvariant())[..16]}";
+
+    private static bool SameDomain(string email, string mailbox) =>
+        string.Equals(email[(email.LastIndexOf('@') + 1)..], mailbox[(mailbox.LastIndexOf('@') + 1)..], StringComparison.OrdinalIgnoreCase);
 
     private static TimeInfo Time(DateTimeOffset at, bool allDay, string timeZone)
     {
@@ -89,20 +103,14 @@ public static class EventPayloads
         _ => "needs_action",
     };
 
-    /// <summary>The series' last moment: its UNTIL when it has one, otherwise open-ended (COUNT is bounded by the window query anyway).</summary>
-    private static long SeriesEndMs(string rule, DateTimeOffset firstEnd)
-    {
-        foreach (var part in rule.Split(';'))
-        {
-            if (!part.StartsWith("UNTIL=", StringComparison.Ordinal)) continue;
-            var value = part[6..];
-            var formats = new[] { "yyyyMMdd'T'HHmmss'Z'", "yyyyMMdd'T'HHmmss", "yyyyMMdd" };
-            if (DateTimeOffset.TryParseExact(value, formats, null,
-                    System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var until))
-                return Math.Max(until.ToUnixTimeMilliseconds() + (long)TimeSpan.FromDays(1).TotalMilliseconds, firstEnd.ToUnixTimeMilliseconds());
-        }
-        return Forever;
-    }
+    /// <summary>
+    /// The series' last moment, for range queries: the end of its last occurrence when it has a count or an end date (the
+    /// connector expands it as Outlook does), otherwise open-ended.
+    /// </summary>
+    private static long SeriesEndMs(ExchangeEvent series) =>
+        series.LastOccurrenceStart is { } lastStart
+            ? Math.Max((lastStart + (series.End - series.Start)).ToUnixTimeMilliseconds(), series.End.ToUnixTimeMilliseconds())
+            : Forever;
 
     private static string Uuid(string calendarId, string itemId)
     {

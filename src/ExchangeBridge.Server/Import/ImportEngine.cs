@@ -218,7 +218,7 @@ public sealed partial class ImportEngine(
         var rows = new List<EventRow>();
         foreach (var batch in needed.Chunk(_options.FetchBatchSize))
             foreach (var item in await connector.GetEventsAsync(account, mailbox, batch, ct))
-                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId));
+                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox));
         return rows;
     }
 

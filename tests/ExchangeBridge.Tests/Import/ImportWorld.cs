@@ -128,9 +128,16 @@ public sealed class ImportWorld : IAsyncDisposable
         return events;
     }
 
-    public async Task<JsonObject> EventAsync(string calendarId, string eventId) =>
+    /// <summary>One event; <paramref name="query"/> (e.g. "need_attendee=true") is added as it is.</summary>
+    public async Task<JsonObject> EventAsync(string calendarId, string eventId, string query = "") =>
         (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get,
-            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events/{eventId}", null, _employeeToken)))["data"]!["event"]!.AsObject();
+            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events/{eventId}?{query}", null, _employeeToken)))["data"]!["event"]!.AsObject();
+
+    /// <summary>The events of a calendar that touch [from, to), as the list's start_time/end_time select them.</summary>
+    public async Task<List<JsonObject>> EventsBetweenAsync(string calendarId, DateTimeOffset from, DateTimeOffset to) =>
+        (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get,
+            $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?page_size=1000&start_time={from.ToUnixTimeSeconds()}&end_time={to.ToUnixTimeSeconds()}",
+            null, _employeeToken)))["data"]!["items"]!.AsArray().Select(i => i!.AsObject()).ToList();
 
     public async Task<List<JsonObject>> CalendarsAsync() =>
         (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, _employeeToken)))

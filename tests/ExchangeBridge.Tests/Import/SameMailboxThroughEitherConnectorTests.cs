@@ -26,6 +26,14 @@ public sealed class SameMailboxThroughEitherConnectorTests
             "<t:EndDateRecurrence><t:StartDate>2026-11-30</t:StartDate><t:EndDate>2027-06-30</t:EndDate></t:EndDateRecurrence>", "Tokyo Standard Time"));
         store.Put(main, Series("yearly", "<t:AbsoluteYearlyRecurrence><t:DayOfMonth>30</t:DayOfMonth><t:Month>November</t:Month></t:AbsoluteYearlyRecurrence>",
             "<t:NoEndRecurrence><t:StartDate>2026-11-30</t:StartDate></t:NoEndRecurrence>", "W. Europe Standard Time"));
+        store.Put(main, Series("day-31", "<t:AbsoluteMonthlyRecurrence><t:Interval>1</t:Interval><t:DayOfMonth>31</t:DayOfMonth></t:AbsoluteMonthlyRecurrence>",
+            "<t:NumberedRecurrence><t:StartDate>2026-11-30</t:StartDate><t:NumberOfOccurrences>6</t:NumberOfOccurrences></t:NumberedRecurrence>", "India Standard Time") with
+        {
+            // What each protocol names its own way: sensitivity, the owner's response, the creation time, the end's zone, the meeting link.
+            Sensitivity = "Confidential", MyResponse = "Tentative", Created = Monday.AddDays(-40), EndTimeZoneId = "Tokyo Standard Time",
+            OnlineMeetingUrl = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_day31%40thread.v2/0",
+            Attendees = [new SimAttendee("Alisa", ImportWorld.Mailbox, "Tentative"), new SimAttendee(null, "fay@fabrikam.com", "Accept")],
+        });
         var team = store.AddFolder(ImportWorld.Mailbox, "Team");
         Assert.Contains('+', team.FolderId); // an id whose EWS and Graph forms differ
         store.Generate(team, 60, Monday, seed: 2);

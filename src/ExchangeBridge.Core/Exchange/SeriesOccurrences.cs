@@ -1,0 +1,87 @@
+namespace ExchangeBridge.Core.Exchange;
+
+/// <summary>
+/// The dates an EWS recurrence falls on, as Outlook expands it: the pattern walked from the range's start date, a day the
+/// month lacks moved to its last day, until the range's count or end date. The read side needs only where a bounded
+/// series ends (a count has no date of its own), so this is kept to dates; the RRULE from <see cref="RecurrenceRules"/>
+/// describes the same dates.
+/// </summary>
+public static class SeriesOccurrences
+{
+    /// <summary>Outlook allows at most 999 occurrences to a numbered series; a pattern that yields nothing stops here.</summary>
+    private const int MaxPeriods = 100_000;
+
+    /// <summary>The start of the series' last occurrence, or null when it has no end.</summary>
+    public static DateTimeOffset? LastStart(EwsRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    {
+        DateOnly? last = null;
+        switch (recurrence.Range)
+        {
+            case EwsRecurrenceRange.Numbered n:
+                last = Dates(recurrence.Pattern, n.StartDate).Take(Math.Max(1, n.NumberOfOccurrences)).LastOrDefault();
+                break;
+            case EwsRecurrenceRange.EndDate e:
+                last = Dates(recurrence.Pattern, e.StartDate).TakeWhile(d => d <= e.LastDate).Select(d => (DateOnly?)d).LastOrDefault();
+                break;
+        }
+        return last is { } date ? RecurrenceRules.OccurrenceStart(date, seriesStart, zone, isAllDay) : null;
+    }
+
+    /// <summary>Every date of the pattern on or after <paramref name="startDate"/>, in order.</summary>
+    public static IEnumerable<DateOnly> Dates(EwsRecurrencePattern pattern, DateOnly startDate) =>
+        Periods(pattern, startDate).Take(MaxPeriods).SelectMany(dates => dates).Where(d => d >= startDate);
+
+    private static IEnumerable<IEnumerable<DateOnly>> Periods(EwsRecurrencePattern pattern, DateOnly start)
+    {
+        switch (pattern)
+        {
+            case EwsRecurrencePattern.Daily d:
+                for (var day = start; ; day = day.AddDays(Math.Max(1, d.Interval))) yield return [day];
+            case EwsRecurrencePattern.Weekly w:
+                var firstDay = w.FirstDayOfWeek is { } name ? Enum.Parse<DayOfWeek>(name) : DayOfWeek.Sunday;
+                var week = start.AddDays(-(((int)start.DayOfWeek - (int)firstDay + 7) % 7));
+                var days = w.DaysOfWeek.SelectMany(DaysOf).ToHashSet();
+                for (; ; week = week.AddDays(7 * Math.Max(1, w.Interval)))
+                    yield return Enumerable.Range(0, 7).Select(week.AddDays).Where(day => days.Contains(day.DayOfWeek));
+            case EwsRecurrencePattern.AbsoluteMonthly m:
+                for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [DayOrLast(month, m.DayOfMonth)];
+            case EwsRecurrencePattern.RelativeMonthly m:
+                for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [Nth(month, m.DaysOfWeek, m.DayOfWeekIndex)];
+            case EwsRecurrencePattern.AbsoluteYearly y:
+                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [DayOrLast(year, y.DayOfMonth)];
+            case EwsRecurrencePattern.RelativeYearly y:
+                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [Nth(year, y.DaysOfWeek, y.DayOfWeekIndex)];
+            default:
+                throw new ArgumentOutOfRangeException(nameof(pattern), pattern, "unknown recurrence pattern");
+        }
+    }
+
+    private static DateOnly FirstOfMonth(DateOnly date) => new(date.Year, date.Month, 1);
+
+    private static DateOnly DayOrLast(DateOnly firstOfMonth, int day) =>
+        firstOfMonth.AddDays(Math.Clamp(day, 1, DateTime.DaysInMonth(firstOfMonth.Year, firstOfMonth.Month)) - 1);
+
+    /// <summary>The First..Fourth or Last day of the month among <paramref name="daysOfWeek"/> (a day name or Day/Weekday/WeekendDay).</summary>
+    private static DateOnly Nth(DateOnly firstOfMonth, string daysOfWeek, string index)
+    {
+        var wanted = DaysOf(daysOfWeek).ToHashSet();
+        var matching = Enumerable.Range(0, DateTime.DaysInMonth(firstOfMonth.Year, firstOfMonth.Month)).Select(firstOfMonth.AddDays)
+            .Where(day => wanted.Contains(day.DayOfWeek)).ToList();
+        return index switch
+        {
+            "First" => matching[0], "Second" => matching[1], "Third" => matching[2], "Fourth" => matching[3], "Last" => matching[^1],
+            _ => throw new ArgumentOutOfRangeException(nameof(index), index, "unknown DayOfWeekIndex"),
+        };
+    }
+
+    private static IEnumerable<DayOfWeek> DaysOf(string ewsDay) => ewsDay switch
+    {
+        "Day" => Enum.GetValues<DayOfWeek>(),
+        "Weekday" => [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday],
+        "WeekendDay" => [DayOfWeek.Saturday, DayOfWeek.Sunday],
+        _ => [Enum.Parse<DayOfWeek>(ewsDay)],
+    };
+
+    private static int MonthOf(string month) =>
+        DateTime.ParseExact(month, "MMMM", System.Globalization.CultureInfo.InvariantCulture).Month;
+}
