@@ -108,15 +108,13 @@ public sealed class KillMidImportTests
         }
     }
 
-    public static TheoryData<string, string> Switches => new() { { AdminAccounts.Ews, AdminAccounts.Graph }, { AdminAccounts.Graph, AdminAccounts.Ews } };
-
     /// <summary>
     /// The admin account switched to the other connector in the middle of an import and the worker killed at once: the
     /// restarted server resumes through the new connector from what the old one committed (a window offset, or a sync
     /// state the new one refuses and replaces), and nothing is imported twice. On PostgreSQL when the suite runs there.
     /// </summary>
     [Theory]
-    [MemberData(nameof(Switches))]
+    [MemberData(nameof(ConnectorSwitchTests.Switches), MemberType = typeof(ConnectorSwitchTests))]
     public async Task A_worker_killed_at_a_switch_of_connector_leaves_no_duplicate_after_the_restart(string from, string to)
     {
         var (before, after) = (ConnectorNamed(from), ConnectorNamed(to));
