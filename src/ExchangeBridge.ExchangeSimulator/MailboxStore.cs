@@ -62,8 +62,11 @@ public sealed record SimCalendarItem
 
 public sealed class SimFolder(string folderId, string displayName, bool isDefault)
 {
+    private volatile string _displayName = displayName;
+
     public string FolderId { get; } = folderId;
-    public string DisplayName { get; } = displayName;
+    /// <summary>Changed by <see cref="MailboxStore.RenameFolder"/>; the id stays, as in Exchange.</summary>
+    public string DisplayName { get => _displayName; internal set => _displayName = value; }
     public bool IsDefault { get; } = isDefault;
     internal readonly object Gate = new();
     internal readonly Dictionary<string, SimCalendarItem> Items = new();
@@ -95,6 +98,8 @@ public sealed class SimMailbox(string address)
 {
     public string Address { get; } = address;
     internal readonly ConcurrentDictionary<string, SimFolder> Folders = new();
+    /// <summary>Ids of deleted folders: a folder made again with the same name gets a new id, as in Exchange.</summary>
+    internal readonly ConcurrentDictionary<string, bool> DeletedFolderIds = new();
 }
 
 /// <summary>
@@ -127,11 +132,36 @@ public sealed partial class MailboxStore
         return mailbox;
     }
 
+    /// <summary>The mailbox's calendar folder of that name (a sub-calendar of the default one), made when there is none.</summary>
     public SimFolder AddFolder(string address, string displayName)
     {
         var mailbox = AddMailbox(address);
-        var id = FolderIdFor(address, displayName);
-        return mailbox.Folders.GetOrAdd(id, _ => new SimFolder(id, displayName, isDefault: false));
+        lock (mailbox.Folders)
+        {
+            if (mailbox.Folders.Values.FirstOrDefault(f => !f.IsDefault && f.DisplayName == displayName) is { } existing) return existing;
+            var id = FolderIdFor(address, displayName);
+            for (var again = 1; mailbox.Folders.ContainsKey(id) || mailbox.DeletedFolderIds.ContainsKey(id); again++)
+                id = FolderIdFor(address, $"{displayName}\u0000{again}");
+            return mailbox.Folders.GetOrAdd(id, _ => new SimFolder(id, displayName, isDefault: false));
+        }
+    }
+
+    /// <summary>Renames a folder as Outlook does: same id, new DisplayName.</summary>
+    public void RenameFolder(SimFolder folder, string displayName) => folder.DisplayName = displayName;
+
+    /// <summary>
+    /// Deletes a sub-calendar with its items, as Outlook does: it is no longer listed, and any request naming it (or a
+    /// sync state of it) is answered ErrorFolderNotFound (Graph: 404 ErrorItemNotFound). The default calendar cannot be deleted.
+    /// </summary>
+    public void DeleteFolder(string address, SimFolder folder)
+    {
+        if (folder.IsDefault) throw new InvalidOperationException("The default calendar folder cannot be deleted.");
+        var mailbox = AddMailbox(address);
+        lock (mailbox.Folders)
+        {
+            mailbox.Folders.TryRemove(folder.FolderId, out _);
+            mailbox.DeletedFolderIds[folder.FolderId] = true;
+        }
     }
 
     public SimFolder DefaultFolder(string address) => AddMailbox(address).Folders[DefaultFolderId(address)];
@@ -198,7 +228,7 @@ public sealed partial class MailboxStore
             var start = new DateTimeOffset(day, TimeSpan.Zero).AddMinutes(random.Next(0, 24 * 4) * 15);
             var item = new SimCalendarItem
             {
-                ItemId = $"gen-{seed}-{i:D7}",
+                ItemId = GeneratedItemId(seed, i),
                 Subject = $"Generated meeting {i}",
                 Start = start,
                 End = start.AddMinutes(30 * random.Next(1, 5)),
@@ -227,13 +257,20 @@ public sealed partial class MailboxStore
                 if (i % 100 == 39)
                     item = item with
                     {
-                        Exceptions = [new SimException($"{item.ItemId}-x1", start.AddDays(7), start.AddDays(7).AddHours(1), item.End.AddDays(7).AddHours(1), $"{item.Subject} (moved)")],
+                        Exceptions = [new SimException(GeneratedItemId(seed, i, "x1"), start.AddDays(7), start.AddDays(7).AddHours(1), item.End.AddDays(7).AddHours(1), $"{item.Subject} (moved)")],
                         DeletedOccurrences = [start.AddDays(14)],
                     };
             }
             Put(folder, item);
         }
     }
+
+    /// <summary>
+    /// The id <see cref="Generate"/> gives its item number <paramref name="index"/> (or that item's exception): an id in
+    /// EWS's form, standard base64 that may hold '/' and '+', so Graph's REST form of it differs as it does in Exchange.
+    /// </summary>
+    public static string GeneratedItemId(int seed, int index, string? exception = null) =>
+        "AAMkAG" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes($"gen\n{seed}\n{index}\n{exception}")))[..38] + "AAA=";
 
     private static readonly SimPerson GeneratedOrganizer = new("Organizer", "organizer@contoso.com");
 

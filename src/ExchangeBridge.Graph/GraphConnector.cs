@@ -27,6 +27,8 @@ namespace ExchangeBridge.Graph;
 /// <c>$expand=exceptionOccurrences</c> (both v1.0), so a series comes back whole in one request; these GETs travel in
 /// JSON batches (<c>POST /$batch</c>), 20 a batch, one batch at a time.</item>
 /// </list>
+/// Ids cross the connector in EWS form (<see cref="ExchangeIds"/>): Graph's REST ids are converted where they enter and
+/// leave, so a mailbox reads the same through this connector and through EWS.
 /// The SDK builds every request and sends it (authentication, error models); the delta pages and batch answers, the
 /// import's hot path, are read as JSON into <see cref="GraphEventJson"/> and its kin rather than into the SDK's models.
 /// Every request asks <c>Prefer: outlook.timezone="UTC"</c> (instants) and a text body; an event's own zone comes from
@@ -112,7 +114,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             // The default calendar first, as EWS lists it; a service that does not flag one has its first calendar as default.
             var defaultIndex = Math.Max(0, calendars.FindIndex(c => c.IsDefaultCalendar == true));
             return calendars
-                .Select((c, i) => new ExchangeCalendarFolder(c.Id ?? throw Malformed("calendar without id"), c.Name ?? "", i == defaultIndex))
+                .Select((c, i) => new ExchangeCalendarFolder(ExchangeIds.ToEws(c.Id ?? throw Malformed("calendar without id")), c.Name ?? "", i == defaultIndex))
                 .OrderByDescending(c => c.IsDefault)
                 .ToList();
         }, cancellationToken);
@@ -121,7 +123,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
         DateTimeOffset to, int offset, int maxItems, CancellationToken cancellationToken) =>
         CallAsync(admin, "ListEvents", async client =>
         {
-            var page = await client.Users[mailbox].Calendars[folderId].Events.GetAsync(r =>
+            var page = await client.Users[mailbox].Calendars[ExchangeIds.ToRest(folderId)].Events.GetAsync(r =>
             {
                 r.QueryParameters.Filter = WindowFilter(from, to);
                 r.QueryParameters.Orderby = ["start/dateTime"];
@@ -130,7 +132,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
                 r.QueryParameters.Skip = offset;
                 r.Headers.Add("Prefer", PreferUtc);
             }, cancellationToken);
-            var items = (page?.Value ?? []).Select(e => new ItemRef(e.Id ?? throw Malformed("event without id"), e.ChangeKey ?? "")).ToList();
+            var items = (page?.Value ?? []).Select(e => new ItemRef(ExchangeIds.ToEws(e.Id ?? throw Malformed("event without id")), e.ChangeKey ?? "")).ToList();
             return new WindowPage(items, page?.OdataNextLink is null || items.Count == 0 ? null : offset + items.Count);
         }, cancellationToken);
 
@@ -142,7 +144,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
         int maxChanges, CancellationToken cancellationToken) =>
         CallAsync(admin, "EventsDelta", async client =>
         {
-            var delta = client.Users[mailbox].Calendars[folderId].Events.Delta;
+            var delta = client.Users[mailbox].Calendars[ExchangeIds.ToRest(folderId)].Events.Delta;
             var pageSize = Math.Clamp(maxChanges, 1, MaxPageSize);
             void Configure(RequestConfiguration<Microsoft.Graph.Users.Item.Calendars.Item.Events.Delta.DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters> r)
             {
@@ -163,11 +165,12 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             var seen = new HashSet<string>();
             foreach (var e in response.Value ?? [])
             {
-                var id = e.Id ?? throw Malformed("delta entry without id");
+                var id = ExchangeIds.ToEws(e.Id ?? throw Malformed("delta entry without id"));
                 if (e.Removed is not null) deleted.Add(id);
                 // Only singles and masters are expected; an occurrence or exception stands for its series, fetched again.
-                else if ((IsType(e.Type, "occurrence") || IsType(e.Type, "exception")) && e.SeriesMasterId is { } master)
+                else if ((IsType(e.Type, "occurrence") || IsType(e.Type, "exception")) && e.SeriesMasterId is { } restMaster)
                 {
+                    var master = ExchangeIds.ToEws(restMaster);
                     if (seen.Add(master)) changed.Add(new ItemRef(master, ""));
                 }
                 else if (seen.Add(id)) changed.Add(new ItemRef(id, e.ChangeKey ?? ""));
@@ -201,12 +204,12 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             foreach (var item in fetched)
             {
                 if (item is null) continue;
-                var evt = GraphEvents.ToExchangeEvent(item);
+                var evt = WithEwsIds(GraphEvents.ToExchangeEvent(item));
                 events.Add(evt);
                 if (!IsType(item.Type, "seriesMaster")) continue;
                 foreach (var exception in item.ExceptionOccurrences ?? [])
                 {
-                    var x = GraphEvents.ToExchangeEvent(exception);
+                    var x = WithEwsIds(GraphEvents.ToExchangeEvent(exception));
                     events.Add(x with { SeriesMasterId = evt.ItemId, OriginalStart = x.OriginalStart ?? x.Start, ICalUid = x.ICalUid ?? evt.ICalUid });
                 }
             }
@@ -231,7 +234,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
             var batch = new BatchRequestContent(client);
             var indexOfStep = new Dictionary<string, int>(pending.Count);
             foreach (var i in pending)
-                indexOfStep[await batch.AddBatchRequestStepAsync(client.Users[mailbox].Events[itemIds[i]].ToGetRequestInformation(r =>
+                indexOfStep[await batch.AddBatchRequestStepAsync(client.Users[mailbox].Events[ExchangeIds.ToRest(itemIds[i])].ToGetRequestInformation(r =>
                 {
                     r.QueryParameters.Select = MasterProperties;
                     r.QueryParameters.Expand = [ExpandExceptions];
@@ -298,6 +301,10 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
                                ?? throw Malformed("an empty answer");
         return await GraphJsonContext.ReadAsync(body, type, cancellationToken);
     }
+
+    /// <summary>An event read from Graph named as the connector contract names it: its own and its series' ids in EWS form.</summary>
+    private static ExchangeEvent WithEwsIds(ExchangeEvent e) =>
+        e with { ItemId = ExchangeIds.ToEws(e.ItemId), SeriesMasterId = e.SeriesMasterId is { } master ? ExchangeIds.ToEws(master) : null };
 
     private static bool IsType(string? type, string expected) => string.Equals(type, expected, StringComparison.OrdinalIgnoreCase);
 

@@ -41,8 +41,9 @@ public sealed record MintAuthorizationCodeRequest(string AppId, string? OpenId =
 /// <summary>A single-use authorization code, standing in for Feishu's login page.</summary>
 public sealed record AuthorizationCode(string Code, int ExpiresIn);
 
+/// <summary>One calendar's import; <see cref="SyncError"/> is its folder's own last fault (the binding's other calendars sync on).</summary>
 public sealed record BindingCalendarProgress(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone,
-    bool HasSyncState, long Events);
+    bool HasSyncState, long Events, string? SyncError = null);
 
 public sealed record BindingJob(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
 

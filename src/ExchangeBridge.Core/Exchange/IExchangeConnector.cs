@@ -3,7 +3,9 @@ namespace ExchangeBridge.Core.Exchange;
 /// <summary>
 /// How the import engine reaches one Exchange organisation through its admin account. One implementation per
 /// protocol (EWS for Exchange Server, Microsoft Graph for Exchange Online). Every call is stateless: what must
-/// survive a crash (sync states, window offsets) is returned to the caller, which persists it.
+/// survive a crash (sync states, window offsets) is returned to the caller, which persists it. Folder and item ids are
+/// given and taken in the EWS form (<see cref="ExchangeIds"/>) whatever the protocol, so they identify the same folder
+/// and item through every connector; sync states belong to the connector that issued them.
 /// </summary>
 public interface IExchangeConnector
 {

@@ -22,8 +22,9 @@ public sealed record UserView(string TenantKey, string UserId, string UnionId, s
 public sealed record AdminAccountView(string Email, string TenantKey, string Connector, string Endpoint, string Username,
     string Credential, bool AllowCleartextPassword, string VerificationState, string? VerificationError);
 public sealed record AuthorizationCodeView(string Code, int ExpiresIn);
+/// <summary>One calendar's import; <c>sync_error</c> is its folder's own last fault (the binding's other calendars sync on).</summary>
 public sealed record CalendarProgressView(string CalendarId, string Summary, bool IsPrimary, bool WindowDone, bool HistoryDone, bool HasSyncState,
-    long Events);
+    long Events, string? SyncError);
 /// <summary>A job as operators see it; <c>lease_owner</c> names the instance ("pid:…@host") running it right now.</summary>
 public sealed record JobProgressView(long Id, string Kind, string State, int Attempts, long RunAt, string? LastError, string? LeaseOwner);
 /// <summary>
@@ -266,7 +267,7 @@ public static class AdminApi
         var sync = await jobs.FindSyncAsync(binding.Id, ct);
         return Ok(new BindingDiagnostics(binding.ExchangeBindingId, binding.Status, binding.ErrorReason, sync.LastSyncedAt,
                 sync.NextAttemptAt, sync.Attempts, sync.LastError, sync.LastErrorAt,
-                owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount)).ToList(),
+                owned.Select(c => new CalendarProgressView(c.CalendarId, c.Summary, c.IsPrimary, c.WindowDone, c.HistoryDone, c.SyncState is not null, c.EventCount, c.SyncError)).ToList(),
                 queue.Select(j => new JobProgressView(j.Id, j.Kind, j.State, j.Attempts, j.RunAt, j.LastError, j.LeaseOwner)).ToList()),
             FeishuJsonContext.Default.EnvelopeBindingDiagnostics);
     }

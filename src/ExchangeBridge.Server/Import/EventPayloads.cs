@@ -26,10 +26,16 @@ public static class EventPayloads
     public static string CalendarIdFor(long bindingKey, string folderId) =>
         $"feishu.cn_{Digest($"{bindingKey}\n{folderId}")[..24]}@group.calendar.feishu.cn";
 
+    /// <summary>
+    /// The rows of one item. <paramref name="seriesUuid"/> is the uuid its series (or the single itself) already has, when
+    /// stored: an id once given is kept even if the item's id would derive another (rows imported before ids were read in
+    /// one form whatever the connector derived theirs from Graph's form).
+    /// </summary>
     /// <param name="mailbox">the calendar owner's Exchange address: attendees of another domain are external.</param>
-    public static IEnumerable<EventRow> ToRows(ExchangeEvent item, string calendarId, string? ownerUserId, string mailbox)
+    public static IEnumerable<EventRow> ToRows(ExchangeEvent item, string calendarId, string? ownerUserId, string mailbox,
+        string? seriesUuid = null)
     {
-        var uuid = Uuid(calendarId, item.SeriesMasterId ?? item.ItemId);
+        var uuid = seriesUuid ?? Uuid(calendarId, item.SeriesMasterId ?? item.ItemId);
         var isException = item.SeriesMasterId is not null;
         var eventId = isException ? $"{uuid}_{(item.OriginalStart ?? item.Start).ToUnixTimeSeconds()}" : $"{uuid}_0";
         var view = ToView(item, eventId, calendarId, ownerUserId, isException ? $"{uuid}_0" : null, mailbox);
@@ -51,6 +57,9 @@ public static class EventPayloads
                 JsonSerializer.Serialize(cancelled, FeishuJsonContext.Default.CalendarEvent));
         }
     }
+
+    /// <summary>The uuid of a series or single from its event id ("{uuid}_0").</summary>
+    public static string SeriesUuidOf(string eventId) => eventId[..eventId.LastIndexOf('_')];
 
     private static CalendarEvent ToView(ExchangeEvent e, string eventId, string calendarId, string? ownerUserId, string? recurringEventId,
         string mailbox)

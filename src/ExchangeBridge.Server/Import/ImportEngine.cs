@@ -89,33 +89,60 @@ public sealed partial class ImportEngine(
         var mailbox = binding.ExchangeAccount;
         var status = BindingStatusWire.FromWire(binding.Status);
 
-        if (status is BindingStatus.Doing or BindingStatus.Err)
+        // Folders are listed on every run (one call, two on EWS): a folder made, renamed or deleted in Exchange since the
+        // last run is a calendar added, renamed or removed before any folder is synced.
+        var owned = await calendars.ListForBindingAsync(job.BindingKey, ct);
+        var folders = await connector.ListCalendarFoldersAsync(account, mailbox, ct);
+        var firstListing = status is BindingStatus.Doing or BindingStatus.Err;
+        if (firstListing || !SameFolders(owned, folders))
         {
-            var folders = await connector.ListCalendarFoldersAsync(account, mailbox, ct);
-            if (!await calendars.SaveFoldersAsync(job.BindingKey, binding.TenantKey, binding.UserId, folders, BindingStatus.CalDone.ToWire(), Now, ct))
+            var next = firstListing ? BindingStatus.CalDone.ToWire() : null;
+            if (!await calendars.SaveFoldersAsync(job.BindingKey, binding.TenantKey, binding.UserId, folders, next, Now, ct))
                 throw new BindingGoneException();
-            status = BindingStatus.CalDone;
+            if (firstListing) status = BindingStatus.CalDone;
+            owned = await calendars.ListForBindingAsync(job.BindingKey, ct);
         }
 
-        var owned = await calendars.ListForBindingAsync(job.BindingKey, ct);
         if (status == BindingStatus.CalDone)
         {
             var now = clock.GetUtcNow();
             var (from, to) = (now.AddDays(-_options.WindowDaysBack), now.AddDays(_options.WindowDaysAhead));
             foreach (var calendar in owned.Where(c => !c.WindowDone))
-                await ImportWindowAsync(job, connector, account, mailbox, calendar, from, to, ct);
+                await OneFolderAsync(binding, calendar, () => ImportWindowAsync(job, connector, account, mailbox, calendar, from, to, ct), ct);
             await SetStatusAsync(job, BindingStatus.TimespanDone);
             status = BindingStatus.TimespanDone;
         }
 
         foreach (var calendar in owned)
-            await SyncAsync(job, connector, account, mailbox, calendar, ct);
+            await OneFolderAsync(binding, calendar, () => SyncAsync(job, connector, account, mailbox, calendar, ct), ct);
         if (status == BindingStatus.TimespanDone) await SetStatusAsync(job, BindingStatus.Done);
 
         async Task SetStatusAsync(JobRecord j, BindingStatus next)
         {
             if (!await calendars.SetBindingStatusAsync(j.BindingKey, next.ToWire(), null, Now, ct)) throw new BindingGoneException();
             LogStatus(logger, binding.ExchangeBindingId, next.ToWire());
+        }
+    }
+
+    private static bool SameFolders(IReadOnlyList<CalendarRecord> owned, IReadOnlyList<ExchangeCalendarFolder> folders) =>
+        owned.Count == folders.Count &&
+        folders.All(f => owned.Any(c => c.ExchangeFolderId == f.FolderId && c.Summary == f.DisplayName));
+
+    /// <summary>
+    /// One folder's step. What only this folder met — it vanished since the listing (ErrorFolderNotFound, Graph's 404), or
+    /// Exchange refused this folder alone — is recorded on its calendar and the other folders go on; the next run's listing
+    /// removes a vanished folder. Faults of the mailbox or the connection end the run as before.
+    /// </summary>
+    private async Task OneFolderAsync(BindingRecord binding, CalendarRecord calendar, Func<Task> step, CancellationToken ct)
+    {
+        try
+        {
+            await step();
+        }
+        catch (ExchangeConnectorException e) when (e.Kind is ExchangeFailureKind.NotFound or ExchangeFailureKind.Permanent)
+        {
+            LogFolderFault(logger, binding.ExchangeBindingId, calendar.CalendarId, e.Message);
+            await calendars.RecordFolderFaultAsync(calendar.Id, $"{e.Kind}: {e.Message}", Now, ct);
         }
     }
 
@@ -134,7 +161,7 @@ public sealed partial class ImportEngine(
                 var (page, rows) = await pending;
                 pending = page.NextOffset is { } next ? FetchAsync(next) : null;
                 var progress = page.NextOffset is { } offset ? new CalendarProgress(WindowOffset: offset) : new CalendarProgress(WindowDone: true);
-                await ApplyAsync(job, calendar, rows, [], progress, ct);
+                await ApplyAsync(job, calendar, rows, [], [], progress, ct);
             }
         }
         finally
@@ -155,6 +182,10 @@ public sealed partial class ImportEngine(
     {
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var state = calendar.SyncState;
+        // A pass from no state lists every item but reports no deletion: what it does not list is removed at its end
+        // (a folder's first pass, a forgotten state, a switch of connector, whose states the other does not accept).
+        var resyncing = calendar.Resyncing;
+        var startResync = state is null && !resyncing;
         var pending = FetchAsync(state);
         try
         {
@@ -169,16 +200,19 @@ public sealed partial class ImportEngine(
                 catch (ExchangeConnectorException e) when (e.Kind == ExchangeFailureKind.InvalidSyncState && state is not null)
                 {
                     // The server forgot our state: start over. Unchanged items are recognised by their change keys, not fetched.
-                    await ApplyAsync(job, calendar, [], [], new CalendarProgress(ClearSyncState: true), ct);
-                    state = null;
+                    await ApplyAsync(job, calendar, [], [], [], new CalendarProgress(ClearSyncState: true, StartResync: true), ct);
+                    (state, resyncing, startResync) = (null, true, false);
                     pending = FetchAsync(state);
                     continue;
                 }
                 // Some servers hand back the same state with more to come; stop rather than spin (exchangelib does the same).
                 var last = page.IncludesLastItemInRange || page.SyncState == state;
                 pending = last ? null : FetchAsync(page.SyncState);
-                await ApplyAsync(job, calendar, rows, page.DeletedItemIds,
-                    new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null), ct);
+                resyncing |= startResync;
+                await ApplyAsync(job, calendar, rows, page.DeletedItemIds, resyncing ? page.CreatedOrUpdated.Select(i => i.ItemId).ToList() : [],
+                    new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null,
+                        StartResync: startResync, EndResync: resyncing && page.IncludesLastItemInRange), ct);
+                startResync = false;
                 state = page.SyncState;
             }
         }
@@ -209,23 +243,27 @@ public sealed partial class ImportEngine(
         }
     }
 
-    /// <summary>Fetches, in batches, the listed items whose change key differs from what is stored.</summary>
+    /// <summary>
+    /// Fetches, in batches, the listed items whose change key differs from what is stored. A stored series keeps its event
+    /// ids: they are what clients hold, whatever form of the item's id they were first derived from.
+    /// </summary>
     private async Task<List<EventRow>> FetchChangedAsync(IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
         CalendarRecord calendar, IReadOnlyList<ItemRef> items, CancellationToken ct)
     {
-        var stored = await calendars.ChangeKeysAsync(calendar.Id, items.Select(i => i.ItemId).ToList(), ct);
-        var needed = items.Where(i => !stored.TryGetValue(i.ItemId, out var key) || key != i.ChangeKey).Select(i => i.ItemId).ToList();
+        var stored = await calendars.StoredEventsAsync(calendar.Id, items.Select(i => i.ItemId).ToList(), ct);
+        var needed = items.Where(i => !stored.TryGetValue(i.ItemId, out var known) || known.ChangeKey != i.ChangeKey).Select(i => i.ItemId).ToList();
         var rows = new List<EventRow>();
         foreach (var batch in needed.Chunk(_options.FetchBatchSize))
             foreach (var item in await connector.GetEventsAsync(account, mailbox, batch, ct))
-                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox));
+                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox,
+                    stored.TryGetValue(item.SeriesMasterId ?? item.ItemId, out var series) ? EventPayloads.SeriesUuidOf(series.EventId) : null));
         return rows;
     }
 
     private async Task ApplyAsync(JobRecord job, CalendarRecord calendar, IReadOnlyList<EventRow> rows, IReadOnlyCollection<string> deleted,
-        CalendarProgress progress, CancellationToken ct)
+        IReadOnlyCollection<string> resyncListed, CalendarProgress progress, CancellationToken ct)
     {
-        if (!await calendars.ApplyPageAsync(job.BindingKey, calendar.Id, rows, deleted, progress, Now, ct)) throw new BindingGoneException();
+        if (!await calendars.ApplyPageAsync(job.BindingKey, calendar.Id, rows, deleted, resyncListed, progress, Now, ct)) throw new BindingGoneException();
         metrics.EventsImported(rows.Count);
         if (!await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, ct)) throw new BindingGoneException();
     }
@@ -245,6 +283,9 @@ public sealed partial class ImportEngine(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Binding {BindingId} is now {Status}")]
     private static partial void LogStatus(ILogger logger, string bindingId, string status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} calendar {CalendarId} failed alone ({Reason}); its other calendars go on")]
+    private static partial void LogFolderFault(ILogger logger, string bindingId, string calendarId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed what binding key {BindingKey} imported")]
     private static partial void LogUnbound(ILogger logger, long bindingKey);

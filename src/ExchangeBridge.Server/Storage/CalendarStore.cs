@@ -20,12 +20,23 @@ public sealed class CalendarRecord
     public bool WindowDone { get; set; }
     public string? SyncState { get; set; }
     public bool HistoryDone { get; set; }
+    /// <summary>This folder's last fault, when its last attempt failed; the binding's other folders sync on regardless.</summary>
+    public string? SyncError { get; set; }
+    /// <summary>True while the folder is synced again from no state: what that pass does not list is removed at its end.</summary>
+    public bool Resyncing { get; set; }
     public long EventCount { get; set; }
 }
 
-/// <summary>What one page of import changes in a calendar's progress, stored in the same transaction as its events.</summary>
+/// <summary>What is stored of a listed item: its version, and the event id its series already has (kept for good).</summary>
+public readonly record struct StoredEvent(string ChangeKey, string EventId);
+
+/// <summary>
+/// What one page of import changes in a calendar's progress, stored in the same transaction as its events.
+/// <paramref name="StartResync"/> begins a pass from no state; <paramref name="EndResync"/> ends it, removing every
+/// series and single the pass did not list.
+/// </summary>
 public sealed record CalendarProgress(int? WindowOffset = null, bool? WindowDone = null, string? SyncState = null,
-    bool? HistoryDone = null, bool ClearSyncState = false);
+    bool? HistoryDone = null, bool ClearSyncState = false, bool StartResync = false, bool EndResync = false);
 
 /// <summary>
 /// The imported calendars and events. Every write of an import page is one transaction that first checks the
@@ -36,11 +47,15 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
     private const string CalendarColumns =
         "id AS Id, calendar_id AS CalendarId, binding_key AS BindingKey, tenant_key AS TenantKey, user_id AS UserId, " +
         "exchange_folder_id AS ExchangeFolderId, summary AS Summary, is_primary AS IsPrimary, window_offset AS WindowOffset, " +
-        "window_done AS WindowDone, sync_state AS SyncState, history_done AS HistoryDone";
+        "window_done AS WindowDone, sync_state AS SyncState, history_done AS HistoryDone, sync_error AS SyncError, " +
+        "resyncing AS Resyncing";
 
-    /// <summary>Creates a calendar per folder (kept on a re-run) and moves the binding to <paramref name="status"/>.</summary>
+    /// <summary>
+    /// Makes the binding's calendars those of the listed folders: a calendar per new folder, a renamed folder's new name,
+    /// and a vanished folder's calendar removed with its events. Moves the binding to <paramref name="status"/> when one is given.
+    /// </summary>
     public async Task<bool> SaveFoldersAsync(long bindingKey, string tenantKey, string userId, IReadOnlyList<ExchangeCalendarFolder> folders,
-        string status, long now, CancellationToken ct)
+        string? status, long now, CancellationToken ct)
     {
         var saved = await database.WriteAsync(async (c, tx, token) =>
         {
@@ -52,17 +67,35 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
                         created_at, updated_at)
                     VALUES (@calendarId, @bindingKey, @tenantKey, @userId, @folderId, @summary, @isPrimary, @now, @now)
                     ON CONFLICT (binding_key, exchange_folder_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at
+                    WHERE calendars.summary <> excluded.summary
                     """, new
                     {
                         calendarId = EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), bindingKey, tenantKey, userId,
                         folderId = folder.FolderId, summary = folder.DisplayName, isPrimary = folder.IsDefault, now,
                     }, tx, cancellationToken: token));
-            await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
+            await DeleteVanishedCalendarsAsync(c, tx, bindingKey, folders.Select(f => f.FolderId).ToArray(), token);
+            if (status is not null) await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
             return true;
         }, ct);
-        if (saved) answers.Forget(bindingKey);
+        if (saved && status is not null) answers.Forget(bindingKey);
         return saved;
     }
+
+    /// <summary>A folder deleted in Exchange takes its calendar and events with it.</summary>
+    private async Task DeleteVanishedCalendarsAsync(DbConnection c, DbTransaction tx, long bindingKey, string[] folderIds, CancellationToken ct)
+    {
+        var vanished = $"SELECT id FROM calendars WHERE binding_key = @bindingKey AND {database.NotInList("exchange_folder_id", "@folderIds")}";
+        await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE calendar_key IN ({vanished})", new { bindingKey, folderIds }, tx,
+            cancellationToken: ct));
+        await c.ExecuteAsync(new CommandDefinition($"DELETE FROM calendars WHERE id IN ({vanished})", new { bindingKey, folderIds }, tx,
+            cancellationToken: ct));
+    }
+
+    /// <summary>Records a fault of one folder alone; the page that next lands for it clears it.</summary>
+    public Task RecordFolderFaultAsync(long calendarKey, string reason, long now, CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            "UPDATE calendars SET sync_error = @reason, updated_at = @now WHERE id = @calendarKey", new { calendarKey, reason, now }, tx,
+            cancellationToken: token)), ct);
 
     public async Task<IReadOnlyList<CalendarRecord>> ListForBindingAsync(long bindingKey, CancellationToken ct)
     {
@@ -74,30 +107,38 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
             """, new { bindingKey }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>The stored change keys of the given items: an item whose key is unchanged need not be fetched again.</summary>
-    public async Task<Dictionary<string, string>> ChangeKeysAsync(long calendarKey, IReadOnlyCollection<string> itemIds, CancellationToken ct)
+    /// <summary>
+    /// The stored change keys and event ids of the given items: an item whose key is unchanged need not be fetched again,
+    /// and one that is keeps the event id it has.
+    /// </summary>
+    public async Task<Dictionary<string, StoredEvent>> StoredEventsAsync(long calendarKey, IReadOnlyCollection<string> itemIds, CancellationToken ct)
     {
         if (itemIds.Count == 0) return [];
         await using var c = await database.OpenAsync(ct);
-        var rows = await c.QueryAsync<(string ItemId, string ChangeKey)>(new CommandDefinition(
-            $"SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
+        var rows = await c.QueryAsync<(string ItemId, string ChangeKey, string EventId)>(new CommandDefinition(
+            $"SELECT exchange_item_id, change_key, event_id FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
             new { calendarKey, itemIds = itemIds.ToArray() }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.ItemId, r => r.ChangeKey);
+        return rows.ToDictionary(r => r.ItemId, r => new StoredEvent(r.ChangeKey, r.EventId));
     }
 
     /// <summary>
     /// Applies one page: upserts the events (a changed series master also drops the instances it no longer has),
-    /// deletes the deleted items with their instances, and records the calendar's progress. False when the binding is gone.
+    /// deletes the deleted items with their instances, marks the items a resync listed as seen by it, and records the
+    /// calendar's progress. False when the binding is gone.
     /// </summary>
     public Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
-        IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => WritePageAsync(c, tx, bindingKey, calendarKey, upserts, deletedItemIds, progress, now, token), ct);
+        IReadOnlyCollection<string> deletedItemIds, IReadOnlyCollection<string> resyncListedItemIds, CalendarProgress progress, long now,
+        CancellationToken ct) =>
+        database.WriteAsync((c, tx, token) =>
+            WritePageAsync(c, tx, bindingKey, calendarKey, upserts, deletedItemIds, resyncListedItemIds, progress, now, token), ct);
 
     private async Task<bool> WritePageAsync(DbConnection c, DbTransaction tx, long bindingKey, long calendarKey,
-        IReadOnlyList<EventRow> upserts, IReadOnlyCollection<string> deletedItemIds, CalendarProgress progress, long now,
+        IReadOnlyList<EventRow> upserts, IReadOnlyCollection<string> deletedItemIds, IReadOnlyCollection<string> resyncListedItemIds,
+        CalendarProgress progress, long now,
         CancellationToken ct)
     {
         if (!await BindingExistsAsync(c, tx, bindingKey, ct)) return false;
+        if (progress.StartResync) await StartResyncAsync(c, tx, calendarKey, ct);
 
         // A changed series master drops the instances it no longer has: one statement for the page's masters, keeping
         // every instance the page brings (an instance moved to another master is rewritten by its upsert below).
@@ -116,6 +157,8 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
             await c.ExecuteAsync(new CommandDefinition(
                 $"DELETE FROM events WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@deletedItemIds")} OR {database.InList("series_item_id", "@deletedItemIds")})",
                 new { calendarKey, deletedItemIds = deletedItemIds.ToArray() }, tx, cancellationToken: ct));
+        await MarkSeenAsync(c, tx, calendarKey, resyncListedItemIds, ct);
+        if (progress.EndResync) await RemoveUnseenAsync(c, tx, calendarKey, ct);
 
         await c.ExecuteAsync(new CommandDefinition(
             """
@@ -124,12 +167,42 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
                 window_done = COALESCE(@WindowDone, window_done),
                 sync_state = CASE WHEN @ClearSyncState THEN NULL ELSE COALESCE(@SyncState, sync_state) END,
                 history_done = COALESCE(@HistoryDone, history_done),
+                resyncing = (resyncing AND NOT @EndResync),
+                sync_error = NULL,
                 updated_at = @now
             WHERE id = @calendarKey
-            """, new { progress.WindowOffset, progress.WindowDone, progress.SyncState, progress.HistoryDone, progress.ClearSyncState, calendarKey, now },
-            tx, cancellationToken: ct));
+            """, new
+            {
+                progress.WindowOffset, progress.WindowDone, progress.SyncState, progress.HistoryDone, progress.ClearSyncState,
+                progress.EndResync, calendarKey, now,
+            }, tx, cancellationToken: ct));
         return true;
     }
+
+    /// <summary>A pass from no state gets the next number; a pass started again (its state forgotten once more) does too.</summary>
+    private static async Task StartResyncAsync(DbConnection c, DbTransaction tx, long calendarKey, CancellationToken ct) =>
+        await c.ExecuteAsync(new CommandDefinition(
+            "UPDATE calendars SET resync_pass = resync_pass + 1, resyncing = @resyncing WHERE id = @calendarKey",
+            new { calendarKey, resyncing = true }, tx, cancellationToken: ct));
+
+    /// <summary>The items a resync listed, with their instances, carry its number, so that its end keeps them.</summary>
+    private async Task MarkSeenAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyCollection<string> itemIds, CancellationToken ct)
+    {
+        if (itemIds.Count == 0) return;
+        await c.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE events SET resync_pass = (SELECT resync_pass FROM calendars WHERE id = @calendarKey)
+            WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@itemIds")} OR {database.InList("series_item_id", "@itemIds")})
+            """, new { calendarKey, itemIds = itemIds.ToArray() }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>The end of a resync: every single and series it did not list is gone from Exchange, with its instances.</summary>
+    private static async Task RemoveUnseenAsync(DbConnection c, DbTransaction tx, long calendarKey, CancellationToken ct) =>
+        await c.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM events WHERE calendar_key = @calendarKey
+              AND (resync_pass IS NULL OR resync_pass <> (SELECT resync_pass FROM calendars WHERE id = @calendarKey))
+            """, new { calendarKey }, tx, cancellationToken: ct));
 
     public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
     {

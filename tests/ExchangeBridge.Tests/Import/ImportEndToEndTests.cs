@@ -187,8 +187,9 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
         var before = store.Requests;
         await _world.SyncAgainAsync();
 
-        // One page of changes from the stored state and one fetch; from no state it would page through all 20 items.
-        Assert.Equal(2, store.Requests - before);
+        // The folders listed, one page of changes from the stored state and one fetch; from no state it would page
+        // through all 20 items.
+        Assert.Equal(connector.FolderListingRequests + 2, store.Requests - before);
         var events = await _world.EventsAsync((await _world.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>());
         Assert.Equal(20, events.Count);
         Assert.Contains(events, e => e["summary"]!.GetValue<string>() == "E3 moved");

@@ -48,7 +48,12 @@ public sealed class ImportWorld : IAsyncDisposable
             ["ExchangeBridge:Import:PageSize"] = "7", // several pages even for a small mailbox
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) merged[key] = value;
-        var server = new TestServer(demo: false, settings: merged, services: s => connector.ConfigureServer(s, simulator));
+        var server = new TestServer(demo: false, settings: merged, services: s =>
+        {
+            // Both connectors reach the simulator, so a test may switch the admin account from one to the other.
+            SimulatedConnector.Ews.ConfigureServer(s, simulator);
+            SimulatedConnector.Graph.ConfigureServer(s, simulator);
+        });
         var world = new ImportWorld(server, simulator, connector);
         server.Clock.Advance(Monday.AddDays(-3) - server.Clock.GetUtcNow());
         world._adminToken = await server.AdminUserTokenAsync();

@@ -108,6 +108,49 @@ public sealed class KillMidImportTests
         }
     }
 
+    /// <summary>
+    /// The admin account switched to the other connector in the middle of an import and the worker killed at once: the
+    /// restarted server resumes through the new connector from what the old one committed (a window offset, or a sync
+    /// state the new one refuses and replaces), and nothing is imported twice. On PostgreSQL when the suite runs there.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ConnectorSwitchTests.Switches), MemberType = typeof(ConnectorSwitchTests))]
+    public async Task A_worker_killed_at_a_switch_of_connector_leaves_no_duplicate_after_the_restart(string from, string to)
+    {
+        var (before, after) = (ConnectorNamed(from), ConnectorNamed(to));
+        await using var simulator = await MailboxAsync(before);
+        after.Grant(simulator.Store);
+        var database = TestDatabases.CreatePostgresDatabase();
+        var extra = new Dictionary<string, string>(after.ProcessEnvironment(simulator));
+        if (database is not null)
+        {
+            extra["ExchangeBridge__PostgresConnectionString"] = database;
+            extra["ExchangeBridge__MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        }
+        var settings = SettingsFor(before, simulator, extra);
+        var dataDir = Directory.CreateTempSubdirectory("exbridge-switch-").FullName;
+        try
+        {
+            var first = await ServerProcess.StartAsync(dataDir, settings, demo: false);
+            var world = await BindAsync(first, first, simulator, before);
+            await WaitForImportingAsync(first, world, minimumEvents: 300);
+            var switched = await Send(first, HttpMethod.Put, $"/admin/v1/tenants/{world.TenantKey}/exchange_admin_accounts/{Admin}",
+                after.AccountBody(simulator), world.OperatorKey);
+            Assert.Equal(to, switched["data"]!["connector"]!.GetValue<string>());
+            first.Kill();
+            await first.DisposeAsync();
+
+            await using var second = await ServerProcess.StartAsync(dataDir, settings, demo: false);
+            Assert.Equal("done", await WaitForStatusAsync(second, world));
+            var expected = simulator.Store.CountImportableEvents(simulator.Store.DefaultFolder(Mailbox));
+            Assert.Equal(expected, (await DiagnosticsAsync(second, world))["calendars"]![0]!["events"]!.GetValue<long>());
+        }
+        finally
+        {
+            TestDatabases.DropPostgresDatabase(database);
+        }
+    }
+
     private sealed record World(string OperatorKey, string TenantKey, string AdminToken, string BindingId);
 
     private static async Task<World> BindAsync(ServerProcess server, ServerProcess bootstrapped, SimulatorHost simulator, SimulatedConnector connector)

@@ -53,8 +53,8 @@ public sealed class SameMailboxThroughEitherConnectorTests
             Exceptions = [new SimException("monthly-x", Monday, Monday.AddDays(1), Monday.AddDays(1).AddHours(1), "Monthly (moved)")],
             DeletedOccurrences = [new DateTimeOffset(2026, 12, 31, 1, 0, 0, TimeSpan.Zero)],
         });
-        store.Put(main, new SimCalendarItem { ItemId = "gen-1-0000001", Subject = "Renamed", Start = Monday.AddDays(2), End = Monday.AddDays(2).AddHours(1) });
-        store.Delete(main, "gen-1-0000002");
+        store.Put(main, new SimCalendarItem { ItemId = MailboxStore.GeneratedItemId(1, 1), Subject = "Renamed", Start = Monday.AddDays(2), End = Monday.AddDays(2).AddHours(1) });
+        store.Delete(main, MailboxStore.GeneratedItemId(1, 2));
         store.Put(main, new SimCalendarItem { ItemId = "added", Subject = "Added", Start = Monday.AddDays(3), End = Monday.AddDays(3).AddHours(1), IsAllDay = true });
         await ews.SyncAgainAsync();
         await graph.SyncAgainAsync();

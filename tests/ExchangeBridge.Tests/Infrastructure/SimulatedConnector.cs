@@ -23,6 +23,9 @@ public abstract class SimulatedConnector
     /// <summary>What a throttled job's last error says (EWS's ErrorServerBusy, Graph's 429).</summary>
     public abstract string ThrottledMarker { get; }
 
+    /// <summary>Requests one listing of a mailbox's calendar folders takes (every sync run begins with one).</summary>
+    public abstract int FolderListingRequests { get; }
+
     /// <summary>Gives the admin account access to every mailbox, or only to <paramref name="only"/>.</summary>
     public abstract void Grant(MailboxStore store, IEnumerable<string>? only = null);
 
@@ -51,6 +54,7 @@ public abstract class SimulatedConnector
 
         public override string Name => AdminAccounts.Ews;
         public override string ThrottledMarker => "ErrorServerBusy";
+        public override int FolderListingRequests => 2; // GetFolder for the default calendar, FindFolder for the others
 
         public override void Grant(MailboxStore store, IEnumerable<string>? only = null) => store.AddAdmin(Admin, Password, only);
 
@@ -71,6 +75,7 @@ public abstract class SimulatedConnector
 
         public override string Name => AdminAccounts.Graph;
         public override string ThrottledMarker => "HTTP 429 ApplicationThrottled";
+        public override int FolderListingRequests => 1; // GET /users/{m}/calendars
 
         public override void Grant(MailboxStore store, IEnumerable<string>? only = null) => store.AddGraphApp(GraphTenantId, ClientId, ClientSecret, only);
 
