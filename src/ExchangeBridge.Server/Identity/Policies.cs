@@ -89,9 +89,10 @@ public sealed class FeishuRequirementHandler : IAuthorizationHandler
 {
     public Task HandleAsync(AuthorizationHandlerContext context)
     {
+        // Requirements, not PendingRequirements: Succeed changes the pending set, and a copy of it costs every request.
         if (context.Resource is HttpContext http && http.Features.Get<Caller>() is { } caller)
-            foreach (var requirement in context.PendingRequirements.OfType<IFeishuRequirement>().ToList())
-                if (requirement.Refusal(caller) is null) context.Succeed(requirement);
+            foreach (var requirement in context.Requirements)
+                if (requirement is IFeishuRequirement feishu && feishu.Refusal(caller) is null) context.Succeed(requirement);
         return Task.CompletedTask;
     }
 }
