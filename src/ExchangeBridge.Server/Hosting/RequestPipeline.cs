@@ -21,8 +21,9 @@ public static class RequestPipeline
     /// 2. the request log around everything below, so its time and status are the caller's;
     /// 3. wire errors around everything below, so every refusal and fault leaves in the platform's envelope;
     /// 4. routing, so every step below knows the endpoint and reads its metadata;
-    /// 5. authentication (the bearer token's caller, or the operator key), then
-    /// 6. authorisation by the endpoint's policy, whose first unmet requirement names the error;
+    /// 5. authentication, which has no default scheme: the scheme a policy names (the bearer token's caller, or the
+    ///    operator key) authenticates when
+    /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error;
     /// 7. the endpoint's method rate limit, counted for the authorised caller's app only.
     /// </summary>
     public static WebApplication UseExchangeBridgePipeline(this WebApplication app)

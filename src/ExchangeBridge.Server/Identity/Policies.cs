@@ -127,8 +127,9 @@ public static class Policies
 
     public static AuthorizationBuilder AddFeishuPolicies(this AuthorizationBuilder builder)
     {
-        // The bearer scheme is the default one, so naming it here would only authenticate every request twice.
-        AuthorizationPolicyBuilder Base(AuthorizationPolicyBuilder p) => p.RequireAuthenticatedUser();
+        // The bearer scheme is named here, not made the default: only endpoints with a Feishu policy authenticate with it.
+        AuthorizationPolicyBuilder Base(AuthorizationPolicyBuilder p) =>
+            p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser();
 
         return builder
             .AddPolicy(CreateBinding, p => Base(p).AddRequirements(
