@@ -161,8 +161,11 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A client whose requests come from <paramref name="source"/> (the in-process host has no network to take one from).</summary>
-    public HttpClient ClientFrom(System.Net.IPAddress source) =>
-        new(_factory.Server.CreateHandler(context => context.Connection.RemoteIpAddress = source)) { BaseAddress = _factory.Server.BaseAddress };
+    public HttpClient ClientFrom(System.Net.IPAddress source)
+    {
+        var host = _factory?.Server ?? _composed!.GetTestServer();
+        return new(host.CreateHandler(context => context.Connection.RemoteIpAddress = source)) { BaseAddress = host.BaseAddress };
+    }
 
     public static async Task<JsonObject> ReadAsync(HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
