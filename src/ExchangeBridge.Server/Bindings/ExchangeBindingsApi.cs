@@ -17,8 +17,6 @@ public static class ExchangeBindingsApi
     public const int MaxUserIdLength = 128;
 
     public const string Path = "/open-apis/calendar/v4/exchange_bindings";
-    public const string GetEndpointName = "GetExchangeBinding";
-    public const string GetRateLimitName = "exchange_bindings.get";
 
     public static IEndpointRouteBuilder MapExchangeBindingsApi(this IEndpointRouteBuilder app)
     {
@@ -26,8 +24,8 @@ public static class ExchangeBindingsApi
         group.MapPost("", CreateExchangeBinding).RequireAuthorization(Policies.CreateBinding).RateLimited("exchange_bindings.create")
             .WithName("CreateExchangeBinding").WithSummary("Bind an Exchange account to a Feishu user");
         // Catch-all: base64 ids may hold '/', which some SDKs send unescaped.
-        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited(GetRateLimitName)
-            .WithName(GetEndpointName).WithSummary("A binding and its import status");
+        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited("exchange_bindings.get")
+            .WithName("GetExchangeBinding").WithSummary("A binding and its import status");
         group.MapDelete("/{**exchange_binding_id}", DeleteExchangeBinding).RequireAuthorization(Policies.DeleteBinding).RateLimited("exchange_bindings.delete")
             .WithName("DeleteExchangeBinding").WithSummary("Unbind, removing what was imported");
         return app;
@@ -36,23 +34,28 @@ public static class ExchangeBindingsApi
     public static async Task<FeishuJsonResult<Envelope<ExchangeBindingData>>> CreateExchangeBinding(
         HttpContext context, ExchangeBindingService bindings, CancellationToken ct)
     {
-        var idType = UserIdTypes.Parse(SingleQueryValue(context, "user_id_type"));
+        var idType = UserIdTypeOf(context.Request);
         var command = await JsonBody.ReadObjectAsync(context.Request, FeishuErrors.InvalidParameters, ReadCreateCommand, ct);
         var data = await bindings.CreateAsync(Caller.Of(context), idType, command, ct);
         return FeishuJson.Result(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
     }
 
-    /// <summary>Answers from <see cref="BindingReadCache"/> when it can, and keeps what it read (see <see cref="CachedBindingReads"/>).</summary>
+    /// <summary>
+    /// Runs after routing, authentication, authorisation and the rate limits, like every endpoint; its own steps are cheap
+    /// enough that a repeated read needs no lane beside it:
+    /// 1. the request, read as every binding endpoint reads it;
+    /// 2. the answer kept from an earlier read (<see cref="BindingReadCache"/>), if any;
+    /// 3. else the database, and the answer kept for next time.
+    /// </summary>
     public static async Task GetExchangeBinding(
         HttpContext context, string? exchange_binding_id, ExchangeBindingService bindings, BindingReadCache answers, CancellationToken ct)
     {
-        var idType = UserIdTypes.Parse(SingleQueryValue(context, "user_id_type"));
         var caller = Caller.Of(context);
-        var key = new BindingReadCache.Key(caller.TenantKey, caller.AppId, DecodeId(exchange_binding_id), idType);
+        var key = new BindingReadCache.Key(caller.TenantKey, caller.AppId, DecodeId(exchange_binding_id), UserIdTypeOf(context.Request));
         if (!answers.TryGet(key, out var answer))
         {
             var writesBeforeRead = answers.WritesSoFar;
-            var found = await bindings.GetAsync(caller, idType, key.ExchangeBindingId, ct);
+            var found = await bindings.GetAsync(caller, key.IdType, key.ExchangeBindingId, ct);
             answer = FeishuJson.Serialize(Envelope.Success(found.Data), FeishuJsonContext.Default.EnvelopeExchangeBindingData);
             answers.Keep(key, found.BindingKey, answer, writesBeforeRead);
         }
@@ -83,12 +86,16 @@ public static class ExchangeBindingsApi
         return new CreateBindingCommand(admin, exchange, userId);
     }
 
-    /// <summary>A query value given at most once; a repeated one is ambiguous and refused.</summary>
-    private static string? SingleQueryValue(HttpContext context, string name)
+    /// <summary>
+    /// The <c>user_id_type</c> the answer speaks (open_id when none is given); refused when given more than once, since
+    /// a repeated value is ambiguous, or when it names no id type. A request with no query allocates nothing here.
+    /// </summary>
+    private static UserIdType UserIdTypeOf(HttpRequest request)
     {
-        var values = context.Request.Query[name];
-        if (values.Count > 1) throw FeishuException.InvalidParameter($"{name} is given more than once");
-        return values.Count == 1 ? values[0] : null;
+        if (!request.QueryString.HasValue) return UserIdType.OpenId;
+        var values = request.Query["user_id_type"];
+        if (values.Count > 1) throw FeishuException.InvalidParameter("user_id_type is given more than once");
+        return UserIdTypes.Parse(values.Count == 1 ? values[0] : null);
     }
 
     /// <summary>

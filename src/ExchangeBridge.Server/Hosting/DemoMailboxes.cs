@@ -57,21 +57,23 @@ public static class DemoMailboxes
         return store;
     }
 
-    /// <summary>Maps the simulator and, once listening, points the demo admin account at this server's own address.</summary>
-    public static void Serve(WebApplication app, MailboxStore store)
+    /// <summary>With --demo, maps the simulator and, once listening, points the demo admin account at this server's own address.</summary>
+    public static void MapDemoMailboxes(this IEndpointRouteBuilder endpoints)
     {
-        app.MapEwsSimulator(store, SimulatorPath);
-        var simulator = app.MapGroup("/admin/v1/demo/simulator").RequireAuthorization(OperatorKeyHandler.Policy);
+        var services = endpoints.ServiceProvider;
+        if (services.GetService<MailboxStore>() is not { } store) return;
+        endpoints.MapEwsSimulator(store, SimulatorPath);
+        var simulator = endpoints.MapGroup("/admin/v1/demo/simulator").RequireAuthorization(OperatorKeyHandler.Policy);
         simulator.MapPost("/mailboxes/{mailbox}/fault", (string mailbox, HttpRequest request, CancellationToken ct) => InjectFaultAsync(store, mailbox, request, ct))
             .WithName("DemoSimulatorFault").WithSummary("Demo: the simulator answers a mailbox with an outage, a hang, or normally again");
         simulator.MapPost("/admins/{username}/password", (string username, HttpRequest request, CancellationToken ct) => ChangePasswordAsync(store, username, request, ct))
             .WithName("DemoSimulatorPassword").WithSummary("Demo: the simulator's admin account gets a new password; the old one is refused");
-        app.Lifetime.ApplicationStarted.Register(() =>
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
         {
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            var address = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
             if (address is null) return;
             var endpoint = new Uri(new Uri(address.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]")), SimulatorPath).ToString();
-            app.Services.GetRequiredService<AdminStore>()
+            services.GetRequiredService<AdminStore>()
                 .SetEndpointAsync(Bootstrapper.DemoAdminAccount, endpoint, CancellationToken.None).GetAwaiter().GetResult();
         });
     }

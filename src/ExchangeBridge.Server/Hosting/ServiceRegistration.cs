@@ -81,9 +81,14 @@ public static class ServiceRegistration
             new GraphConnector(sp.GetRequiredService<IHttpClientFactory>().CreateClient(AdminAccounts.Graph)));
         if (options.Demo) services.AddSingleton(DemoMailboxes.Create());
 
-        services.AddAuthentication(BearerTokenHandler.SchemeName)
+        // No default scheme: a request is authenticated by the scheme its endpoint's policy names, when authorisation
+        // asks, so endpoints without a policy (the token endpoints, health) pay nothing for a scheme they do not use.
+        services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorKeyHandler.SchemeName, null);
+        // Stateless, so one each for the process; the framework's own registrations make two objects per request.
+        services.AddSingleton<IAuthorizationService, DefaultAuthorizationService>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, Microsoft.AspNetCore.Authorization.Policy.PolicyEvaluator>();
         services.AddAuthorizationBuilder()
             .AddFeishuPolicies()
             .AddPolicy(OperatorKeyHandler.Policy, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireRole("operator"));

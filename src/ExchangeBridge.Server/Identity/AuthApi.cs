@@ -1,7 +1,6 @@
 using System.Text.Json;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
-using ExchangeBridge.Server.Hosting;
 using ExchangeBridge.Server.Wire;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -27,16 +26,16 @@ public static class AuthApi
         var v3 = app.MapGroup("/open-apis/auth/v3");
         // Routing matches these with or without the trailing slash some clients send, as the platform does.
         v3.MapPost("/tenant_access_token/internal", IssueTenantAccessToken)
-            .WithName("IssueTenantAccessToken").WithSummary("Tenant token of a self-built app").DispatchedBeforeRouting();
+            .WithName("IssueTenantAccessToken").WithSummary("Tenant token of a self-built app");
         v3.MapPost("/app_access_token/internal", IssueAppAccessToken)
-            .WithName("IssueAppAccessToken").WithSummary("App token of a self-built app").DispatchedBeforeRouting();
+            .WithName("IssueAppAccessToken").WithSummary("App token of a self-built app");
 
         var oidc = app.MapGroup("/open-apis/authen/v1/oidc").RequireAuthorization(Policies.ExchangeCode);
         oidc.MapPost("/access_token", RedeemCode).WithName("OidcAccessToken").WithSummary("User token from an authorization code");
         oidc.MapPost("/refresh_access_token", RefreshUserToken).WithName("OidcRefreshAccessToken").WithSummary("Refresh a user token");
 
         app.MapPost("/open-apis/authen/v2/oauth/token", OAuthToken)
-            .WithName("OAuthToken").WithSummary("User token, OAuth 2.0 style (authorization_code or refresh_token)").DispatchedBeforeRouting();
+            .WithName("OAuthToken").WithSummary("User token, OAuth 2.0 style (authorization_code or refresh_token)");
         return app;
     }
 

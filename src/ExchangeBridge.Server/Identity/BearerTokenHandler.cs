@@ -28,7 +28,9 @@ public sealed class BearerTokenHandler(
 
         try
         {
-            var caller = await tokens.ValidateAsync(token.ToString(), Context.RequestAborted);
+            // A caller validated a moment ago is found by the header's span: no token string, no await.
+            var caller = tokens.TryGetCachedCaller(token, out var cached) ? cached
+                : await tokens.ValidateAsync(token.ToString(), Context.RequestAborted);
             Context.Features.Set(caller);
             return AuthenticateResult.Success(Tickets.GetValue(caller, NewTicket));
         }

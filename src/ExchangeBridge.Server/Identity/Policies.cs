@@ -89,9 +89,10 @@ public sealed class FeishuRequirementHandler : IAuthorizationHandler
 {
     public Task HandleAsync(AuthorizationHandlerContext context)
     {
+        // Requirements, not PendingRequirements: Succeed changes the pending set, and a copy of it costs every request.
         if (context.Resource is HttpContext http && http.Features.Get<Caller>() is { } caller)
-            foreach (var requirement in context.PendingRequirements.OfType<IFeishuRequirement>().ToList())
-                if (requirement.Refusal(caller) is null) context.Succeed(requirement);
+            foreach (var requirement in context.Requirements)
+                if (requirement is IFeishuRequirement feishu && feishu.Refusal(caller) is null) context.Succeed(requirement);
         return Task.CompletedTask;
     }
 }
@@ -126,8 +127,9 @@ public static class Policies
 
     public static AuthorizationBuilder AddFeishuPolicies(this AuthorizationBuilder builder)
     {
-        // The bearer scheme is the default one, so naming it here would only authenticate every request twice.
-        AuthorizationPolicyBuilder Base(AuthorizationPolicyBuilder p) => p.RequireAuthenticatedUser();
+        // The bearer scheme is named here, not made the default: only endpoints with a Feishu policy authenticate with it.
+        AuthorizationPolicyBuilder Base(AuthorizationPolicyBuilder p) =>
+            p.AddAuthenticationSchemes(BearerTokenHandler.SchemeName).RequireAuthenticatedUser();
 
         return builder
             .AddPolicy(CreateBinding, p => Base(p).AddRequirements(

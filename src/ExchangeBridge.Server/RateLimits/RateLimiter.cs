@@ -80,14 +80,33 @@ public sealed class RateLimiter(IRateCounter counter, IOptions<RateLimitOptions>
     }
 }
 
+/// <summary>The method an endpoint's calls are counted under (e.g. <c>exchange_bindings.get</c>).</summary>
+public sealed record RateLimitedMethod(string Name);
+
 public static class RateLimitedEndpoints
 {
-    /// <summary>Counts every call of the endpoint against its method's and its app's limits before the handler runs.</summary>
+    /// <summary>Counts every call of the endpoint against its method's and its app's limits (see <see cref="UseMethodRateLimits"/>).</summary>
     public static RouteHandlerBuilder RateLimited(this RouteHandlerBuilder endpoint, string method) =>
-        endpoint.AddEndpointFilter(async (invocation, next) =>
+        endpoint.WithMetadata(new RateLimitedMethod(method));
+
+    /// <summary>
+    /// Enforces the matched endpoint's <see cref="RateLimitedMethod"/> after authorisation (the count is the caller's
+    /// app's), before the endpoint runs, whatever the endpoint then answers from.
+    /// </summary>
+    public static IApplicationBuilder UseMethodRateLimits(this IApplicationBuilder app)
+    {
+        var limiter = app.ApplicationServices.GetRequiredService<RateLimiter>();
+        return app.Use((context, next) =>
         {
-            var http = invocation.HttpContext;
-            await http.RequestServices.GetRequiredService<RateLimiter>().CheckMethodAsync(http, method, Caller.Of(http), http.RequestAborted);
-            return await next(invocation);
+            if (context.GetEndpoint()?.Metadata.GetMetadata<RateLimitedMethod>() is not { } method) return next(context);
+            var admitted = limiter.CheckMethodAsync(context, method.Name, Caller.Of(context), context.RequestAborted);
+            return admitted.IsCompletedSuccessfully ? next(context) : NextWhenAdmittedAsync(admitted, context, next);
         });
+    }
+
+    private static async Task NextWhenAdmittedAsync(ValueTask admitted, HttpContext context, RequestDelegate next)
+    {
+        await admitted;
+        await next(context);
+    }
 }

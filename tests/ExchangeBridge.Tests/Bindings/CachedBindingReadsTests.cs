@@ -6,9 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ExchangeBridge.Tests.Bindings;
 
 /// <summary>
-/// GET a binding answered from memory (BindingReadCache, and ahead of the pipeline by CachedBindingReads when the
-/// caller is cached too): every change the server makes shows at once, and every refusal the pipeline makes still
-/// happens, whatever is cached. Validated callers are cached here (TokenCacheSeconds), as in production.
+/// GET a binding answered from memory (BindingReadCache, the endpoint's first step once the pipeline has admitted the
+/// call): every change the server makes shows at once, and every refusal the pipeline makes still happens, whatever is
+/// cached. Validated callers are cached here for longer than a token lives, so a cached caller's token can expire.
 /// </summary>
 public sealed class CachedBindingReadsTests : IAsyncLifetime
 {

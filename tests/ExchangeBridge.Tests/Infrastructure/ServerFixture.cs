@@ -4,9 +4,12 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExchangeBridge.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Infrastructure;
@@ -56,38 +59,76 @@ public sealed class ManualClock : TimeProvider
 
 /// <summary>
 /// A real server (the full pipeline on a real SQLite database in a temporary data folder) hosted in-process,
-/// with helpers that act as an SDK would: tokens from the token endpoints, codes from the operator API.
+/// with helpers that act as an SDK would: tokens from the token endpoints, codes from the operator API. Its caches
+/// are on, as in production (a test that needs one off says so in its settings).
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
-    private readonly WebApplicationFactory<Program> _factory;
+    private readonly WebApplicationFactory<Program>? _factory;
+    private readonly WebApplication? _composed;
     private readonly bool _ownsDatabase;
 
     /// <param name="services">extra test services (e.g. a Graph HttpClient that trusts the simulator's certificate).</param>
+    /// <param name="afterPipeline">
+    /// a test's own steps between the request pipeline and the endpoints, where a later change to <c>Program.cs</c>
+    /// would add middleware or endpoint conventions; given, the server is composed from the same <c>Hosting</c> calls
+    /// <c>Program.cs</c> makes, with these steps between them.
+    /// </param>
     public TestServer(string? dataDir = null, bool demo = true, IReadOnlyDictionary<string, string?>? settings = null,
-        string? postgresConnectionString = null, Action<IServiceCollection>? services = null)
+        string? postgresConnectionString = null, Action<IServiceCollection>? services = null,
+        Func<WebApplication, IEndpointRouteBuilder>? afterPipeline = null)
     {
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("exbridge-test-").FullName;
         _ownsDatabase = postgresConnectionString is null;
         PostgresConnectionString = postgresConnectionString ?? TestDatabases.CreatePostgresDatabase();
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        var allSettings = new Dictionary<string, string?>
         {
-            web.UseSetting("ExchangeBridge:DataDir", DataDir);
-            web.UseSetting("ExchangeBridge:Demo", demo ? "true" : "false");
-            web.UseSetting("ExchangeBridge:TokenCacheSeconds", "0");
+            ["ExchangeBridge:DataDir"] = DataDir,
+            ["ExchangeBridge:Demo"] = demo ? "true" : "false",
             // API tests see bindings as they were created; import tests turn the worker on.
-            web.UseSetting("ExchangeBridge:Import:Workers", "0");
-            if (PostgresConnectionString is not null) web.UseSetting("ExchangeBridge:PostgresConnectionString", PostgresConnectionString);
-            foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
-            web.ConfigureTestServices(collection =>
+            ["ExchangeBridge:Import:Workers"] = "0",
+        };
+        if (PostgresConnectionString is not null) allSettings["ExchangeBridge:PostgresConnectionString"] = PostgresConnectionString;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) allSettings[key] = value;
+        void TestServices(IServiceCollection collection)
+        {
+            collection.AddSingleton<TimeProvider>(Clock);
+            services?.Invoke(collection);
+        }
+
+        if (afterPipeline is null)
+        {
+            _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
             {
-                collection.AddSingleton<TimeProvider>(Clock);
-                services?.Invoke(collection);
+                foreach (var (key, value) in allSettings) web.UseSetting(key, value);
+                web.ConfigureTestServices(TestServices);
             });
-        });
-        Http = _factory.CreateClient();
+            Http = _factory.CreateClient();
+        }
+        else
+        {
+            _composed = Compose(allSettings, TestServices, afterPipeline);
+            Http = _composed.GetTestClient();
+        }
         Bootstrap = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(DataDir, "bootstrap.json")),
             ExchangeBridge.Server.Wire.FeishuJsonContext.Default.BootstrapFile)!;
+    }
+
+    /// <summary>What <c>Program.cs</c> does, in its order, on the test host, with the test's steps after the pipeline.</summary>
+    private static WebApplication Compose(Dictionary<string, string?> settings, Action<IServiceCollection> services,
+        Func<WebApplication, IEndpointRouteBuilder> afterPipeline)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddExchangeBridge(builder.Configuration);
+        services(builder.Services);
+        var app = builder.Build();
+        app.Services.GetRequiredService<Bootstrapper>().RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+        app.UseExchangeBridgePipeline();
+        afterPipeline(app).MapExchangeBridgeEndpoints();
+        app.StartAsync().GetAwaiter().GetResult();
+        return app;
     }
 
     public string DataDir { get; }
@@ -97,12 +138,13 @@ public sealed class TestServer : IAsyncDisposable
     public ManualClock Clock { get; } = new();
     public HttpClient Http { get; }
     public BootstrapFile Bootstrap { get; }
-    public IServiceProvider Services => _factory.Services;
+    public IServiceProvider Services => _factory?.Services ?? _composed!.Services;
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _factory.DisposeAsync();
+        if (_factory is not null) await _factory.DisposeAsync();
+        if (_composed is not null) await _composed.DisposeAsync();
         if (_ownsDatabase) TestDatabases.DropPostgresDatabase(PostgresConnectionString);
     }
 
@@ -119,8 +161,11 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A client whose requests come from <paramref name="source"/> (the in-process host has no network to take one from).</summary>
-    public HttpClient ClientFrom(System.Net.IPAddress source) =>
-        new(_factory.Server.CreateHandler(context => context.Connection.RemoteIpAddress = source)) { BaseAddress = _factory.Server.BaseAddress };
+    public HttpClient ClientFrom(System.Net.IPAddress source)
+    {
+        var host = _factory?.Server ?? _composed!.GetTestServer();
+        return new(host.CreateHandler(context => context.Connection.RemoteIpAddress = source)) { BaseAddress = host.BaseAddress };
+    }
 
     public static async Task<JsonObject> ReadAsync(HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();

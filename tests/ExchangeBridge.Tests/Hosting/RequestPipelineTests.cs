@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeBridge.Tests.Hosting;
+
+/// <summary>
+/// One way to every route: a rule added after routing (middleware, an endpoint filter) holds on every call, the
+/// answers an endpoint gives from memory and the token endpoints included.
+/// </summary>
+public sealed class RequestPipelineTests
+{
+    private const string BindingsPath = "/open-apis/calendar/v4/exchange_bindings";
+    private const string DocumentedId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
+    private const string CreateBody =
+        """{"admin_account":"email_admin_example@outlook.com","exchange_account":"email_account_example@outlook.com","user_id":"ou_xxxxxxxxxxxxxxxxxx"}""";
+
+    [Fact]
+    public async Task A_filter_added_to_the_routed_GET_applies_to_its_cached_answers_too()
+    {
+        var filtered = 0;
+        await using var server = new TestServer(afterPipeline: app =>
+        {
+            var routes = app.MapGroup("");
+            routes.AddEndpointFilter(async (invocation, next) =>
+            {
+                var http = invocation.HttpContext;
+                if (!HttpMethods.IsGet(http.Request.Method) || !http.Request.Path.StartsWithSegments(BindingsPath)) return await next(invocation);
+                Interlocked.Increment(ref filtered);
+                return http.Request.Headers.ContainsKey("X-Test-Refuse") ? Results.StatusCode(StatusCodes.Status418ImATeapot) : await next(invocation);
+            });
+            return routes;
+        });
+        var token = await server.AdminUserTokenAsync();
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, BindingsPath, CreateBody, token));
+
+        // The first read keeps the answer (on SQLite; PostgreSQL instances keep none), the second is answered from it.
+        for (var i = 0; i < 2; i++)
+            await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", null, token));
+        Assert.Equal(TestDatabases.OnPostgres ? 0 : 1, server.Services.GetRequiredService<BindingReadCache>().Count);
+        Assert.Equal(2, filtered);
+
+        var refused = new HttpRequestMessage(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}");
+        refused.Headers.Authorization = new("Bearer", token);
+        refused.Headers.Add("X-Test-Refuse", "yes");
+        Assert.Equal(418, (int)(await server.Http.SendAsync(refused)).StatusCode);
+        Assert.Equal(3, filtered);
+    }
+
+    [Fact]
+    public async Task Middleware_after_routing_sees_the_token_endpoints_and_health()
+    {
+        var seen = new ConcurrentQueue<string>();
+        await using var server = new TestServer(afterPipeline: app =>
+        {
+            app.Use((context, next) =>
+            {
+                seen.Enqueue(context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "(none)");
+                return next(context);
+            });
+            return app;
+        });
+        var appToken = await server.PostJsonAsync("/open-apis/auth/v3/app_access_token/internal",
+            new { app_id = server.Bootstrap.AppId, app_secret = server.Bootstrap.AppSecret });
+        Assert.Equal(0, appToken["code"]!.GetValue<int>());
+        await server.UserTokensAsync(); // the operator's code, the tenant token, the code's exchange
+        var oauth = await server.PostJsonAsync("/open-apis/authen/v2/oauth/token", new { grant_type = "refresh_token" });
+        Assert.NotEqual(0, oauth["code"]!.GetValue<int>());
+        Assert.Equal(200, (int)(await server.SendAsync(HttpMethod.Get, "/healthz")).StatusCode);
+
+        Assert.Equal(["IssueAppAccessToken", "MintAuthorizationCode", "IssueTenantAccessToken", "OidcAccessToken", "OAuthToken", "Health"], seen);
+    }
+
+    [Fact]
+    public async Task The_token_endpoint_answers_alike_on_every_spelling_of_its_path_and_keeps_its_route_in_metrics()
+    {
+        await using var server = new TestServer();
+        var body = $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""";
+        var tokens = new List<string>();
+        foreach (var path in new[] { "/open-apis/auth/v3/tenant_access_token/internal", "/open-apis/auth/v3/tenant_access_token/internal/",
+                     "/Open-Apis/auth/v3/tenant_access_token/internal" })
+        {
+            var answer = await server.SendAsync(HttpMethod.Post, path, body);
+            var json = await JsonAssert.SuccessAsync(answer);
+            Assert.Equal("ok", json["msg"]!.GetValue<string>());
+            Assert.Single(answer.Headers.GetValues("X-Tt-Logid"));
+            tokens.Add(json["tenant_access_token"]!.GetValue<string>());
+        }
+        Assert.Single(tokens.Distinct());
+
+        // Refusals come from the endpoint, in its shape; other methods meet routing's answer.
+        await JsonAssert.ErrorAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal",
+            $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"wrong"}"""), 200, 10014);
+        Assert.Equal(404, (int)(await server.SendAsync(HttpMethod.Get, "/open-apis/auth/v3/tenant_access_token/internal")).StatusCode);
+
+        var metrics = await (await server.SendAsync(HttpMethod.Get, "/metrics")).Content.ReadAsStringAsync();
+        Assert.Contains("""http_route="/open-apis/auth/v3/tenant_access_token/internal""", metrics);
+    }
+}
