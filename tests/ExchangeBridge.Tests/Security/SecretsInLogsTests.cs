@@ -29,7 +29,7 @@ public sealed class SecretsInLogsTests
         const string exchangePassword = "Exch4nge-Adm1n-Pa55word";
         await using (var server = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-logs-").FullName, environment))
         {
-            var bootstrap = server.ReadBootstrap();
+            var bootstrap = server.Bootstrap;
             (appSecret, operatorKey) = (bootstrap.AppSecret, bootstrap.OperatorKey);
             async Task<JsonObject> Post(string path, object body, string? bearer = null)
             {
