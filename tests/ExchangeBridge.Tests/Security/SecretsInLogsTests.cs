@@ -5,6 +5,7 @@ using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Security;
 
+[Trait("Database", "Independent")]
 public sealed class SecretsInLogsTests
 {
     [Fact]
