@@ -28,15 +28,15 @@ public static class ServiceRegistration
 
     public static IServiceCollection AddExchangeBridge(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
-        options.Validate();
+        var options = Settings<ServerOptions>(configuration, ServerOptions.Section, o => o.Validate());
+        // A relative folder is the one the server was started in (so is dotnet run's: see the project file), made
+        // absolute now, before anything could change the current directory.
+        options.DataDir = Path.GetFullPath(options.DataDir);
         DataFolder.Secure(options.DataDir);
         services.AddSingleton<IOptions<ServerOptions>>(Options.Create(options));
-        var import = configuration.GetSection(ImportOptions.Section).Get<ImportOptions>() ?? new ImportOptions();
-        import.Validate();
+        var import = Settings<ImportOptions>(configuration, ImportOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
-        var limits = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
-        limits.Validate();
+        var limits = Settings<RateLimitOptions>(configuration, RateLimitOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<RateLimitOptions>>(Options.Create(limits));
         if (string.IsNullOrWhiteSpace(limits.RedisConnectionString))
             services.AddSingleton<IRateCounter, InProcessRateCounter>();
@@ -48,9 +48,9 @@ public static class ServiceRegistration
         services.AddSingleton(TimeProvider.System);
         // A factory, so the container disposes the database (and its connection pool) with the host.
         services.AddSingleton<IDatabase>(_ => string.IsNullOrWhiteSpace(options.PostgresConnectionString)
-            ? new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db"))
+            ? StartupRefusals.RefuseIfInvalid(() => new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db"))) // owned by another server
             : new PostgresDatabase(options.PostgresConnectionString));
-        services.AddSingleton(SecretProtector.FromConfiguration(options.MasterKey, options.DataDir));
+        services.AddSingleton(StartupRefusals.RefuseIfInvalid(() => SecretProtector.FromConfiguration(options.MasterKey, options.DataDir)));
         services.AddSingleton(sp => BindingReadCache.For(sp.GetRequiredService<IDatabase>()));
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<BindingStore>();
@@ -96,4 +96,13 @@ public static class ServiceRegistration
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, FeishuAuthorizationResultHandler>();
         return services;
     }
+
+    /// <summary>A section bound and validated; a value of the wrong type or out of range refuses the start.</summary>
+    private static T Settings<T>(IConfiguration configuration, string section, Action<T> validate) where T : new() =>
+        StartupRefusals.RefuseIfInvalid(() =>
+        {
+            var settings = configuration.GetSection(section).Get<T>() ?? new T();
+            validate(settings);
+            return settings;
+        });
 }

@@ -14,7 +14,7 @@ public sealed partial class ExpiredTokenSweeper(IdentityStore store, TokenServic
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await NextTickAsync(timer, stoppingToken))
         {
             tokens.ForgetExpired();
             try
@@ -26,6 +26,22 @@ public sealed partial class ExpiredTokenSweeper(IdentityStore store, TokenServic
             {
                 LogFailed(logger, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// False once stopping. Cancellation ends the loop rather than escaping it: a host disposed after a failed start
+    /// (a port in use) cancels without stopping first, and reports an escaped cancellation as a crash.
+    /// </summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

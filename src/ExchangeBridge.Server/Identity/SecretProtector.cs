@@ -49,8 +49,9 @@ public sealed class SecretProtector
     {
         if (!string.IsNullOrWhiteSpace(configuredKey))
         {
-            var key = Convert.FromBase64String(configuredKey);
-            if (key.Length != 32)
+            // Not base64 at all is the same mistake as the wrong length, and gets the same message.
+            var key = new byte[32];
+            if (!Convert.TryFromBase64String(configuredKey, key, out var length) || length != key.Length)
                 throw new InvalidOperationException("ExchangeBridge:MasterKey must be 32 bytes, base64-encoded.");
             return new SecretProtector(key);
         }

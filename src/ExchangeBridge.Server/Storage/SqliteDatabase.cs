@@ -259,6 +259,8 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
             else base.Dispose(disposing);
         }
 
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2215:Dispose methods should call base class dispose",
+            Justification = "Disposing a turn returns it, connection open; Discard closes it.")]
         public override ValueTask DisposeAsync()
         {
             database.EndTurn(this);

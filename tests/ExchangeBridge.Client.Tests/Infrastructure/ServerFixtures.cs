@@ -1,11 +1,20 @@
 namespace ExchangeBridge.Client.Tests.Infrastructure;
 
-/// <summary>One server process for a collection of test classes, started before the first and stopped after the last.</summary>
+/// <summary>
+/// One server process (with --demo, on a fresh SQLite data folder) for a collection of test classes, started before the
+/// first and stopped after the last. Import workers are off unless the settings say otherwise: the tests' mailboxes
+/// have no Exchange behind them, so bindings stay <c>doing</c> and nothing runs in the background.
+/// </summary>
 public abstract class ServerFixture(IReadOnlyDictionary<string, string> settings) : IAsyncLifetime
 {
     public ServerProcess Server { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Server = await ServerProcess.StartAsync(settings);
+    public async Task InitializeAsync()
+    {
+        var environment = new Dictionary<string, string> { ["ExchangeBridge__Import__Workers"] = "0" };
+        foreach (var (key, value) in settings) environment[key] = value;
+        Server = await ServerProcess.StartAsync(environment: environment);
+    }
 
     public async Task DisposeAsync()
     {

@@ -2,6 +2,7 @@ using ExchangeBridge.Core.Bindings;
 
 namespace ExchangeBridge.Tests.Core;
 
+[Trait("Database", "Independent")]
 public sealed class EmailAddressTests
 {
     [Theory]

@@ -21,7 +21,7 @@ public sealed class RequestLogTests
         string log, tenantKey, createLogId;
         await using (var server = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-requestlog-").FullName, environment))
         {
-            var bootstrap = server.ReadBootstrap();
+            var bootstrap = server.Bootstrap;
             tenantKey = bootstrap.TenantKey;
             async Task<HttpResponseMessage> Send(HttpMethod method, string path, object? body = null, string? bearer = null)
             {

@@ -155,7 +155,7 @@ public sealed class KillMidImportTests
 
     private static async Task<World> BindAsync(ServerProcess server, ServerProcess bootstrapped, SimulatorHost simulator, SimulatedConnector connector)
     {
-        var bootstrap = bootstrapped.ReadBootstrap();
+        var bootstrap = bootstrapped.Bootstrap;
         var user = await Send(server, HttpMethod.Post, $"/admin/v1/tenants/{bootstrap.TenantKey}/users", new { user_id = "alisa", name = "Alisa" }, bootstrap.OperatorKey);
         var openId = user["data"]!["open_ids"]![0]!["open_id"]!.GetValue<string>();
         var account = await Send(server, HttpMethod.Put, $"/admin/v1/tenants/{bootstrap.TenantKey}/exchange_admin_accounts/{Admin}",

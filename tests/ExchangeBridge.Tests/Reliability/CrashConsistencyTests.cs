@@ -37,8 +37,8 @@ public sealed class CrashConsistencyTests
 
         await using (var first = await ServerProcess.StartAsync(dataDir, environment))
         {
-            var key = first.ReadBootstrap().OperatorKey;
-            await Task.WhenAll(userIds.Select(u => Send(first, HttpMethod.Post, $"/admin/v1/tenants/{first.ReadBootstrap().TenantKey}/users",
+            var key = first.Bootstrap.OperatorKey;
+            await Task.WhenAll(userIds.Select(u => Send(first, HttpMethod.Post, $"/admin/v1/tenants/{first.Bootstrap.TenantKey}/users",
                 new { user_id = u, name = u }, key)));
         }
 
@@ -123,7 +123,7 @@ public sealed class CrashConsistencyTests
 
     private static async Task<string> AdminUserTokenAsync(ServerProcess server)
     {
-        var bootstrap = server.ReadBootstrap();
+        var bootstrap = server.Bootstrap;
         var code = await Json(server, HttpMethod.Post, "/admin/v1/authorization_codes", new { app_id = bootstrap.AppId, open_id = bootstrap.AdminOpenId }, bootstrap.OperatorKey);
         var tenant = await Json(server, HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = bootstrap.AppId, app_secret = bootstrap.AppSecret });
         var user = await Json(server, HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",

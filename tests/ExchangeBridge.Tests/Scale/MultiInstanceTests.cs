@@ -38,7 +38,7 @@ public sealed class MultiInstanceTests
 
     private static async Task<string> AdminUserTokenAsync(ServerProcess server, ServerProcess bootstrapped)
     {
-        var bootstrap = bootstrapped.ReadBootstrap();
+        var bootstrap = bootstrapped.Bootstrap;
         var code = await PostAsync(server, "/admin/v1/authorization_codes", new { app_id = bootstrap.AppId, open_id = bootstrap.AdminOpenId }, bootstrap.OperatorKey);
         var tenant = await PostAsync(server, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = bootstrap.AppId, app_secret = bootstrap.AppSecret });
         var user = await PostAsync(server, "/open-apis/authen/v1/oidc/access_token",

@@ -159,7 +159,7 @@ public sealed class MalformedRequestTests
 
     private static async Task<string> UserTokenAsync(ServerProcess server)
     {
-        var bootstrap = server.ReadBootstrap();
+        var bootstrap = server.Bootstrap;
         async Task<JsonObject> Post(string path, object body, string? bearer = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };

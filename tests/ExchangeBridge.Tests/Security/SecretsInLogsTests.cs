@@ -5,6 +5,7 @@ using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Security;
 
+[Trait("Database", "Independent")]
 public sealed class SecretsInLogsTests
 {
     [Fact]
@@ -29,7 +30,7 @@ public sealed class SecretsInLogsTests
         const string exchangePassword = "Exch4nge-Adm1n-Pa55word";
         await using (var server = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-logs-").FullName, environment))
         {
-            var bootstrap = server.ReadBootstrap();
+            var bootstrap = server.Bootstrap;
             (appSecret, operatorKey) = (bootstrap.AppSecret, bootstrap.OperatorKey);
             async Task<JsonObject> Post(string path, object body, string? bearer = null)
             {

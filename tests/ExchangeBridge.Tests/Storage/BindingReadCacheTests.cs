@@ -3,6 +3,7 @@ using ExchangeBridge.Server.Storage;
 
 namespace ExchangeBridge.Tests.Storage;
 
+[Trait("Database", "Independent")]
 public sealed class BindingReadCacheTests
 {
     private static BindingReadCache.Key Key(string id, UserIdType type = UserIdType.OpenId, string app = "cli_a") => new("t1", app, id, type);

@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace ExchangeBridge.Tests.Storage;
 
 /// <summary>SQLite's group commit: writes queued behind a busy writer share one transaction, and each fails alone.</summary>
+[Trait("Database", "Independent")]
 public sealed class GroupCommitTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-groupcommit-").FullName;

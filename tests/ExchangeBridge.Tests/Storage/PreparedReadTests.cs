@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace ExchangeBridge.Tests.Storage;
 
 /// <summary>SQLite reads prepared once per pooled connection: re-bound on each call, never answering from a stale row.</summary>
+[Trait("Database", "Independent")]
 public sealed class PreparedReadTests : IAsyncLifetime
 {
     private static readonly PreparedStatement FindName = new("SELECT id, name FROM t WHERE id = @id AND kind = @kind");

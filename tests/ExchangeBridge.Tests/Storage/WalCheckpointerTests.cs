@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 namespace ExchangeBridge.Tests.Storage;
 
 /// <summary>The WAL is copied into the database by the background checkpointer, not by the writer's commits.</summary>
+[Trait("Database", "Independent")]
 public sealed class WalCheckpointerTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("exbridge-checkpoint-").FullName;

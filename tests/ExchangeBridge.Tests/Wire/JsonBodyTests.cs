@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace ExchangeBridge.Tests.Wire;
 
+[Trait("Database", "Independent")]
 public sealed class JsonBodyTests
 {
     /// <summary>A body Kestrel gives up on while it is read (as with a client under MinRequestBodyDataRate).</summary>
