@@ -80,10 +80,10 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
         _changes.Announce(Touched.FromPayload(space < 0 ? payload : payload.AsSpan(space + 1)));
     }
 
+    /// <summary>Stops listening; harmless to call again (the host's stop and its container both dispose the database).</summary>
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
         await _loop;
-        _stop.Dispose();
     }
 }
