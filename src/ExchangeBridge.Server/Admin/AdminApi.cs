@@ -106,20 +106,18 @@ public static class AdminApi
     }
 
     public static async Task<FeishuJsonResult<Envelope<AppSettingsView>>> UpdateApp(string tenant_key, string app_id, HttpRequest request,
-        AdminStore store, TokenService tokens, CancellationToken ct)
+        AdminStore store, CancellationToken ct)
     {
         var botEnabled = await JsonBody.ReadObjectAsync(request, Invalid, b =>
             OptionalBool(b, "bot_enabled") ?? throw new FeishuException(Invalid, "bot_enabled is required"), ct);
         if (!await store.SetAppBotAsync(tenant_key, app_id, botEnabled, ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
-        tokens.ForgetCachedCallers();
         return Ok(new AppSettingsView(app_id, tenant_key, botEnabled), FeishuJsonContext.Default.EnvelopeAppSettingsView);
     }
 
     public static async Task<FeishuJsonResult<Envelope<EmptyData>>> DeleteApp(string tenant_key, string app_id, AdminStore store,
-        TokenService tokens, TimeProvider clock, CancellationToken ct)
+        TimeProvider clock, CancellationToken ct)
     {
         if (!await store.DeleteAppAsync(tenant_key, app_id, Now(clock), ct)) throw new FeishuException(FeishuErrors.OperatorNotFound, "app");
-        tokens.ForgetCachedCallers();
         return Ok(new EmptyData(), FeishuJsonContext.Default.EnvelopeEmptyData);
     }
 
@@ -152,13 +150,12 @@ public static class AdminApi
     }
 
     public static async Task<FeishuJsonResult<Envelope<UserView>>> UpdateUser(string tenant_key, string user_id, HttpRequest request,
-        AdminStore store, TokenService tokens, TimeProvider clock, CancellationToken ct)
+        AdminStore store, TimeProvider clock, CancellationToken ct)
     {
         var (isSuperAdmin, resigned) = await JsonBody.ReadObjectAsync(request, Invalid, b =>
             (OptionalBool(b, "is_super_admin"), OptionalBool(b, "resigned")), ct);
         if (!await store.UpdateUserAsync(tenant_key, user_id, isSuperAdmin, resigned, Now(clock), ct))
             throw new FeishuException(FeishuErrors.OperatorNotFound, "user");
-        tokens.ForgetCachedCallers();
         return await GetUser(tenant_key, user_id, store, ct);
     }
 

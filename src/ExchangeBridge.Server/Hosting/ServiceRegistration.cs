@@ -51,6 +51,7 @@ public static class ServiceRegistration
             ? StartupRefusals.RefuseIfInvalid(() => new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db"))) // owned by another server
             : new PostgresDatabase(options.PostgresConnectionString));
         services.AddSingleton(StartupRefusals.RefuseIfInvalid(() => SecretProtector.FromConfiguration(options.MasterKey, options.DataDir)));
+        services.AddSingleton(sp => sp.GetRequiredService<IDatabase>().Changes);
         services.AddSingleton(sp => BindingReadCache.For(sp.GetRequiredService<IDatabase>()));
         services.AddSingleton<IdentityStore>();
         services.AddSingleton<BindingStore>();

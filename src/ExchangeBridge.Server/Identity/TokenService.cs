@@ -26,21 +26,36 @@ public sealed record IssuedUserTokens(
 /// Issues and validates the platform's tokens. Tokens are opaque random strings stored as SHA-256 hashes;
 /// validated callers are cached briefly (<see cref="ServerOptions.TokenCacheSeconds"/>) so an authenticated
 /// request costs no database round trip for its token. The cache is keyed by the token itself, which this process
-/// holds anyway while it serves the request: only the database must never see a token in the clear.
+/// holds anyway while it serves the request: only the database must never see a token in the clear. A committed
+/// change of standing (a user resigned or demoted, an app deleted, tokens revoked), on this instance or another,
+/// empties the caches (<see cref="ICommitListener"/>); while other instances cannot be heard they are not used.
 /// </summary>
-public sealed class TokenService(
-    IdentityStore store, SecretProtector protector, TimeProvider clock, IOptions<ServerOptions> options)
+public sealed class TokenService : ICommitListener
 {
     private const int CacheLimit = 100_000;
-    private readonly ServerOptions _options = options.Value;
+    private readonly IdentityStore _store;
+    private readonly SecretProtector _protector;
+    private readonly TimeProvider _clock;
+    private readonly ChangeFeed _changes;
+    private readonly ServerOptions _options;
     private readonly ConcurrentDictionary<string, (Caller Caller, long CachedUntilMs)> _callers = new();
-    // Fills of the caches and ForgetCachedCallers take turns under _gate; _forgets counts the forgetting.
+    // Fills of the caches and Committed take turns under _gate; _forgets counts the forgetting.
     private readonly Lock _gate = new();
     private long _forgets;
     private readonly ConcurrentDictionary<(string AppId, TokenKind Kind), (string Token, long ExpiresAtMs)> _appTokens = new();
     private readonly ConcurrentDictionary<string, (AppRecord App, byte[] Secret, long CachedUntilMs)> _apps = new();
 
-    private long NowMs => clock.GetUtcNow().ToUnixTimeMilliseconds();
+    public TokenService(IdentityStore store, SecretProtector protector, TimeProvider clock, IOptions<ServerOptions> options, ChangeFeed changes)
+    {
+        _store = store;
+        _protector = protector;
+        _clock = clock;
+        _options = options.Value;
+        _changes = changes;
+        changes.Subscribe(this);
+    }
+
+    private long NowMs => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
     /// The app a token request names, with its secret to check against (<see cref="VerifySecret"/>): 10003 when the
@@ -74,14 +89,14 @@ public sealed class TokenService(
     private async ValueTask<(AppRecord? App, byte[] Secret)> FindAppAsync(string appId, CancellationToken ct)
     {
         var now = NowMs;
-        if (_apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return (cached.App, cached.Secret);
+        if (_changes.CachesMayServe && _apps.TryGetValue(appId, out var cached) && cached.CachedUntilMs > now) return (cached.App, cached.Secret);
         var forgetsBeforeRead = Volatile.Read(ref _forgets);
-        var app = await store.FindAppAsync(appId, ct);
+        var app = await _store.FindAppAsync(appId, ct);
         if (app is null) return (null, []);
-        var secret = Encoding.UTF8.GetBytes(protector.Unprotect(app.SecretProtected));
+        var secret = Encoding.UTF8.GetBytes(_protector.Unprotect(app.SecretProtected));
         lock (_gate)
         {
-            if (_forgets != forgetsBeforeRead) return (app, secret);
+            if (_forgets != forgetsBeforeRead || !_changes.CachesMayServe) return (app, secret);
             if (_apps.Count >= CacheLimit) _apps.Clear();
             _apps[appId] = (app, secret, now + _options.TokenCacheSeconds * 1000L);
         }
@@ -101,7 +116,7 @@ public sealed class TokenService(
 
         var token = OpaqueSecrets.NewToken(kind);
         var expiresAt = now + lifetimeMs;
-        await store.InsertTokenAsync(OpaqueSecrets.Hash(token), StoredTokenKinds.Of(kind), app.AppId, app.TenantKey, null, expiresAt, ct);
+        await _store.InsertTokenAsync(OpaqueSecrets.Hash(token), StoredTokenKinds.Of(kind), app.AppId, app.TenantKey, null, expiresAt, ct);
         _appTokens[(app.AppId, kind)] = (token, expiresAt);
         return new IssuedToken(token, _options.AccessTokenLifetimeSeconds);
     }
@@ -113,14 +128,14 @@ public sealed class TokenService(
         if (kind is null or TokenKind.Refresh || token.Length > 256) throw new FeishuException(InvalidFor(kind));
 
         var now = NowMs;
-        if (_callers.TryGetValue(token, out var cached) && cached.CachedUntilMs > now)
+        if (_changes.CachesMayServe && _callers.TryGetValue(token, out var cached) && cached.CachedUntilMs > now)
         {
             if (cached.Caller.ExpiresAtMs <= now) throw new FeishuException(ExpiredFor(kind.Value));
             return cached.Caller;
         }
 
         var forgetsBeforeRead = Volatile.Read(ref _forgets);
-        var record = await store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
+        var record = await _store.FindTokenAsync(OpaqueSecrets.Hash(token), ct);
         if (record is null || StoredTokenKinds.Of(kind.Value) != record.Kind) throw new FeishuException(InvalidFor(kind));
         if (record.ExpiresAt <= now) throw new FeishuException(ExpiredFor(kind.Value));
         // Revoked when its user resigned: still recognised while they are resigned (the policies answer "resigned"),
@@ -137,7 +152,7 @@ public sealed class TokenService(
         lock (_gate)
         {
             // A validation that read the token before a change of standing was forgotten would bring the old standing back.
-            if (_forgets != forgetsBeforeRead) return caller;
+            if (_forgets != forgetsBeforeRead || !_changes.CachesMayServe) return caller;
             if (_callers.Count >= CacheLimit) _callers.Clear();
             _callers[token] = (caller, now + _options.TokenCacheSeconds * 1000L);
         }
@@ -152,7 +167,8 @@ public sealed class TokenService(
     {
         var now = NowMs;
         // Looked up by the header's span, so a cached caller costs no substring.
-        if (_callers.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var cached) && cached.CachedUntilMs > now && cached.Caller.ExpiresAtMs > now)
+        if (_changes.CachesMayServe &&
+            _callers.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var cached) && cached.CachedUntilMs > now && cached.Caller.ExpiresAtMs > now)
         {
             caller = cached.Caller;
             return true;
@@ -165,7 +181,7 @@ public sealed class TokenService(
     public async Task<string> MintAuthorizationCodeAsync(AppRecord app, string userId, string? redirectUri, CancellationToken ct)
     {
         var code = OpaqueSecrets.NewAlphanumeric(32);
-        await store.InsertCodeAsync(OpaqueSecrets.Hash(code), app.AppId, app.TenantKey, userId, redirectUri,
+        await _store.InsertCodeAsync(OpaqueSecrets.Hash(code), app.AppId, app.TenantKey, userId, redirectUri,
             NowMs + _options.AuthorizationCodeLifetimeSeconds * 1000L, ct);
         return code;
     }
@@ -179,7 +195,7 @@ public sealed class TokenService(
         if (code.Length is 0 or > 256) return GrantResult.Failed(GrantFailure.CodeInvalid);
         var (pair, tokens) = NewPair(appId);
         var now = NowMs;
-        var record = await store.RedeemCodeAsync(OpaqueSecrets.Hash(code), now, redirectUri, pair, ct);
+        var record = await _store.RedeemCodeAsync(OpaqueSecrets.Hash(code), now, redirectUri, pair, ct);
         if (record is null || record.UsedAt is not null) return GrantResult.Failed(GrantFailure.CodeInvalid);
         if (record.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
         if (record.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.CodeExpired);
@@ -195,7 +211,7 @@ public sealed class TokenService(
             return GrantResult.Failed(GrantFailure.RefreshInvalid);
         var (pair, tokens) = NewPair(appId);
         var now = NowMs;
-        var old = await store.RotateRefreshTokenAsync(OpaqueSecrets.Hash(refreshToken), now, pair, ct);
+        var old = await _store.RotateRefreshTokenAsync(OpaqueSecrets.Hash(refreshToken), now, pair, ct);
         if (old is null) return GrantResult.Failed(GrantFailure.RefreshInvalid);
         if (old.AppId != appId) return GrantResult.Failed(GrantFailure.AppMismatch);
         if (old.ExpiresAt <= now) return GrantResult.Failed(GrantFailure.RefreshExpired);
@@ -204,9 +220,18 @@ public sealed class TokenService(
         return new GrantResult(tokens, GrantFailure.None);
     }
 
-    /// <summary>Forgets cached callers, so a change of standing (resigned, no longer admin, app deleted) applies at once here.</summary>
-    public void ForgetCachedCallers()
+    /// <summary>Callers and apps, when they are cached at all.</summary>
+    public TouchedKinds Holds => _options.TokenCacheSeconds > 0 ? StandingKinds : TouchedKinds.None;
+
+    private const TouchedKinds StandingKinds = TouchedKinds.Users | TouchedKinds.Apps | TouchedKinds.Tokens;
+
+    /// <summary>
+    /// A change of standing (resigned, no longer admin, app deleted, tokens revoked) committed: every cached caller and
+    /// app goes, so it applies to the next request. Rare operator writes: forgetting all costs less than tracking whom.
+    /// </summary>
+    public void Committed(in Touched touched)
     {
+        if ((touched.Kinds & StandingKinds) == 0) return;
         lock (_gate)
         {
             _forgets++;

@@ -17,7 +17,7 @@ public sealed class OpenIdRecord
 }
 
 /// <summary>The operator API's SQL: tenants, apps, users, Exchange admin accounts, operator keys.</summary>
-public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswers)
+public sealed class AdminStore(IDatabase database)
 {
     public static string NewTenantKey() => OpaqueSecrets.NewHex(8);
     public static string NewAppId() => "cli_" + OpaqueSecrets.NewHex(8);
@@ -27,7 +27,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
 
     public async Task CreateTenantAsync(string tenantKey, string name, long now, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Rows(TouchedKinds.Tenants), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO tenants (tenant_key, name, created_at) VALUES (@tenantKey, @name, @now)",
             new { tenantKey, name, now }, tx, cancellationToken: token)), ct);
     }
@@ -51,7 +51,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     public async Task CreateAppAsync(string appId, string tenantKey, string name, string secretProtected, string scopes,
         bool botEnabled, long now, CancellationToken ct)
     {
-        await database.WriteAsync(async (c, tx, token) =>
+        await database.WriteAsync(Touched.Rows(TouchedKinds.Apps | TouchedKinds.OpenIds), async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -62,19 +62,18 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
                 "SELECT user_id FROM users WHERE tenant_key = @tenantKey", new { tenantKey }, tx, cancellationToken: token));
             return await InsertOpenIdsAsync(c, tx, tenantKey, userIds.Select(u => (appId, u)), token);
         }, ct);
-        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Turns an app's bot capability on or off; false when the tenant has no such app.</summary>
     public Task<bool> SetAppBotAsync(string tenantKey, string appId, bool botEnabled, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) => await c.ExecuteAsync(new CommandDefinition(
+        database.WriteAsync(Touched.Rows(TouchedKinds.Apps), async (c, tx, token) => await c.ExecuteAsync(new CommandDefinition(
             "UPDATE apps SET bot_enabled = @botEnabled WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
             new { tenantKey, appId, botEnabled }, tx, cancellationToken: token)) == 1, ct);
 
     /// <summary>Marks an app deleted and drops its tokens: nothing it issued works any more.</summary>
     public async Task<bool> DeleteAppAsync(string tenantKey, string appId, long now, CancellationToken ct)
     {
-        var deleted = await database.WriteAsync(async (c, tx, token) =>
+        var deleted = await database.WriteAsync(Touched.Rows(TouchedKinds.Apps | TouchedKinds.Tokens), async (c, tx, token) =>
         {
             var appsDeleted = await c.ExecuteAsync(new CommandDefinition(
                 "UPDATE apps SET deleted_at = @now WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL",
@@ -83,7 +82,6 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
                 "DELETE FROM access_tokens WHERE app_id = @appId", new { appId }, tx, cancellationToken: token));
             return appsDeleted;
         }, ct);
-        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
         return deleted == 1;
     }
 
@@ -100,7 +98,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// <summary>Stores a user and gives it an open_id for every app of its tenant, in one transaction.</summary>
     public async Task CreateUserAsync(UserRecord user, long now, CancellationToken ct)
     {
-        await database.WriteAsync(async (c, tx, token) =>
+        await database.WriteAsync(Touched.Rows(TouchedKinds.Users | TouchedKinds.OpenIds), async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -112,16 +110,14 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
                 "SELECT app_id FROM apps WHERE tenant_key = @TenantKey", new { user.TenantKey }, tx, cancellationToken: token));
             return await InsertOpenIdsAsync(c, tx, user.TenantKey, appIds.Select(a => (a, user.UserId)), token);
         }, ct);
-        bindingAnswers.ForgetAll(); // answers carry open_ids; rare operator writes forget them all
     }
 
     /// <summary>Gives a user a chosen open_id for an app (the demo's documented ou_xxxxxxxxxxxxxxxxxx).</summary>
     public async Task SetOpenIdAsync(string tenantKey, string appId, string userId, string openId, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Rows(TouchedKinds.OpenIds), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE open_ids SET open_id = @openId WHERE tenant_key = @tenantKey AND app_id = @appId AND user_id = @userId",
             new { tenantKey, appId, userId, openId }, tx, cancellationToken: token)), ct);
-        bindingAnswers.ForgetAll(); // answers carry open_ids
     }
 
     public async Task<(UserRecord User, IReadOnlyList<OpenIdRecord> OpenIds)?> FindUserAsync(string tenantKey, string userId,
@@ -149,7 +145,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// </summary>
     public Task<bool> UpdateUserAsync(string tenantKey, string userId, bool? isSuperAdmin, bool? resigned, long now,
         CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+        database.WriteAsync(Touched.Rows(TouchedKinds.Users | TouchedKinds.Tokens), async (c, tx, token) =>
         {
             var updated = await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -183,7 +179,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// </summary>
     public async Task<bool> UpsertAdminAccountAsync(AdminAccountRecord account, long now, CancellationToken ct)
     {
-        return await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        return await database.WriteAsync(Touched.Rows(TouchedKinds.AdminAccounts), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO exchange_admin_accounts (email, tenant_key, connector, endpoint, username, secret_protected,
                 credential_kind, graph_tenant_id, graph_client_id, verification_state, verification_error, allow_cleartext_password,
@@ -214,7 +210,7 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
 
     public async Task SetVerificationAsync(string email, string state, string? error, long now, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Rows(TouchedKinds.AdminAccounts), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_admin_accounts SET verification_state = @state, verification_error = @error,
                 verified_at = CASE WHEN @state = @verified THEN @now ELSE verified_at END
@@ -225,13 +221,13 @@ public sealed class AdminStore(IDatabase database, BindingReadCache bindingAnswe
     /// <summary>Points an admin account at another endpoint (the demo's simulator, once the server knows its address).</summary>
     public async Task SetEndpointAsync(string email, string endpoint, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Rows(TouchedKinds.AdminAccounts), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE exchange_admin_accounts SET endpoint = @endpoint WHERE email = @email", new { email, endpoint }, tx, cancellationToken: token)), ct);
     }
 
     public async Task AddOperatorKeyAsync(string keyHash, long now, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Rows(TouchedKinds.OperatorKeys), (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO operator_keys (key_hash, created_at) VALUES (@keyHash, @now) ON CONFLICT (key_hash) DO NOTHING",
             new { keyHash, now }, tx, cancellationToken: token)), ct);
     }

@@ -9,12 +9,12 @@ namespace ExchangeBridge.Server.Storage;
 /// SQLite and off for PostgreSQL, where other instances write what this one cannot see.
 /// </summary>
 /// <remarks>
-/// Every store that changes how a binding reads (its row, its user's ids) calls <see cref="Forget"/> or
-/// <see cref="ForgetAll"/> after its transaction commits. A read notes <see cref="WritesSoFar"/> before it goes to the
+/// It forgets what committed writes touched (<see cref="ICommitListener"/>): a binding's row, or the apps and open_ids
+/// every answer may carry. A read notes <see cref="WritesSoFar"/> before it goes to the
 /// database and <see cref="Keep"/> refuses its answer if any write was forgotten meanwhile: the read may have seen the
 /// row before that write, and nothing would remove it afterwards.
 /// </remarks>
-public sealed class BindingReadCache(bool enabled)
+public sealed class BindingReadCache(bool enabled) : ICommitListener
 {
     /// <summary>Beyond this many answers (about 0.6 KB each with their keys: ~60 MB) the cache starts again empty.</summary>
     public const int MaxAnswers = 100_000;
@@ -28,8 +28,25 @@ public sealed class BindingReadCache(bool enabled)
     private readonly Lock _gate = new();
     private long _writes;
 
-    /// <summary>On only for a SQLite database whose ownership lock holds: then every write is this process's own.</summary>
-    public static BindingReadCache For(IDatabase database) => new(database is SqliteDatabase { OwnsDatabaseAlone: true });
+    /// <summary>
+    /// On only for a SQLite database whose ownership lock holds: then every write is this process's own. Subscribed to
+    /// the database's commits.
+    /// </summary>
+    public static BindingReadCache For(IDatabase database)
+    {
+        var cache = new BindingReadCache(database is SqliteDatabase { OwnsDatabaseAlone: true });
+        database.Changes.Subscribe(cache);
+        return cache;
+    }
+
+    public TouchedKinds Holds => enabled ? TouchedKinds.Binding | TouchedKinds.Apps | TouchedKinds.OpenIds : TouchedKinds.None;
+
+    public void Committed(in Touched touched)
+    {
+        // Answers carry open_ids and are per app: such rare operator writes forget them all.
+        if ((touched.Kinds & (TouchedKinds.Apps | TouchedKinds.OpenIds)) != 0) ForgetAll();
+        else if ((touched.Kinds & TouchedKinds.Binding) != 0) Forget(touched.BindingKey);
+    }
 
     public bool Enabled => enabled;
 
@@ -64,7 +81,7 @@ public sealed class BindingReadCache(bool enabled)
     }
 
     /// <summary>A binding's row changed (status, removal): its answers go. Called after the change committed.</summary>
-    public void Forget(long bindingKey)
+    private void Forget(long bindingKey)
     {
         if (!enabled) return;
         lock (_gate)
@@ -76,7 +93,7 @@ public sealed class BindingReadCache(bool enabled)
     }
 
     /// <summary>Something every answer may depend on changed (users, apps, open_ids): all answers go.</summary>
-    public void ForgetAll()
+    private void ForgetAll()
     {
         if (!enabled) return;
         lock (_gate)

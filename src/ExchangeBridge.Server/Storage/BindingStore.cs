@@ -63,7 +63,7 @@ public sealed class BindingRecord
 /// Every SQL statement about bindings. Each query is scoped by tenant; open_ids are those of the calling app.
 /// A create costs two round trips (its user and admin account together, then one insert transaction); a read costs one.
 /// </summary>
-public sealed class BindingStore(IDatabase database, BindingReadCache answers)
+public sealed class BindingStore(IDatabase database)
 {
     private const string BindingColumns =
         "b.id AS Id, b.exchange_binding_id AS ExchangeBindingId, b.tenant_key AS TenantKey, " +
@@ -191,7 +191,7 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
     /// </summary>
     public Task<long> InsertWithImportJobAsync(string exchangeBindingId, string tenantKey, string adminAccount,
         string exchangeAccount, string exchangeAccountKey, string userId, string status, long now, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+        database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
         {
             var id = Convert.ToInt64(await c.ExecuteScalarAsync(tx, InsertBinding,
             [
@@ -218,7 +218,7 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
     /// </summary>
     public async Task<bool> RestartErrAsync(long bindingKey, long now, CancellationToken ct)
     {
-        var restarted = await database.WriteAsync(async (c, tx, token) =>
+        var restarted = await database.WriteAsync(Touched.Binding(bindingKey), async (c, tx, token) =>
         {
             if (await c.ExecuteAsync(new CommandDefinition(
                     "UPDATE exchange_bindings SET status = @doing, error_reason = NULL, updated_at = @now WHERE id = @bindingKey AND status = @err",
@@ -229,7 +229,6 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
                 new { bindingKey, now, import = JobKinds.Import, queued = JobStates.Queued }, tx, cancellationToken: token));
             return true;
         }, ct);
-        if (restarted) answers.Forget(bindingKey);
         return restarted;
     }
 
@@ -248,10 +247,8 @@ public sealed class BindingStore(IDatabase database, BindingReadCache answers)
                 [("id", id), ("now", now), ("import", JobKinds.Import), ("queued", JobStates.Queued), ("cancelled", JobStates.Cancelled)], token);
             await JobStore.EnqueueAsync(c, tx, id, tenantKey, JobKinds.Unbind, now, token);
             return id;
-        }, ct);
-        if (deletedKey is not { } key) return false;
-        answers.Forget(key);
-        return true;
+        }, static removed => removed is { } key ? Touched.Binding(key) : Touched.Nothing, ct);
+        return deletedKey is not null;
     }
 
     private static readonly PreparedStatement DeleteBinding = new(

@@ -42,7 +42,7 @@ public sealed record CalendarProgress(int? WindowOffset = null, bool? WindowDone
 /// The imported calendars and events. Every write of an import page is one transaction that first checks the
 /// binding still exists: once an unbind has committed, no late page of its import can land.
 /// </summary>
-public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
+public sealed class CalendarStore(IDatabase database)
 {
     private const string CalendarColumns =
         "id AS Id, calendar_id AS CalendarId, binding_key AS BindingKey, tenant_key AS TenantKey, user_id AS UserId, " +
@@ -57,7 +57,7 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
     public async Task<bool> SaveFoldersAsync(long bindingKey, string tenantKey, string userId, IReadOnlyList<ExchangeCalendarFolder> folders,
         string? status, long now, CancellationToken ct)
     {
-        var saved = await database.WriteAsync(async (c, tx, token) =>
+        var saved = await database.WriteAsync(Touched.Binding(bindingKey), async (c, tx, token) =>
         {
             if (!await BindingExistsAsync(c, tx, bindingKey, token)) return false;
             foreach (var folder in folders)
@@ -77,7 +77,6 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
             if (status is not null) await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
             return true;
         }, ct);
-        if (saved && status is not null) answers.Forget(bindingKey);
         return saved;
     }
 
@@ -93,7 +92,8 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
 
     /// <summary>Records a fault of one folder alone; the page that next lands for it clears it.</summary>
     public Task RecordFolderFaultAsync(long calendarKey, string reason, long now, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        // Read by the operator API only, never from a cache.
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE calendars SET sync_error = @reason, updated_at = @now WHERE id = @calendarKey", new { calendarKey, reason, now }, tx,
             cancellationToken: token)), ct);
 
@@ -129,7 +129,7 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
     public Task<bool> ApplyPageAsync(long bindingKey, long calendarKey, IReadOnlyList<EventRow> upserts,
         IReadOnlyCollection<string> deletedItemIds, IReadOnlyCollection<string> resyncListedItemIds, CalendarProgress progress, long now,
         CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) =>
+        database.WriteAsync(Touched.Nothing, (c, tx, token) =>
             WritePageAsync(c, tx, bindingKey, calendarKey, upserts, deletedItemIds, resyncListedItemIds, progress, now, token), ct);
 
     private async Task<bool> WritePageAsync(DbConnection c, DbTransaction tx, long bindingKey, long calendarKey,
@@ -206,14 +206,12 @@ public sealed class CalendarStore(IDatabase database, BindingReadCache answers)
 
     public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
     {
-        var updated = await database.WriteAsync((c, tx, token) => SetStatusAsync(c, tx, bindingKey, status, errorReason, now, token), ct);
-        answers.Forget(bindingKey);
-        return updated;
+        return await database.WriteAsync(Touched.Binding(bindingKey), (c, tx, token) => SetStatusAsync(c, tx, bindingKey, status, errorReason, now, token), ct);
     }
 
     /// <summary>Removes everything a binding imported (its unbind job); idempotent.</summary>
     public Task DeleteForBindingAsync(long bindingKey, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+        database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",

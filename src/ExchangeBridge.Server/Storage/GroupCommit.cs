@@ -11,7 +11,9 @@ public delegate Task<T> WriteWork<T>(DbConnection connection, DbTransaction tran
 /// are run together in the next one, each inside its own savepoint, and each caller is answered once that transaction
 /// has committed. A work that fails is rolled back to its savepoint and fails alone; a failed commit fails the group.
 /// Durability per caller is unchanged (nobody hears "done" before the commit), while BEGIN, COMMIT and the WAL writes of
-/// shared pages are paid once per group instead of once per request.
+/// shared pages are paid once per group instead of once per request. After the shared commit, what each work that
+/// succeeded touched is announced to the caches (<see cref="ChangeFeed"/>) before any caller is answered, so a caller
+/// never reads its own write's old answer from memory.
 /// </summary>
 public sealed class GroupCommit : IAsyncDisposable
 {
@@ -23,22 +25,24 @@ public sealed class GroupCommit : IAsyncDisposable
     private static readonly PreparedStatement ReleaseSavepoint = new("RELEASE w");
 
     private readonly Func<CancellationToken, ValueTask<DbConnection>> _openWriter;
+    private readonly ChangeFeed _changes;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _loop;
     private long _transactions;
 
-    public GroupCommit(Func<CancellationToken, ValueTask<DbConnection>> openWriter)
+    public GroupCommit(Func<CancellationToken, ValueTask<DbConnection>> openWriter, ChangeFeed changes)
     {
         _openWriter = openWriter;
+        _changes = changes;
         _loop = Task.Run(LoopAsync);
     }
 
     /// <summary>Write transactions committed so far (for tests and diagnostics).</summary>
     public long Transactions => Interlocked.Read(ref _transactions);
 
-    public Task<T> RunAsync<T>(WriteWork<T> work, CancellationToken cancellationToken)
+    public Task<T> RunAsync<T>(WriteWork<T> work, Touched touched, Func<T, Touched>? touchedBy, CancellationToken cancellationToken)
     {
-        var pending = new Pending<T>(work, cancellationToken);
+        var pending = new Pending<T>(work, touched, touchedBy, cancellationToken);
         if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(GroupCommit));
         return pending.Task;
     }
@@ -83,6 +87,8 @@ public sealed class GroupCommit : IAsyncDisposable
                 }
             await transaction.CommitAsync();
             Interlocked.Increment(ref _transactions);
+            foreach (var pending in group)
+                if (pending.Failure is null) _changes.Announce(pending.Touched);
             foreach (var pending in group) pending.Answer();
         }
         catch (Exception e)
@@ -101,18 +107,22 @@ public sealed class GroupCommit : IAsyncDisposable
     private abstract class Pending
     {
         public Exception? Failure { get; set; }
+        /// <summary>What the work touched; known once it has run.</summary>
+        public abstract Touched Touched { get; }
         public abstract bool TryCancel();
         public abstract Task RunAsync(DbConnection connection, DbTransaction transaction);
         public abstract void Answer();
         public abstract void Fail(Exception e);
     }
 
-    private sealed class Pending<T>(WriteWork<T> work, CancellationToken cancellationToken) : Pending
+    private sealed class Pending<T>(WriteWork<T> work, Touched touched, Func<T, Touched>? touchedBy, CancellationToken cancellationToken) : Pending
     {
         private readonly TaskCompletionSource<T> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
 
         public Task<T> Task => _answer.Task;
+
+        public override Touched Touched => touchedBy is null ? touched : touchedBy(_result!);
 
         public override bool TryCancel() => cancellationToken.IsCancellationRequested && _answer.TrySetCanceled(cancellationToken);
 

@@ -4,12 +4,12 @@ namespace ExchangeBridge.Server.Storage;
 
 /// <summary>
 /// Where the data lives. Hands out connections for reads, runs every write as a unit of work
-/// (<see cref="WriteAsync{T}"/>), and applies the schema history at start-up. SQLite in the data folder is the embedded
+/// (<see cref="WriteAsync{T}(Touched, WriteWork{T}, CancellationToken)"/>), and applies the schema history at start-up. SQLite in the data folder is the embedded
 /// default. Disposing it waits for the writes under way and lets go of the data folder.
 /// </summary>
 public interface IDatabase : IAsyncDisposable
 {
-    /// <summary>A connection for reads. Nothing is written through it: every write is a <see cref="WriteAsync{T}"/>.</summary>
+    /// <summary>A connection for reads. Nothing is written through it: every write is a <see cref="WriteAsync{T}(Touched, WriteWork{T}, CancellationToken)"/>.</summary>
     ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -18,8 +18,22 @@ public interface IDatabase : IAsyncDisposable
     /// transaction (<see cref="GroupCommit"/>), each in its own savepoint. A write started inside another write (from its
     /// work, on the same async flow) throws <see cref="InvalidOperationException"/> at once: it could only wait for the
     /// turn its caller holds. A work does all of its writing on the connection and transaction it is given.
+    /// <para>
+    /// <paramref name="touched"/> is what the write changed that a cache may hold (<see cref="Touched.Nothing"/> when
+    /// nothing): after the commit, and before the caller is answered, <see cref="Changes"/> announces it to every cache
+    /// (on PostgreSQL, to the other instances' too). Nothing else forgets cached answers.
+    /// </para>
     /// </summary>
-    Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default);
+    Task<T> WriteAsync<T>(Touched touched, WriteWork<T> work, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="WriteAsync{T}(Touched, WriteWork{T}, CancellationToken)"/> for a write whose touch is known only from its
+    /// result (the key of the binding a delete removed): <paramref name="touchedBy"/> maps the work's result to it.
+    /// </summary>
+    Task<T> WriteAsync<T>(WriteWork<T> work, Func<T, Touched> touchedBy, CancellationToken cancellationToken = default);
+
+    /// <summary>The commit hook the caches subscribe to.</summary>
+    ChangeFeed Changes { get; }
 
     /// <summary>
     /// The first row of a hot-path read mapped by <paramref name="map"/>, or null: one round trip, the statement prepared

@@ -97,7 +97,7 @@ public sealed class IdentityStore(IDatabase database)
     public async Task InsertTokenAsync(string tokenHash, string kind, string appId, string tenantKey, string? userId,
         long expiresAt, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO access_tokens (token_hash, kind, app_id, tenant_key, user_id, expires_at)
             VALUES (@tokenHash, @kind, @appId, @tenantKey, @userId, @expiresAt)
@@ -107,7 +107,7 @@ public sealed class IdentityStore(IDatabase database)
     public async Task InsertCodeAsync(string codeHash, string appId, string tenantKey, string userId,
         string? redirectUri, long expiresAt, CancellationToken ct)
     {
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO authorization_codes (code_hash, app_id, tenant_key, user_id, redirect_uri, expires_at)
             VALUES (@codeHash, @appId, @tenantKey, @userId, @redirectUri, @expiresAt)
@@ -121,7 +121,7 @@ public sealed class IdentityStore(IDatabase database)
     /// rightful client nothing.
     /// </summary>
     public Task<CodeRecord?> RedeemCodeAsync(string codeHash, long now, string? redirectUri, IssuedPair pair, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => RedeemCodeAsync(c, tx, codeHash, now, redirectUri, pair, token), ct);
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => RedeemCodeAsync(c, tx, codeHash, now, redirectUri, pair, token), ct);
 
     private static async Task<CodeRecord?> RedeemCodeAsync(DbConnection c, DbTransaction tx, string codeHash, long now,
         string? redirectUri, IssuedPair pair, CancellationToken ct)
@@ -155,7 +155,7 @@ public sealed class IdentityStore(IDatabase database)
 
     /// <summary>Swaps a refresh token for a new pair in one transaction; the old refresh token is spent.</summary>
     public Task<TokenRecord?> RotateRefreshTokenAsync(string refreshHash, long now, IssuedPair pair, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => RotateRefreshTokenAsync(c, tx, refreshHash, now, pair, token), ct);
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => RotateRefreshTokenAsync(c, tx, refreshHash, now, pair, token), ct);
 
     private static async Task<TokenRecord?> RotateRefreshTokenAsync(DbConnection c, DbTransaction tx, string refreshHash, long now,
         IssuedPair pair, CancellationToken ct)
@@ -194,7 +194,7 @@ public sealed class IdentityStore(IDatabase database)
 
     /// <summary>Removes expired tokens (refresh tokens included) and expired codes.</summary>
     public Task<int> DeleteExpiredAsync(long now, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+        database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             await c.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM access_tokens WHERE expires_at <= @now", new { now }, tx, cancellationToken: token))
             + await c.ExecuteAsync(new CommandDefinition(

@@ -74,7 +74,7 @@ public sealed class JobStore(IDatabase database)
                     LIMIT 1
                     """, new { now, limits.PerTenant, limits.PerAdminAccount, queued = JobStates.Queued }, cancellationToken: ct));
             if (candidate is not { } id) return null;
-            var claimed = await database.WriteAsync(async (c, tx, token) =>
+            var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             {
                 var job = await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
                     $"""
@@ -110,7 +110,7 @@ public sealed class JobStore(IDatabase database)
 
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
     public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct) =>
-        await database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        await database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET lease_expires_at = @leaseUntil, updated_at = @now
             WHERE id = @Id AND lease_owner = @LeaseOwner AND state = @queued
@@ -121,7 +121,7 @@ public sealed class JobStore(IDatabase database)
     /// cleared, and the binding records when it was last in sync, in one transaction.
     /// </summary>
     public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
-        database.WriteAsync(async (c, tx, token) =>
+        database.WriteAsync(Touched.Binding(job.BindingKey), async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
@@ -139,7 +139,7 @@ public sealed class JobStore(IDatabase database)
     /// <paramref name="unexpected"/> failure adds to the count that bounds them, any other ends that count.
     /// </summary>
     public Task RetryLaterAsync(JobRecord job, long runAt, string error, bool unexpected, long now, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
                 unexpected_failures = CASE WHEN @unexpected THEN unexpected_failures + 1 ELSE 0 END,
@@ -153,7 +153,7 @@ public sealed class JobStore(IDatabase database)
     /// finish. Returns how many were moved.
     /// </summary>
     public Task<int> RetryNowAsync(string tenantKey, long? bindingKey, string? adminEmail, long now, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET run_at = @now, updated_at = @now
             WHERE tenant_key = @tenantKey AND kind = @import AND state = @queued AND lease_owner IS NULL
@@ -172,7 +172,7 @@ public sealed class JobStore(IDatabase database)
     public Task CancelAsync(JobRecord job, long now, CancellationToken ct) => FinishAsync(job, JobStates.Cancelled, now, ct);
 
     private Task FinishAsync(JobRecord job, string state, long now, CancellationToken ct) =>
-        database.WriteAsync((c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET state = @state, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
             WHERE id = @Id AND lease_owner = @LeaseOwner

@@ -5,12 +5,28 @@ namespace ExchangeBridge.Server.Storage;
 
 /// <summary>
 /// PostgreSQL, for several instances on one database: pooled connections from one data source, migrations serialised
-/// by an advisory lock.
+/// by an advisory lock, and what each write touched sent to every instance with <c>pg_notify</c> in the write's own
+/// transaction (delivered only if it commits).
 /// </summary>
-public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisposable
+public sealed class PostgresDatabase : IDatabase, IDisposable
 {
     private const long MigrationLockKey = 0x45784272696467; // "ExBridg"
-    private readonly Npgsql.NpgsqlDataSource _source = Npgsql.NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+    private static readonly PreparedStatement Notify = new($"SELECT pg_notify('{PostgresChangeListener.Channel}', @payload)");
+    private readonly Npgsql.NpgsqlDataSource _source;
+    private readonly PostgresChangeListener _listener;
+
+    public PostgresDatabase(string connectionString)
+    {
+        _source = Npgsql.NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+        // Caches answer only once this instance hears the others (the listener says so when its LISTEN is in place).
+        Changes = new ChangeFeed(hearsEveryWrite: false);
+        _listener = new PostgresChangeListener(connectionString, InstanceId, Changes);
+    }
+
+    /// <summary>Names this instance in its notifications, so it does not act twice on its own writes.</summary>
+    internal string InstanceId { get; } = Guid.NewGuid().ToString("N");
+
+    public ChangeFeed Changes { get; }
 
     /// <summary>Statements Npgsql keeps prepared per connection unless the operator says otherwise: every statement we run, with room.</summary>
     internal const int AutoPreparedStatements = 64;
@@ -36,14 +52,25 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
 
     // Each writer its own transaction: PostgreSQL runs writers side by side (rows, not the database, are locked), commits
     // side by side and groups WAL flushes itself.
-    public async Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Touched touched, WriteWork<T> work, CancellationToken cancellationToken = default) =>
+        WriteAsync(work, touched, null, cancellationToken);
+
+    public Task<T> WriteAsync<T>(WriteWork<T> work, Func<T, Touched> touchedBy, CancellationToken cancellationToken = default) =>
+        WriteAsync(work, Touched.Nothing, touchedBy, cancellationToken);
+
+    private async Task<T> WriteAsync<T>(WriteWork<T> work, Touched touched, Func<T, Touched>? touchedBy, CancellationToken cancellationToken)
     {
         NestedWrites.ThrowIfInsideWrite();
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         NestedWrites.Enter();
         var result = await work(connection, transaction, cancellationToken);
+        if (touchedBy is not null) touched = touchedBy(result);
+        // Only a change some cache holds costs the extra statement: creates, deletes and reads of bindings send nothing.
+        if ((touched.Kinds & Changes.Held) != 0)
+            await connection.ExecuteAsync(transaction, Notify, [("payload", InstanceId + " " + touched.ToPayload())], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Changes.Announce(touched);
         return result;
     }
 
@@ -81,7 +108,11 @@ public sealed class PostgresDatabase(string connectionString) : IDatabase, IDisp
         }
     }
 
-    public void Dispose() => _source.Dispose();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    public ValueTask DisposeAsync() => _source.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _listener.DisposeAsync();
+        await _source.DisposeAsync();
+    }
 }

@@ -28,7 +28,9 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
             // Writers wait for each other instead of failing with SQLITE_BUSY.
             DefaultTimeout = 30,
         }.ToString();
-        _groupCommit = new GroupCommit(TakeWritersTurnAsync);
+        // One server per SQLite database: every write it must hear is its own.
+        Changes = new ChangeFeed(hearsEveryWrite: true);
+        _groupCommit = new GroupCommit(TakeWritersTurnAsync, Changes);
         _reads = new SqliteReadSessions(OpenReadSession);
         _checkpointer = new WalCheckpointer(OpenReadSession, TakeWritersTurnAsync);
     }
@@ -85,11 +87,19 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
         return connection;
     }
 
-    public Task<T> WriteAsync<T>(WriteWork<T> work, CancellationToken cancellationToken = default)
+    public Task<T> WriteAsync<T>(Touched touched, WriteWork<T> work, CancellationToken cancellationToken = default)
     {
         NestedWrites.ThrowIfInsideWrite();
-        return _groupCommit.RunAsync(work, cancellationToken);
+        return _groupCommit.RunAsync(work, touched, null, cancellationToken);
     }
+
+    public Task<T> WriteAsync<T>(WriteWork<T> work, Func<T, Touched> touchedBy, CancellationToken cancellationToken = default)
+    {
+        NestedWrites.ThrowIfInsideWrite();
+        return _groupCommit.RunAsync(work, Touched.Nothing, touchedBy, cancellationToken);
+    }
+
+    public ChangeFeed Changes { get; }
 
     /// <summary>Copies the WAL into the database in the background (see <see cref="WalCheckpointer"/>).</summary>
     internal WalCheckpointer WalCheckpoints => _checkpointer;
@@ -164,7 +174,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     /// <summary>
     /// The writer's connection, for the group commit and the checkpointer only: one writer at a time, queued here in
     /// memory instead of in SQLite's busy handler, until the connection is disposed. Everything else writes through
-    /// <see cref="WriteAsync{T}"/>.
+    /// <see cref="WriteAsync{T}(Touched, WriteWork{T}, CancellationToken)"/>.
     /// </summary>
     internal async ValueTask<DbConnection> TakeWritersTurnAsync(CancellationToken cancellationToken = default)
     {

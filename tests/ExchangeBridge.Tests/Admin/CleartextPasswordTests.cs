@@ -49,7 +49,7 @@ public sealed class CleartextPasswordTests : IAsyncLifetime
     public async Task An_account_registered_before_the_rule_stops_importing_with_the_reason()
     {
         // As a database migrated from before the rule holds it: an http endpoint, verified, and no consent stored.
-        await _world.Server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+        await _world.Server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, _) =>
             c.ExecuteAsync("UPDATE exchange_admin_accounts SET allow_cleartext_password = @no", new { no = false }, tx));
         await _world.BindAsync();
         Assert.Equal("err", await _world.WaitForStatusAsync("err", "done"));

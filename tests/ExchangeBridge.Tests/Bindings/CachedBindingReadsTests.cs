@@ -55,10 +55,16 @@ public sealed class CachedBindingReadsTests : IAsyncLifetime
         var cache = _server.Services.GetRequiredService<BindingReadCache>();
         Assert.Equal(!TestDatabases.OnPostgres, cache.Enabled);
 
-        // A write behind the server's back: the SQLite process answers from memory, PostgreSQL instances never do.
-        await _server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+        // A write that declares it touched nothing: the SQLite process answers from memory, PostgreSQL instances never do.
+        var database = _server.Services.GetRequiredService<IDatabase>();
+        await database.WriteAsync(Touched.Nothing, (c, tx, _) =>
             c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId }, tx));
         Assert.Equal(cache.Enabled ? "doing" : "err", await StatusAsync());
+
+        // The same write declaring the binding it touched is seen at once, with no code anywhere else.
+        await database.WriteAsync(Touched.Binding(await BindingKeyAsync()), (c, tx, _) =>
+            c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId }, tx));
+        Assert.Equal("err", await StatusAsync());
 
         // The import engine's own status writes are seen at once.
         var calendars = _server.Services.GetRequiredService<CalendarStore>();

@@ -34,7 +34,7 @@ public sealed class SecurityHeadersTests
         var uncached = await server.SendAsync(HttpMethod.Get, $"{Bindings}/{DocumentedId}", bearer: user);
         AssertHeaders(uncached, "uncached GET");
         // Behind the server's back: an answer still saying "doing" was served from the cache, ahead of routing.
-        await server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+        await server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, _) =>
             c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId }, tx));
         var cached = await server.SendAsync(HttpMethod.Get, $"{Bindings}/{DocumentedId}", bearer: user);
         if (!TestDatabases.OnPostgres) Assert.Contains("\"doing\"", await cached.Content.ReadAsStringAsync());

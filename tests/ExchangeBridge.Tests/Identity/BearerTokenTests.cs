@@ -38,7 +38,7 @@ public sealed class BearerTokenTests : IAsyncLifetime
         await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, "/admin/v1/tenants", """{"name":"Elsewhere","tenant_key":"elsewhere"}""",
             _server.Bootstrap.OperatorKey));
         // The API never issues such a token; a database restored from mixed backups could hold one.
-        await _server.Services.GetRequiredService<IDatabase>().WriteAsync((c, tx, _) =>
+        await _server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Rows(TouchedKinds.Apps), (c, tx, _) =>
             c.ExecuteAsync("UPDATE apps SET tenant_key = 'elsewhere' WHERE app_id = @appId", new { appId = _server.Bootstrap.AppId }, tx));
         var refused = await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, BindingPath, null, user), 403, 190006);
         Assert.Equal("wrong unit for app tenant", refused["msg"]!.GetValue<string>());

@@ -21,7 +21,7 @@ public sealed class BindingReadCacheTests
         Assert.True(cache.TryGet(Key("A", UserIdType.UserId), out var hit));
         Assert.Equal("a user", System.Text.Encoding.UTF8.GetString(hit));
 
-        cache.Forget(1);
+        cache.Committed(Touched.Binding(1));
 
         Assert.False(cache.TryGet(Key("A"), out _));
         Assert.False(cache.TryGet(Key("A", UserIdType.UserId), out _));
@@ -36,13 +36,13 @@ public sealed class BindingReadCacheTests
         var cache = new BindingReadCache(enabled: true);
         var before = cache.WritesSoFar;
         // The read saw the row; meanwhile a write committed and forgot the binding (nothing was cached yet).
-        cache.Forget(1);
+        cache.Committed(Touched.Binding(1));
         cache.Keep(Key("A"), 1, Answer("stale"), before);
         Assert.False(cache.TryGet(Key("A"), out _));
 
         // Any write counts, even another binding's: the read cannot know which rows the write touched.
         before = cache.WritesSoFar;
-        cache.ForgetAll();
+        cache.Committed(Touched.Rows(TouchedKinds.OpenIds));
         cache.Keep(Key("A"), 1, Answer("maybe stale"), before);
         Assert.False(cache.TryGet(Key("A"), out _));
 
@@ -51,12 +51,12 @@ public sealed class BindingReadCacheTests
     }
 
     [Fact]
-    public void Forget_all_drops_everything_and_a_disabled_cache_keeps_nothing()
+    public void A_change_of_open_ids_drops_everything_and_a_disabled_cache_keeps_nothing()
     {
         var cache = new BindingReadCache(enabled: true);
         cache.Keep(Key("A"), 1, Answer("a"), cache.WritesSoFar);
         cache.Keep(Key("B"), 2, Answer("b"), cache.WritesSoFar);
-        cache.ForgetAll();
+        cache.Committed(Touched.Rows(TouchedKinds.OpenIds));
         Assert.Equal(0, cache.Count);
 
         var disabled = new BindingReadCache(enabled: false);
@@ -75,7 +75,7 @@ public sealed class BindingReadCacheTests
         Assert.Equal(1, cache.Count);
         Assert.True(cache.TryGet(Key("one more"), out _));
         // What was dropped is gone from the per-binding index too: forgetting it later is harmless.
-        cache.Forget(5);
+        cache.Committed(Touched.Binding(5));
         Assert.True(cache.TryGet(Key("one more"), out _));
     }
 }

@@ -26,7 +26,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     }
 
     private Task<long> Insert(int x, CancellationToken ct = default) =>
-        _database.WriteAsync((c, tx, token) =>
+        _database.WriteAsync(Touched.Nothing, (c, tx, token) =>
             c.ExecuteScalarAsync<long>(new CommandDefinition("INSERT INTO t (x) VALUES (@x) RETURNING x", new { x }, tx, cancellationToken: token)), ct);
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class GroupCommitTests : IAsyncLifetime
     public async Task A_lone_write_that_fails_leaves_nothing_behind_and_the_next_one_commits()
     {
         await Insert(1);
-        await Assert.ThrowsAsync<SqliteException>(() => _database.WriteAsync<long>(async (c, tx, token) =>
+        await Assert.ThrowsAsync<SqliteException>(() => _database.WriteAsync<long>(Touched.Nothing, async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition("INSERT INTO t (x) VALUES (2)", transaction: tx, cancellationToken: token));
             return await c.ExecuteScalarAsync<long>(new CommandDefinition("INSERT INTO t (x) VALUES (1) RETURNING x", transaction: tx, cancellationToken: token));

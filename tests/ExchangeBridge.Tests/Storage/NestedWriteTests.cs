@@ -28,7 +28,7 @@ public sealed class NestedWriteTests : IAsyncLifetime
     public async Task A_store_write_called_inside_a_write_throws_at_once_instead_of_hanging_and_the_outer_write_is_rolled_back()
     {
         var admin = _server.Services.GetRequiredService<AdminStore>();
-        var outer = Database.WriteAsync(async (c, tx, ct) =>
+        var outer = Database.WriteAsync(Touched.Nothing, async (c, tx, ct) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO tenants (tenant_key, name, created_at) VALUES ('outer', 'outer', 0)", transaction: tx, cancellationToken: ct));
@@ -50,7 +50,7 @@ public sealed class NestedWriteTests : IAsyncLifetime
     {
         var admin = _server.Services.GetRequiredService<AdminStore>();
         await admin.CreateTenantAsync("first", "first", 0, CancellationToken.None).WaitAsync(Deadline);
-        await Database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+        await Database.WriteAsync(Touched.Nothing, (c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE tenants SET name = 'renamed' WHERE tenant_key = 'first'", transaction: tx, cancellationToken: ct))).WaitAsync(Deadline);
         await admin.CreateTenantAsync("second", "second", 0, CancellationToken.None).WaitAsync(Deadline);
         Assert.Equal(["first", "second"], await TenantKeysAsync("first", "second"));

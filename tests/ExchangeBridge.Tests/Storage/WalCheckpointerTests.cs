@@ -30,7 +30,7 @@ public sealed class WalCheckpointerTests : IAsyncLifetime
     private async Task WriteThenAwaitCheckpointAsync(int payloadBytes)
     {
         var checkpointed = _database.WalCheckpoints.NextCheckpoint;
-        await _database.WriteAsync((c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
+        await _database.WriteAsync(Touched.Nothing, (c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
             "INSERT INTO t (x, payload) VALUES (1, zeroblob(@payloadBytes))", new { payloadBytes }, tx, cancellationToken: ct)));
         await checkpointed.WaitAsync(TimeSpan.FromSeconds(30));
     }
