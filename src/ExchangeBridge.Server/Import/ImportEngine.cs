@@ -62,17 +62,17 @@ public sealed partial class ImportEngine(
     {
         var fault = SyncFaults.Classify(e);
         var unexpected = fault.Kind == SyncFaultKind.Unexpected;
-        if (unexpected) LogUnexpected(logger, binding.ExchangeBindingId, job.UnexpectedFailures + 1, e);
+        if (unexpected) LogUnexpected(logger, binding.Id, job.UnexpectedFailures + 1, e);
         if (fault.Kind == SyncFaultKind.NeedsPerson || unexpected && job.UnexpectedFailures + 1 >= _options.UnexpectedFailuresBeforeErr)
         {
-            LogFailed(logger, binding.ExchangeBindingId, fault.Reason);
+            LogFailed(logger, binding.Id, fault.Reason);
             await calendars.SetBindingStatusAsync(job.BindingKey, BindingStatus.Err.ToWire(), fault.Reason, Now, ct);
             await jobs.RetryLaterAsync(job, Now + _options.ErrRetrySeconds * 1000L, fault.Reason, unexpected, Now, ct);
             metrics.JobFinished("failed");
             return;
         }
         var wait = fault.Kind == SyncFaultKind.Throttled && fault.RetryAfter is { } hint ? hint : Backoff(job.Attempts);
-        LogRetrying(logger, binding.ExchangeBindingId, job.Attempts, wait.TotalMilliseconds, fault.Reason);
+        LogRetrying(logger, binding.Id, job.Attempts, wait.TotalMilliseconds, fault.Reason);
         await jobs.RetryLaterAsync(job, Now + (long)wait.TotalMilliseconds, fault.Reason, unexpected, Now, ct);
         metrics.JobFinished(fault.Kind == SyncFaultKind.Throttled ? "throttled" : "retrying");
     }
@@ -120,7 +120,7 @@ public sealed partial class ImportEngine(
         async Task SetStatusAsync(JobRecord j, BindingStatus next)
         {
             if (!await calendars.SetBindingStatusAsync(j.BindingKey, next.ToWire(), null, Now, ct)) throw new BindingGoneException();
-            LogStatus(logger, binding.ExchangeBindingId, next.ToWire());
+            LogStatus(logger, binding.Id, next.ToWire());
         }
     }
 
@@ -141,7 +141,7 @@ public sealed partial class ImportEngine(
         }
         catch (ExchangeConnectorException e) when (e.Kind is ExchangeFailureKind.NotFound or ExchangeFailureKind.Permanent)
         {
-            LogFolderFault(logger, binding.ExchangeBindingId, calendar.CalendarId, e.Message);
+            LogFolderFault(logger, binding.Id, calendar.CalendarId, e.Message);
             await calendars.RecordFolderFaultAsync(calendar.Id, $"{e.Kind}: {e.Message}", Now, ct);
         }
     }
@@ -281,21 +281,21 @@ public sealed partial class ImportEngine(
     /// <summary>The binding was unbound, or the job taken over, while this worker was busy: stop quietly.</summary>
     private sealed class BindingGoneException : Exception;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Binding {BindingId} is now {Status}")]
-    private static partial void LogStatus(ILogger logger, string bindingId, string status);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Binding key {BindingKey} is now {Status}")]
+    private static partial void LogStatus(ILogger logger, long bindingKey, string status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} calendar {CalendarId} failed alone ({Reason}); its other calendars go on")]
-    private static partial void LogFolderFault(ILogger logger, string bindingId, string calendarId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding key {BindingKey} calendar {CalendarId} failed alone ({Reason}); its other calendars go on")]
+    private static partial void LogFolderFault(ILogger logger, long bindingKey, string calendarId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed what binding key {BindingKey} imported")]
     private static partial void LogUnbound(ILogger logger, long bindingKey);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {BindingId} attempt {Attempt} failed ({Reason}); retrying in {WaitMs} ms")]
-    private static partial void LogRetrying(ILogger logger, string bindingId, int attempt, double waitMs, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding key {BindingKey} attempt {Attempt} failed ({Reason}); retrying in {WaitMs} ms")]
+    private static partial void LogRetrying(ILogger logger, long bindingKey, int attempt, double waitMs, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId}: unexpected failure {Failures} in a row")]
-    private static partial void LogUnexpected(ILogger logger, string bindingId, int failures, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Binding key {BindingKey}: unexpected failure {Failures} in a row")]
+    private static partial void LogUnexpected(ILogger logger, long bindingKey, int failures, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Binding {BindingId} is err: {Reason}")]
-    private static partial void LogFailed(ILogger logger, string bindingId, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Binding key {BindingKey} is err: {Reason}")]
+    private static partial void LogFailed(ILogger logger, long bindingKey, string reason);
 }
