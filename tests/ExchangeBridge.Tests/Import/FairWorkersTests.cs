@@ -45,7 +45,8 @@ public sealed class FairWorkersTests : IAsyncLifetime
         var (bossToken, _) = await server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
         _simulator.Store.AddAdmin(OtherAdmin, OtherPassword);
         await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{OtherTenant}/exchange_admin_accounts/{OtherAdmin}",
-            new JsonObject { ["connector"] = "ews", ["endpoint"] = _simulator.Endpoint.ToString(), ["password"] = OtherPassword }.ToJsonString(),
+            new JsonObject { ["connector"] = "ews", ["endpoint"] = _simulator.Endpoint.ToString(), ["password"] = OtherPassword,
+                ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
             operatorKey));
 
         // The other tenant binds two mailboxes whose Exchange never answers: once one of them is in flight, it holds a worker.

@@ -60,7 +60,9 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : IAsyncLifet
         Store.InjectFault(Mailbox, fault, requests: 20, backOff: TimeSpan.FromSeconds(1)); // more attempts than any fixed limit of ours had
         _world.Server.Clock.Advance(TimeSpan.FromSeconds(301));
 
-        var late = await _world.RunAttemptsUntilAsync(d => d["attempts"]!.GetValue<int>() >= 3 && d["jobs"]![0]!["lease_owner"] is null);
+        // At rest between attempts: released and waiting for its next run (not just made due by the clock, not yet claimed).
+        var late = await _world.RunAttemptsUntilAsync(d => d["attempts"]!.GetValue<int>() >= 3 && d["jobs"]![0]!["lease_owner"] is null &&
+            d["jobs"]![0]!["run_at"]!.GetValue<long>() > _world.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         Assert.Equal("done", late["status"]!.GetValue<string>());
         Assert.Equal(synced, late["last_synced_at"]!.GetValue<long>());
         Assert.NotNull(late["last_error"]);
