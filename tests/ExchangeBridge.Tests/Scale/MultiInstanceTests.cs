@@ -94,15 +94,6 @@ public sealed class MultiInstanceTests
         return user["data"]!["access_token"]!.GetValue<string>();
     }
 
-    private static async Task<(int Status, int Code)> SendAsync(ServerProcess server, HttpMethod method, string path, string? bearer, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body);
-        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        using var response = await server.Http.SendAsync(request);
-        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return ((int)response.StatusCode, json["code"]!.GetValue<int>());
-    }
 
     private static async Task<JsonObject> OperatorAsync(ServerProcess server, HttpMethod method, string path, object? body = null)
     {
@@ -161,10 +152,10 @@ public sealed class MultiInstanceTests
             var canary = await UserTokenAsync(a, bootstrap.AppId, bootstrap.AppSecret, canaryOpenId);
 
             // Each caller succeeds once on B, and is kept there. An administrator is let through to hear the binding is missing.
-            Assert.Equal((200, 0), await SendAsync(b, HttpMethod.Get, calendars, deletedAppUser));
-            Assert.Equal((404, 195103), await SendAsync(b, HttpMethod.Get, missingBinding, admin));
-            Assert.Equal((200, 0), await SendAsync(b, HttpMethod.Get, calendars, resigning));
-            Assert.Equal((404, 195103), await SendAsync(b, HttpMethod.Get, missingBinding, canary));
+            Assert.Equal((200, 0), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: deletedAppUser));
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: admin));
+            Assert.Equal((200, 0), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: resigning));
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: canary));
 
             // A change nobody announces is not seen on B: its answers come from memory.
             await using (var connection = new Npgsql.NpgsqlConnection(database))
@@ -173,7 +164,7 @@ public sealed class MultiInstanceTests
                 await using var demote = new Npgsql.NpgsqlCommand("UPDATE users SET is_super_admin = false WHERE user_id = 'canary'", connection);
                 Assert.Equal(1, await demote.ExecuteNonQueryAsync());
             }
-            Assert.Equal((404, 195103), await SendAsync(b, HttpMethod.Get, missingBinding, canary));
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: canary));
 
             await OperatorAsync(a, HttpMethod.Delete, $"{tenantPath}/apps/{doomedAppId}");
             await RefusedOnBWithinASecond(calendars, deletedAppUser, (400, 99991668));
@@ -183,15 +174,15 @@ public sealed class MultiInstanceTests
 
             await OperatorAsync(a, HttpMethod.Patch, $"{tenantPath}/users/bob", new { resigned = true });
             await RefusedOnBWithinASecond(missingBinding, resigning, (404, 195100));
-            Assert.Equal((400, 99991668), await SendAsync(b, HttpMethod.Get, calendars, resigning));
+            Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: resigning));
         }
         TestDatabases.DropPostgresDatabase(database);
 
         async Task RefusedOnBWithinASecond(string path, string token, (int Status, int Code) refusal)
         {
             var since = Stopwatch.StartNew();
-            var answer = await SendAsync(b, HttpMethod.Get, path, token);
-            while (answer != refusal && since.Elapsed < TimeSpan.FromSeconds(1)) answer = await SendAsync(b, HttpMethod.Get, path, token);
+            var answer = await b.StatusAndCodeAsync(HttpMethod.Get, path, bearer: token);
+            while (answer != refusal && since.Elapsed < TimeSpan.FromSeconds(1)) answer = await b.StatusAndCodeAsync(HttpMethod.Get, path, bearer: token);
             Assert.True(answer == refusal, $"{path}: expected {refusal} on the other instance within a second, still {answer} after {since.ElapsedMilliseconds} ms");
         }
     }
