@@ -1,8 +1,11 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace ExchangeBridge.Testing;
 
@@ -158,6 +161,17 @@ public sealed class ServerProcess : IAsyncDisposable
             await Task.Delay(50);
         }
         throw new TimeoutException($"the server did not become healthy within two minutes:\n{Output}");
+    }
+
+    /// <summary>Sends a JSON request and answers the HTTP status with the platform's <c>code</c> from the envelope.</summary>
+    public async Task<(int Status, int Code)> StatusAndCodeAsync(HttpMethod method, string path, object? body = null, string? bearer = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await Http.SendAsync(request);
+        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return ((int)response.StatusCode, json["code"]!.GetValue<int>());
     }
 
     /// <summary>Everything the process wrote to its standard output and error so far.</summary>

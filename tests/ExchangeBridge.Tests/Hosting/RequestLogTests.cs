@@ -42,7 +42,7 @@ public sealed class RequestLogTests
                 new { admin_account = admin, exchange_account = mailbox, user_id = "ou_xxxxxxxxxxxxxxxxxx" }, user);
             Assert.Equal(bindingId, (await Json(created))["data"]!["exchange_binding_id"]!.GetValue<string>());
             createLogId = created.Headers.GetValues("X-Tt-Logid").Single();
-            // Twice: the second is answered from the read cache, ahead of routing.
+            // Twice: the second is answered from the read cache, inside the routed endpoint.
             for (var i = 0; i < 2; i++)
                 Assert.True((await Send(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{bindingId}", bearer: user)).IsSuccessStatusCode);
             Assert.True((await Send(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{bindingId}", bearer: user)).IsSuccessStatusCode);

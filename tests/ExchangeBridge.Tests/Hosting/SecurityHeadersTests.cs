@@ -21,7 +21,7 @@ public sealed class SecurityHeadersTests
     [Fact]
     public async Task Every_answer_says_nosniff_and_no_store_on_every_lane()
     {
-        // Callers cached, as in production, so the second GET of a binding is served ahead of routing.
+        // Callers cached, as in production, so the second GET of a binding is served from the read cache.
         await using var server = new TestServer(settings: new Dictionary<string, string?> { ["ExchangeBridge:TokenCacheSeconds"] = "600" });
         var tokenAnswer = await server.SendAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal",
             $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""");
@@ -33,7 +33,7 @@ public sealed class SecurityHeadersTests
 
         var uncached = await server.SendAsync(HttpMethod.Get, $"{Bindings}/{DocumentedId}", bearer: user);
         AssertHeaders(uncached, "uncached GET");
-        // Behind the server's back: an answer still saying "doing" was served from the cache, ahead of routing.
+        // Behind the server's back: an answer still saying "doing" was served from the cache.
         await server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, _) =>
             c.ExecuteAsync("UPDATE exchange_bindings SET status = 'err' WHERE exchange_binding_id = @id", new { id = DocumentedId }, tx));
         var cached = await server.SendAsync(HttpMethod.Get, $"{Bindings}/{DocumentedId}", bearer: user);

@@ -38,7 +38,7 @@ public sealed class CrashConsistencyTests
         await using (var first = await ServerProcess.StartAsync(dataDir, environment))
         {
             var key = first.Bootstrap.OperatorKey;
-            await Task.WhenAll(userIds.Select(u => Send(first, HttpMethod.Post, $"/admin/v1/tenants/{first.Bootstrap.TenantKey}/users",
+            await Task.WhenAll(userIds.Select(u => first.StatusAndCodeAsync(HttpMethod.Post, $"/admin/v1/tenants/{first.Bootstrap.TenantKey}/users",
                 new { user_id = u, name = u }, key)));
         }
 
@@ -64,9 +64,9 @@ public sealed class CrashConsistencyTests
                     try
                     {
                         var (status, code) = create
-                            ? await Send(server, HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings?user_id_type=user_id",
+                            ? await server.StatusAndCodeAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings?user_id_type=user_id",
                                 new { admin_account = Admin, exchange_account = Account(i), user_id = userIds[i] }, token)
-                            : await Send(server, HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{Id(i)}", null, token);
+                            : await server.StatusAndCodeAsync(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{Id(i)}", null, token);
                         if (status == 200 && code == 0) state[i] = create ? Acked.Bound : Acked.Unbound;
                         else if (!create && code == 195103) state[i] = Acked.Unbound;
                         else throw new InvalidOperationException($"unexpected answer {status}/{code}");
@@ -94,7 +94,7 @@ public sealed class CrashConsistencyTests
             var token = await AdminUserTokenAsync(last);
             for (var i = 0; i < Accounts; i++)
             {
-                var (status, code) = await Send(last, HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{Id(i)}", null, token);
+                var (status, code) = await last.StatusAndCodeAsync(HttpMethod.Get, $"/open-apis/calendar/v4/exchange_bindings/{Id(i)}", null, token);
                 if (state[i] == Acked.Bound) Assert.True(status == 200 && code == 0, $"acknowledged create of {Account(i)} lost ({status}/{code})");
                 if (state[i] == Acked.Unbound) Assert.True(code == 195103, $"acknowledged delete of {Account(i)} undone ({status}/{code})");
             }
@@ -129,16 +129,6 @@ public sealed class CrashConsistencyTests
         var user = await Json(server, HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
             new { grant_type = "authorization_code", code = code["data"]!["code"]!.GetValue<string>() }, tenant["tenant_access_token"]!.GetValue<string>());
         return user["data"]!["access_token"]!.GetValue<string>();
-    }
-
-    private static async Task<(int Status, int Code)> Send(ServerProcess server, HttpMethod method, string path, object? body, string? bearer)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body);
-        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        using var response = await server.Http.SendAsync(request);
-        var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return ((int)response.StatusCode, json["code"]!.GetValue<int>());
     }
 
     private static async Task<JsonObject> Json(ServerProcess server, HttpMethod method, string path, object body, string? bearer = null)

@@ -82,6 +82,115 @@ public sealed class MultiInstanceTests
         TestDatabases.DropPostgresDatabase(database);
     }
 
+    /// <summary>A user's token for an app, from a code the operator API mints and the app's tenant token redeems.</summary>
+    private static async Task<string> UserTokenAsync(ServerProcess server, string appId, string appSecret, string openId)
+    {
+        var operatorKey = server.Bootstrap.OperatorKey;
+        var code = await PostAsync(server, "/admin/v1/authorization_codes", new { app_id = appId, open_id = openId }, operatorKey);
+        var tenant = await PostAsync(server, "/open-apis/auth/v3/tenant_access_token/internal", new { app_id = appId, app_secret = appSecret });
+        var user = await PostAsync(server, "/open-apis/authen/v1/oidc/access_token",
+            new { grant_type = "authorization_code", code = code["data"]!["code"]!.GetValue<string>() }, tenant["tenant_access_token"]!.GetValue<string>());
+        Assert.True(user["code"]!.GetValue<int>() == 0, user.ToJsonString());
+        return user["data"]!["access_token"]!.GetValue<string>();
+    }
+
+
+    private static async Task<JsonObject> OperatorAsync(ServerProcess server, HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", server.Bootstrap.OperatorKey);
+        using var response = await server.Http.SendAsync(request);
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        Assert.True(answer["code"]!.GetValue<int>() == 0, answer.ToJsonString());
+        return answer;
+    }
+
+    /// <summary>Until both instances LISTEN: before that their caches keep nothing, and the test would prove nothing.</summary>
+    private static async Task WaitUntilBothListenAsync(string database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var listening = new Npgsql.NpgsqlCommand(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'exchangebridge-listener' AND query LIKE 'LISTEN%'",
+            connection);
+        var deadline = Stopwatch.StartNew();
+        while ((long)(await listening.ExecuteScalarAsync())! < 2)
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the instances never started listening");
+    }
+
+    [PostgresFact]
+    public async Task A_deleted_app_a_demoted_administrator_and_a_resigned_user_are_refused_on_the_other_instance_within_a_second()
+    {
+        // Callers and apps cached for ten minutes on both: only the commit hook crossing instances can refuse in time.
+        var (a, b, database) = await StartPairAsync(new()
+        {
+            ["ExchangeBridge__TokenCacheSeconds"] = "600",
+            ["ExchangeBridge__RateLimits__Enabled"] = "false",
+        });
+        await using (a)
+        await using (b)
+        {
+            await WaitUntilBothListenAsync(database);
+            var bootstrap = a.Bootstrap;
+            var tenantPath = $"/admin/v1/tenants/{bootstrap.TenantKey}";
+            const string calendars = "/open-apis/calendar/v4/calendars";
+            const string missingBinding = "/open-apis/calendar/v4/exchange_bindings/" + DocumentedId;
+
+            var doomed = (await OperatorAsync(a, HttpMethod.Post, $"{tenantPath}/apps", new { name = "doomed" }))["data"]!;
+            var doomedAppId = doomed["app_id"]!.GetValue<string>();
+            var adminOnDoomed = OpenIdOf(await OperatorAsync(a, HttpMethod.Get, $"{tenantPath}/users/{bootstrap.AdminUserId}"), doomedAppId);
+            var deletedAppUser = await UserTokenAsync(a, doomedAppId, doomed["app_secret"]!.GetValue<string>(), adminOnDoomed);
+
+            var admin = await UserTokenAsync(a, bootstrap.AppId, bootstrap.AppSecret, bootstrap.AdminOpenId);
+
+            var bob = OpenIdOf(await OperatorAsync(a, HttpMethod.Post, $"{tenantPath}/users", new { user_id = "bob", name = "bob" }), bootstrap.AppId);
+            var resigning = await UserTokenAsync(a, bootstrap.AppId, bootstrap.AppSecret, bob);
+
+            var canaryOpenId = OpenIdOf(await OperatorAsync(a, HttpMethod.Post, $"{tenantPath}/users",
+                new { user_id = "canary", name = "canary", is_super_admin = true }), bootstrap.AppId);
+            var canary = await UserTokenAsync(a, bootstrap.AppId, bootstrap.AppSecret, canaryOpenId);
+
+            // Each caller succeeds once on B, and is kept there. An administrator is let through to hear the binding is missing.
+            Assert.Equal((200, 0), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: deletedAppUser));
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: admin));
+            Assert.Equal((200, 0), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: resigning));
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: canary));
+
+            // A change nobody announces is not seen on B: its answers come from memory.
+            await using (var connection = new Npgsql.NpgsqlConnection(database))
+            {
+                await connection.OpenAsync();
+                await using var demote = new Npgsql.NpgsqlCommand("UPDATE users SET is_super_admin = false WHERE user_id = 'canary'", connection);
+                Assert.Equal(1, await demote.ExecuteNonQueryAsync());
+            }
+            Assert.Equal((404, 195103), await b.StatusAndCodeAsync(HttpMethod.Get, missingBinding, bearer: canary));
+
+            await OperatorAsync(a, HttpMethod.Delete, $"{tenantPath}/apps/{doomedAppId}");
+            await RefusedOnBWithinASecond(calendars, deletedAppUser, (400, 99991668));
+
+            await OperatorAsync(a, HttpMethod.Patch, $"{tenantPath}/users/{bootstrap.AdminUserId}", new { is_super_admin = false });
+            await RefusedOnBWithinASecond(missingBinding, admin, (403, 195101));
+
+            await OperatorAsync(a, HttpMethod.Patch, $"{tenantPath}/users/bob", new { resigned = true });
+            await RefusedOnBWithinASecond(missingBinding, resigning, (404, 195100));
+            Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: resigning));
+        }
+        TestDatabases.DropPostgresDatabase(database);
+
+        async Task RefusedOnBWithinASecond(string path, string token, (int Status, int Code) refusal)
+        {
+            var since = Stopwatch.StartNew();
+            var answer = await b.StatusAndCodeAsync(HttpMethod.Get, path, bearer: token);
+            while (answer != refusal && since.Elapsed < TimeSpan.FromSeconds(1)) answer = await b.StatusAndCodeAsync(HttpMethod.Get, path, bearer: token);
+            Assert.True(answer == refusal, $"{path}: expected {refusal} on the other instance within a second, still {answer} after {since.ElapsedMilliseconds} ms");
+        }
+    }
+
+    /// <summary>The open_id for <paramref name="appId"/> in an operator API answer about a user.</summary>
+    private static string OpenIdOf(JsonObject answer, string appId) =>
+        answer["data"]!["open_ids"]!.AsArray().First(o => o!["app_id"]!.GetValue<string>() == appId)!["open_id"]!.GetValue<string>();
+
     [PostgresAndRedisFact]
     public async Task A_per_app_limit_holds_across_both_instances_through_redis()
     {
