@@ -24,15 +24,15 @@ internal static class GraphEvents
         var id = e.Id ?? throw Malformed("event without id");
         // A legacy custom zone is only named in Graph (tzone://Microsoft/Custom), with no rules to match as EWS's definition
         // has; a series' recurrenceTimeZone, when it names a zone, is the next best, and UTC the last resort.
-        var zoneId = EwsValues.TryToIanaTimeZone(e.OriginalStartTimeZone, out var original) ? original
-            : EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone);
+        var zoneId = ExchangeValues.TryToIanaTimeZone(e.OriginalStartTimeZone, out var original) ? original
+            : ExchangeValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone);
         var start = Instant(e.Start) ?? throw Malformed($"event {id} without start");
         var end = Instant(e.End) ?? start;
         var isAllDay = e.IsAllDay == true;
         var recurrence = e.Recurrence is { } r ? ToEwsRecurrence(r) : null;
-        var seriesZone = FindZone(EwsValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone is { Length: > 0 } rz ? rz : e.OriginalStartTimeZone));
+        var seriesZone = FindZone(ExchangeValues.ToIanaTimeZone(e.Recurrence?.Range?.RecurrenceTimeZone is { Length: > 0 } rz ? rz : e.OriginalStartTimeZone));
         var rule = recurrence is null ? null : RecurrenceRules.ToRRule(recurrence, start, seriesZone, isAllDay);
-        var endZoneId = EwsValues.TryToIanaTimeZone(e.OriginalEndTimeZone, out var endZone) ? endZone : zoneId;
+        var endZoneId = ExchangeValues.TryToIanaTimeZone(e.OriginalEndTimeZone, out var endZone) ? endZone : zoneId;
         var attendees = (e.Attendees ?? [])
             .Where(a => !string.IsNullOrEmpty(a.EmailAddress?.Address))
             .Select(a => new EventAttendee(a.EmailAddress!.Name, a.EmailAddress.Address!, Named(a.Type, AttendeeTypes) switch
@@ -60,31 +60,31 @@ internal static class GraphEvents
     }
 
     /// <summary>Graph's patternedRecurrence in the EWS model's words (day and month names, ordinal words).</summary>
-    public static EwsRecurrence? ToEwsRecurrence(GraphRecurrenceJson recurrence)
+    public static ExchangeRecurrence? ToEwsRecurrence(GraphRecurrenceJson recurrence)
     {
         if (recurrence.Pattern is not { Type: { } type } p || Named(type, PatternTypes) is not { } patternType
             || recurrence.Range is not { Type: { } rangeType } r || Named(rangeType, RangeTypes) is not { } range) return null;
         var interval = Math.Max(1, p.Interval ?? 1);
         var days = (p.DaysOfWeek ?? []).Select(d => Named(d, DayNames)).OfType<string>().ToList();
-        EwsRecurrencePattern pattern = patternType switch
+        ExchangeRecurrencePattern pattern = patternType switch
         {
-            "daily" => new EwsRecurrencePattern.Daily(interval),
+            "daily" => new ExchangeRecurrencePattern.Daily(interval),
             // Graph always names a first day (sunday by default); it only matters to a rule that skips weeks, so WKST is kept there alone.
-            "weekly" => new EwsRecurrencePattern.Weekly(interval, days,
+            "weekly" => new ExchangeRecurrencePattern.Weekly(interval, days,
                 interval > 1 ? Named(p.FirstDayOfWeek, DayNames) : null),
-            "absoluteMonthly" => new EwsRecurrencePattern.AbsoluteMonthly(interval, p.DayOfMonth ?? 1),
-            "relativeMonthly" => new EwsRecurrencePattern.RelativeMonthly(interval, DayGroup(days), IndexName(p.Index)),
-            "absoluteYearly" => new EwsRecurrencePattern.AbsoluteYearly(p.DayOfMonth ?? 1, MonthName(p.Month)),
-            _ => new EwsRecurrencePattern.RelativeYearly(DayGroup(days), IndexName(p.Index), MonthName(p.Month)),
+            "absoluteMonthly" => new ExchangeRecurrencePattern.AbsoluteMonthly(interval, p.DayOfMonth ?? 1),
+            "relativeMonthly" => new ExchangeRecurrencePattern.RelativeMonthly(interval, DayGroup(days), IndexName(p.Index)),
+            "absoluteYearly" => new ExchangeRecurrencePattern.AbsoluteYearly(p.DayOfMonth ?? 1, MonthName(p.Month)),
+            _ => new ExchangeRecurrencePattern.RelativeYearly(DayGroup(days), IndexName(p.Index), MonthName(p.Month)),
         };
         var startDate = r.StartDate ?? throw Malformed("recurrence range without startDate");
-        EwsRecurrenceRange ewsRange = range switch
+        ExchangeRecurrenceRange ewsRange = range switch
         {
-            "endDate" => new EwsRecurrenceRange.EndDate(startDate, r.EndDate ?? throw Malformed("endDate range without endDate")),
-            "numbered" => new EwsRecurrenceRange.Numbered(startDate, r.NumberOfOccurrences ?? 1),
-            _ => new EwsRecurrenceRange.NoEnd(startDate),
+            "endDate" => new ExchangeRecurrenceRange.EndDate(startDate, r.EndDate ?? throw Malformed("endDate range without endDate")),
+            "numbered" => new ExchangeRecurrenceRange.Numbered(startDate, r.NumberOfOccurrences ?? 1),
+            _ => new ExchangeRecurrenceRange.NoEnd(startDate),
         };
-        return new EwsRecurrence(pattern, ewsRange);
+        return new ExchangeRecurrence(pattern, ewsRange);
     }
 
     /// <summary>
@@ -104,7 +104,7 @@ internal static class GraphEvents
         if (value?.DateTime is not { Length: > 0 } text) return null;
         var parsed = DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
         if (parsed.Kind != DateTimeKind.Unspecified) return new DateTimeOffset(parsed.ToUniversalTime(), TimeSpan.Zero);
-        var zone = FindZone(EwsValues.ToIanaTimeZone(value.TimeZone));
+        var zone = FindZone(ExchangeValues.ToIanaTimeZone(value.TimeZone));
         return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(parsed, zone), TimeSpan.Zero);
     }
 

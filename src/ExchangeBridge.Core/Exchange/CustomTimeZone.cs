@@ -23,7 +23,7 @@ public sealed record CustomTimeZone(string? Name, TimeSpan StandardOffset, TimeS
         var rules = ToTimeZoneInfo();
         var probes = Probes(rules, around.Year).ToList();
         var matching = TimeZoneInfo.GetSystemTimeZones()
-            .Where(zone => EwsValues.TryToIanaTimeZone(zone.Id, out var canonical) && canonical == zone.Id)
+            .Where(zone => ExchangeValues.TryToIanaTimeZone(zone.Id, out var canonical) && canonical == zone.Id)
             .Where(zone => probes.All(at => zone.GetUtcOffset(at) == rules.GetUtcOffset(at)))
             .Select(zone => zone.Id)
             .ToList();
@@ -66,7 +66,7 @@ public sealed record CustomTimeZone(string? Name, TimeSpan StandardOffset, TimeS
     private static string City(string ianaId) => ianaId[(ianaId.LastIndexOf('/') + 1)..].Replace('_', ' ');
 
     private static bool IsWindowsDefault(string ianaId) =>
-        TimeZoneInfo.TryConvertIanaIdToWindowsId(ianaId, out var windowsId) && EwsValues.ToIanaTimeZone(windowsId) == ianaId;
+        TimeZoneInfo.TryConvertIanaIdToWindowsId(ianaId, out var windowsId) && ExchangeValues.ToIanaTimeZone(windowsId) == ianaId;
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(CustomTimeZone, int), string?> IanaByRules = new();
 }

@@ -15,32 +15,32 @@ public static class RecurrenceRules
     /// UTC instant of the last possible occurrence (series start time on that date in <paramref name="zone"/>), since
     /// RFC 5545 requires UNTIL in UTC when DTSTART carries a zone.
     /// </summary>
-    public static string ToRRule(EwsRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    public static string ToRRule(ExchangeRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
     {
         var rule = new StringBuilder();
         switch (recurrence.Pattern)
         {
-            case EwsRecurrencePattern.Daily d:
+            case ExchangeRecurrencePattern.Daily d:
                 rule.Append("FREQ=DAILY;INTERVAL=").Append(Positive(d.Interval));
                 break;
-            case EwsRecurrencePattern.Weekly w:
+            case ExchangeRecurrencePattern.Weekly w:
                 rule.Append("FREQ=WEEKLY;INTERVAL=").Append(Positive(w.Interval))
                     .Append(";BYDAY=").AppendJoin(',', w.DaysOfWeek.SelectMany(DayCodes).Distinct().OrderBy(WeekOrder));
                 if (w.FirstDayOfWeek is { } first) rule.Append(";WKST=").Append(DayCode(first));
                 break;
-            case EwsRecurrencePattern.AbsoluteMonthly m:
+            case ExchangeRecurrencePattern.AbsoluteMonthly m:
                 rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval));
                 AppendMonthDay(rule, m.DayOfMonth, shortest: 28, longest: 31);
                 break;
-            case EwsRecurrencePattern.RelativeMonthly m:
+            case ExchangeRecurrencePattern.RelativeMonthly m:
                 rule.Append("FREQ=MONTHLY;INTERVAL=").Append(Positive(m.Interval));
                 AppendRelativeDay(rule, m.DaysOfWeek, m.DayOfWeekIndex);
                 break;
-            case EwsRecurrencePattern.AbsoluteYearly y:
+            case ExchangeRecurrencePattern.AbsoluteYearly y:
                 rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month));
                 AppendMonthDay(rule, y.DayOfMonth, shortest: ShortestLength(MonthNumber(y.Month)), longest: LongestLength(MonthNumber(y.Month)));
                 break;
-            case EwsRecurrencePattern.RelativeYearly y:
+            case ExchangeRecurrencePattern.RelativeYearly y:
                 rule.Append("FREQ=YEARLY;INTERVAL=1;BYMONTH=").Append(MonthNumber(y.Month));
                 AppendRelativeDay(rule, y.DaysOfWeek, y.DayOfWeekIndex);
                 break;
@@ -50,10 +50,10 @@ public static class RecurrenceRules
 
         switch (recurrence.Range)
         {
-            case EwsRecurrenceRange.Numbered n:
+            case ExchangeRecurrenceRange.Numbered n:
                 rule.Append(";COUNT=").Append(n.NumberOfOccurrences);
                 break;
-            case EwsRecurrenceRange.EndDate e:
+            case ExchangeRecurrenceRange.EndDate e:
                 rule.Append(";UNTIL=").Append(Until(e.LastDate, seriesStart, zone, isAllDay));
                 break;
         }

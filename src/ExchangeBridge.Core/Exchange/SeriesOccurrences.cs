@@ -12,15 +12,15 @@ public static class SeriesOccurrences
     private const int MaxPeriods = 100_000;
 
     /// <summary>The start of the series' last occurrence, or null when it has no end.</summary>
-    public static DateTimeOffset? LastStart(EwsRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
+    public static DateTimeOffset? LastStart(ExchangeRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone, bool isAllDay)
     {
         DateOnly? last = null;
         switch (recurrence.Range)
         {
-            case EwsRecurrenceRange.Numbered n:
+            case ExchangeRecurrenceRange.Numbered n:
                 last = Dates(recurrence.Pattern, n.StartDate).Take(Math.Max(1, n.NumberOfOccurrences)).LastOrDefault();
                 break;
-            case EwsRecurrenceRange.EndDate e:
+            case ExchangeRecurrenceRange.EndDate e:
                 last = Dates(recurrence.Pattern, e.StartDate).TakeWhile(d => d <= e.LastDate).Select(d => (DateOnly?)d).LastOrDefault();
                 break;
         }
@@ -28,28 +28,28 @@ public static class SeriesOccurrences
     }
 
     /// <summary>Every date of the pattern on or after <paramref name="startDate"/>, in order.</summary>
-    public static IEnumerable<DateOnly> Dates(EwsRecurrencePattern pattern, DateOnly startDate) =>
+    public static IEnumerable<DateOnly> Dates(ExchangeRecurrencePattern pattern, DateOnly startDate) =>
         Periods(pattern, startDate).Take(MaxPeriods).SelectMany(dates => dates).Where(d => d >= startDate);
 
-    private static IEnumerable<IEnumerable<DateOnly>> Periods(EwsRecurrencePattern pattern, DateOnly start)
+    private static IEnumerable<IEnumerable<DateOnly>> Periods(ExchangeRecurrencePattern pattern, DateOnly start)
     {
         switch (pattern)
         {
-            case EwsRecurrencePattern.Daily d:
+            case ExchangeRecurrencePattern.Daily d:
                 for (var day = start; ; day = day.AddDays(Math.Max(1, d.Interval))) yield return [day];
-            case EwsRecurrencePattern.Weekly w:
+            case ExchangeRecurrencePattern.Weekly w:
                 var firstDay = w.FirstDayOfWeek is { } name ? Enum.Parse<DayOfWeek>(name) : DayOfWeek.Sunday;
                 var week = start.AddDays(-(((int)start.DayOfWeek - (int)firstDay + 7) % 7));
                 var days = w.DaysOfWeek.SelectMany(DaysOf).ToHashSet();
                 for (; ; week = week.AddDays(7 * Math.Max(1, w.Interval)))
                     yield return Enumerable.Range(0, 7).Select(week.AddDays).Where(day => days.Contains(day.DayOfWeek));
-            case EwsRecurrencePattern.AbsoluteMonthly m:
+            case ExchangeRecurrencePattern.AbsoluteMonthly m:
                 for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [DayOrLast(month, m.DayOfMonth)];
-            case EwsRecurrencePattern.RelativeMonthly m:
+            case ExchangeRecurrencePattern.RelativeMonthly m:
                 for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [Nth(month, m.DaysOfWeek, m.DayOfWeekIndex)];
-            case EwsRecurrencePattern.AbsoluteYearly y:
+            case ExchangeRecurrencePattern.AbsoluteYearly y:
                 for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [DayOrLast(year, y.DayOfMonth)];
-            case EwsRecurrencePattern.RelativeYearly y:
+            case ExchangeRecurrencePattern.RelativeYearly y:
                 for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [Nth(year, y.DaysOfWeek, y.DayOfWeekIndex)];
             default:
                 throw new ArgumentOutOfRangeException(nameof(pattern), pattern, "unknown recurrence pattern");

@@ -1,5 +1,5 @@
 using ExchangeBridge.Core.Exchange;
-using ExchangeBridge.Exchange;
+using ExchangeBridge.Ews;
 using ExchangeBridge.Graph;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;

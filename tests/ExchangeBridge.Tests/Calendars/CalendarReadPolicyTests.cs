@@ -10,36 +10,27 @@ namespace ExchangeBridge.Tests.Calendars;
 /// a tenant token is the app itself (with the bot capability), which owns none of the employees' calendars and has none
 /// shared with it; an app token is not accepted. docs/security.md says the same.
 /// </summary>
-public sealed class CalendarReadPolicyTests : IAsyncLifetime
+public sealed class CalendarReadPolicyTests() : ImportWorldTests(SimulatedConnector.Ews)
 {
-    private SimulatorHost _simulator = null!;
-    private ImportWorld _world = null!;
     private string _calendarId = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _simulator = await SimulatorHost.StartAsync();
-        _world = await ImportWorld.StartAsync(_simulator, SimulatedConnector.Ews);
-        _simulator.Store.Put(_simulator.Store.DefaultFolder(ImportWorld.Mailbox), new SimCalendarItem
+        await base.InitializeAsync();
+        Simulator.Store.Put(Simulator.Store.DefaultFolder(ImportWorld.Mailbox), new SimCalendarItem
         {
             ItemId = "one-to-one", Subject = "Salary review", Start = ImportWorld.Monday, End = ImportWorld.Monday.AddHours(1),
             TimeZoneId = "UTC", Body = "Confidential.",
         });
-        await _world.BindAsync();
-        await _world.WaitForStatusAsync("done");
-        foreach (var calendar in await _world.CalendarsAsync())
-            if ((await _world.EventsAsync(calendar["calendar_id"]!.GetValue<string>())).Any(e => e["summary"]!.GetValue<string>() == "Salary review"))
+        await World.BindAsync();
+        await World.WaitForStatusAsync("done");
+        foreach (var calendar in await World.CalendarsAsync())
+            if ((await World.EventsAsync(calendar["calendar_id"]!.GetValue<string>())).Any(e => e["summary"]!.GetValue<string>() == "Salary review"))
                 _calendarId = calendar["calendar_id"]!.GetValue<string>();
         Assert.NotEmpty(_calendarId); // the employee reads their own calendar and its event
     }
 
-    public async Task DisposeAsync()
-    {
-        await _world.DisposeAsync();
-        await _simulator.DisposeAsync();
-    }
-
-    private TestServer Server => _world.Server;
+    private TestServer Server => World.Server;
     private string Calendar => $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(_calendarId)}";
 
     private static string Troubleshooter(JsonObject refusal) => refusal["error"]!["troubleshooter"]!.GetValue<string>();
@@ -64,9 +55,9 @@ public sealed class CalendarReadPolicyTests : IAsyncLifetime
     public async Task A_user_token_reads_only_its_users_own_calendars()
     {
         // The super administrator who made the binding is another user: the employee's calendar is not theirs.
-        var listed = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, _world.AdminToken));
+        var listed = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, World.AdminToken));
         Assert.Empty(listed["data"]!["calendar_list"]!.AsArray());
-        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Calendar}/events", null, _world.AdminToken), 404, 191002);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Calendar}/events", null, World.AdminToken), 404, 191002);
     }
 
     [Fact]

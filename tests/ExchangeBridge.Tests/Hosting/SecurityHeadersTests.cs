@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Hosting;
 
-/// <summary>nosniff and no-store on every answer, whichever lane served it.</summary>
+/// <summary>nosniff and no-store on every answer: token, create, and a GET answered from the database or from the read cache.</summary>
 public sealed class SecurityHeadersTests
 {
     private const string Bindings = "/open-apis/calendar/v4/exchange_bindings";
@@ -19,7 +19,7 @@ public sealed class SecurityHeadersTests
     }
 
     [Fact]
-    public async Task Every_answer_says_nosniff_and_no_store_on_every_lane()
+    public async Task Every_answer_says_nosniff_and_no_store_whether_cached_or_not()
     {
         // Callers cached, as in production, so the second GET of a binding is served from the read cache.
         await using var server = new TestServer(settings: new Dictionary<string, string?> { ["ExchangeBridge:TokenCacheSeconds"] = "600" });

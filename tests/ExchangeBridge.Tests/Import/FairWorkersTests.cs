@@ -6,46 +6,31 @@ using ExchangeBridge.Tests.Infrastructure;
 namespace ExchangeBridge.Tests.Import;
 
 /// <summary>One tenant whose Exchange hangs holds at most its share of the workers; the others' bindings keep moving.</summary>
-public sealed class FairWorkersTests : IAsyncLifetime
+public sealed class FairWorkersTests() : ImportWorldTests(SimulatedConnector.Ews, new Dictionary<string, string?>
+{
+    ["ExchangeBridge:Import:Workers"] = "2",
+    ["ExchangeBridge:Import:MaxJobsPerTenant"] = "1",
+    // Longer than the test waits for the healthy tenant: only the cap can free a worker for it.
+    ["ExchangeBridge:Import:RequestTimeoutSeconds"] = "55",
+})
 {
     private const string OtherTenant = "fabrikam";
     private const string OtherAdmin = "svc@fabrikam.com";
     private const string OtherPassword = "Fabrikam-Pa55";
 
-    private SimulatorHost _simulator = null!;
-    private ImportWorld _world = null!;
-
-    public async Task InitializeAsync()
-    {
-        _simulator = await SimulatorHost.StartAsync();
-        _world = await ImportWorld.StartAsync(_simulator, SimulatedConnector.Ews, new Dictionary<string, string?>
-        {
-            ["ExchangeBridge:Import:Workers"] = "2",
-            ["ExchangeBridge:Import:MaxJobsPerTenant"] = "1",
-            // Longer than the test waits for the healthy tenant: only the cap can free a worker for it.
-            ["ExchangeBridge:Import:RequestTimeoutSeconds"] = "55",
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _world.DisposeAsync();
-        await _simulator.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_healthy_tenants_binding_reaches_done_promptly_while_another_tenants_exchange_hangs()
     {
-        var server = _world.Server;
+        var server = World.Server;
         var operatorKey = server.Bootstrap.OperatorKey;
         await server.PostJsonAsync("/admin/v1/tenants", new { name = "Fabrikam", tenant_key = OtherTenant }, operatorKey);
         var app = (await server.PostJsonAsync($"/admin/v1/tenants/{OtherTenant}/apps", new { name = "sync" }, operatorKey))["data"]!;
         var (appId, appSecret) = (app["app_id"]!.GetValue<string>(), app["app_secret"]!.GetValue<string>());
         var boss = await server.CreateUserAsync("boss", superAdmin: true, tenantKey: OtherTenant);
         var (bossToken, _) = await server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
-        _simulator.Store.AddAdmin(OtherAdmin, OtherPassword);
+        Simulator.Store.AddAdmin(OtherAdmin, OtherPassword);
         await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{OtherTenant}/exchange_admin_accounts/{OtherAdmin}",
-            new JsonObject { ["connector"] = "ews", ["endpoint"] = _simulator.Endpoint.ToString(), ["password"] = OtherPassword,
+            new JsonObject { ["connector"] = "ews", ["endpoint"] = Simulator.Endpoint.ToString(), ["password"] = OtherPassword,
                 ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
             operatorKey));
 
@@ -54,8 +39,8 @@ public sealed class FairWorkersTests : IAsyncLifetime
         for (var i = 0; i < 2; i++)
         {
             var mailbox = $"hung{i}@fabrikam.com";
-            _simulator.Store.AddMailbox(mailbox);
-            _simulator.Store.InjectFault(mailbox, SimFault.Hang);
+            Simulator.Store.AddMailbox(mailbox);
+            Simulator.Store.InjectFault(mailbox, SimFault.Hang);
             var user = await server.CreateUserAsync($"worker{i}", tenantKey: OtherTenant);
             await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
                 new JsonObject { ["admin_account"] = OtherAdmin, ["exchange_account"] = mailbox, ["user_id"] = TestServer.OpenIdOf(user, appId) }
@@ -64,10 +49,10 @@ public sealed class FairWorkersTests : IAsyncLifetime
         }
         await WaitUntilAsync(async () => await LeasedAsync(hanging) >= 1, TimeSpan.FromSeconds(30));
 
-        _simulator.Store.Put(_simulator.Store.DefaultFolder(ImportWorld.Mailbox),
+        Simulator.Store.Put(Simulator.Store.DefaultFolder(ImportWorld.Mailbox),
             new SimCalendarItem { ItemId = "a", Subject = "A", Start = ImportWorld.Monday, End = ImportWorld.Monday.AddHours(1) });
-        await _world.BindAsync();
-        await WaitUntilAsync(async () => (await _world.DiagnosticsAsync())["status"]!.GetValue<string>() == "done", TimeSpan.FromSeconds(20));
+        await World.BindAsync();
+        await WaitUntilAsync(async () => (await World.DiagnosticsAsync())["status"]!.GetValue<string>() == "done", TimeSpan.FromSeconds(20));
 
         Assert.Equal(1, await LeasedAsync(hanging)); // the cap: one of the other tenant's jobs runs, the other waits its turn
     }
@@ -77,9 +62,9 @@ public sealed class FairWorkersTests : IAsyncLifetime
         var leased = 0;
         foreach (var id in bindingIds)
         {
-            var diagnostics = await TestServer.ReadAsync(await _world.Server.SendAsync(HttpMethod.Get,
+            var diagnostics = await TestServer.ReadAsync(await World.Server.SendAsync(HttpMethod.Get,
                 $"/admin/v1/tenants/{OtherTenant}/exchange_bindings?exchange_binding_id={Uri.EscapeDataString(id)}", null,
-                _world.Server.Bootstrap.OperatorKey));
+                World.Server.Bootstrap.OperatorKey));
             if (diagnostics["data"]!["jobs"]!.AsArray().Any(j => j!["lease_owner"] is not null)) leased++;
         }
         return leased;

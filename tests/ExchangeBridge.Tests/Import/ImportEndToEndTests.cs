@@ -16,32 +16,12 @@ public sealed class EwsImportEndToEndTests() : ImportEndToEndTests(SimulatedConn
 /// through the calendar API and compare it with the simulator's mailbox. Every test runs for each connector
 /// (<see cref="EwsImportEndToEndTests"/>, <see cref="GraphImportEndToEndTests"/>).
 /// </summary>
-public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsyncLifetime
+public abstract class ImportEndToEndTests(SimulatedConnector connector) : ImportWorldTests(connector)
 {
-    private const string Mailbox = ImportWorld.Mailbox;
-    private static readonly DateTimeOffset Monday = ImportWorld.Monday;
-
-    private SimulatorHost _simulator = null!;
-    private ImportWorld _world = null!;
-
-    protected ImportWorld World => _world;
-
-    public async Task InitializeAsync()
-    {
-        _simulator = await SimulatorHost.StartAsync();
-        _world = await ImportWorld.StartAsync(_simulator, connector);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _world.DisposeAsync();
-        await _simulator.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_binding_reaches_done_and_its_events_match_the_mailbox_field_by_field()
     {
-        var store = _world.Simulator.Store;
+        var store = World.Simulator.Store;
         var calendar = store.DefaultFolder(Mailbox);
         store.Put(calendar, new SimCalendarItem
         {
@@ -72,18 +52,18 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
         for (var i = 0; i < 10; i++)
             store.Put(team, new SimCalendarItem { ItemId = $"team-{i}", Subject = $"Team {i}", Start = Monday.AddDays(i), End = Monday.AddDays(i).AddHours(1) });
 
-        await _world.BindAsync();
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
+        await World.BindAsync();
+        Assert.Equal("done", await World.WaitForStatusAsync("done", "err"));
 
-        var calendars = await _world.CalendarsAsync();
+        var calendars = await World.CalendarsAsync();
         Assert.Equal(["Calendar", "Team"], calendars.Select(c => c["summary"]!.GetValue<string>()).Order().ToArray());
         Assert.All(calendars, c =>
         {
             Assert.Equal("exchange", c["type"]!.GetValue<string>());
             Assert.True(c["is_third_party"]!.GetValue<bool>());
         });
-        var main = await _world.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>());
-        var teamEvents = await _world.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Team")["calendar_id"]!.GetValue<string>());
+        var main = await World.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>());
+        var teamEvents = await World.EventsAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Team")["calendar_id"]!.GetValue<string>());
         Assert.Equal(10, teamEvents.Count);
         Assert.Equal(10, teamEvents.Select(e => e["event_id"]!.GetValue<string>()).Distinct().Count());
 
@@ -121,7 +101,7 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
         Assert.Equal(6, main.Count); // single, master, moved, cancelled, all-day, old
 
         // One event is readable on its own too, with its attendees when asked for them.
-        var one = await _world.EventAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>(), masterId,
+        var one = await World.EventAsync(calendars.Single(c => c["summary"]!.GetValue<string>() == "Calendar")["calendar_id"]!.GetValue<string>(), masterId,
             "need_attendee=true");
         Assert.False(one["has_more_attendee"]!.GetValue<bool>());
         one.Remove("has_more_attendee");
@@ -131,7 +111,7 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
     [Fact]
     public async Task Incremental_sync_carries_new_changed_and_deleted_items_and_series_changes()
     {
-        var store = _world.Simulator.Store;
+        var store = World.Simulator.Store;
         var calendar = store.DefaultFolder(Mailbox);
         var keep = store.Put(calendar, new SimCalendarItem { ItemId = "keep", Subject = "Keep", Start = Monday, End = Monday.AddHours(1) });
         store.Put(calendar, new SimCalendarItem { ItemId = "change", Subject = "Before", Start = Monday.AddDays(1), End = Monday.AddDays(1).AddHours(1) });
@@ -142,10 +122,10 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
             Recurrence = new SimRecurrence("<t:DailyRecurrence><t:Interval>1</t:Interval></t:DailyRecurrence>",
                 "<t:NumberedRecurrence><t:StartDate>2026-11-30</t:StartDate><t:NumberOfOccurrences>10</t:NumberOfOccurrences></t:NumberedRecurrence>"),
         });
-        await _world.BindAsync();
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
-        var calendarId = (await _world.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>();
-        Assert.Equal(4, (await _world.EventsAsync(calendarId)).Count);
+        await World.BindAsync();
+        Assert.Equal("done", await World.WaitForStatusAsync("done", "err"));
+        var calendarId = (await World.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>();
+        Assert.Equal(4, (await World.EventsAsync(calendarId)).Count);
 
         store.Put(calendar, new SimCalendarItem { ItemId = "change", Subject = "After", Start = Monday.AddDays(3), End = Monday.AddDays(3).AddHours(2) });
         store.Delete(calendar, "drop");
@@ -155,42 +135,42 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
             Exceptions = [new SimException("series-x", Monday.AddDays(2), Monday.AddDays(2).AddHours(3), Monday.AddDays(2).AddHours(3.5), "Daily (late)")],
             DeletedOccurrences = [Monday.AddDays(3)],
         });
-        await _world.SyncAgainAsync();
+        await World.SyncAgainAsync();
 
-        var events = await _world.EventsAsync(calendarId);
+        var events = await World.EventsAsync(calendarId);
         var subjects = events.Select(e => e["summary"]!.GetValue<string>()).Order().ToList();
         Assert.Equal(["After", "Brand new", "Daily", "Daily", "Daily (late)", "Keep"], subjects);
         var after = events.Single(e => e["summary"]!.GetValue<string>() == "After");
         Assert.Equal(Monday.AddDays(3).ToUnixTimeSeconds().ToString(), after["start_time"]!["timestamp"]!.GetValue<string>());
         Assert.Single(events, e => e["status"]!.GetValue<string>() == "cancelled");
-        Assert.Equal("done", await _world.WaitForStatusAsync("done"));
+        Assert.Equal("done", await World.WaitForStatusAsync("done"));
 
         // The exception removed again: its instance goes with it.
         store.Put(calendar, series with { Exceptions = [], DeletedOccurrences = [] });
-        await _world.SyncAgainAsync();
-        Assert.Equal(["After", "Brand new", "Daily", "Keep"], (await _world.EventsAsync(calendarId)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList());
+        await World.SyncAgainAsync();
+        Assert.Equal(["After", "Brand new", "Daily", "Keep"], (await World.EventsAsync(calendarId)).Select(e => e["summary"]!.GetValue<string>()).Order().ToList());
         Assert.NotNull(keep);
     }
 
     [Fact]
     public async Task The_stored_sync_state_makes_the_next_sync_ask_only_for_what_changed()
     {
-        var store = _world.Simulator.Store;
+        var store = World.Simulator.Store;
         var calendar = store.DefaultFolder(Mailbox);
         for (var i = 0; i < 20; i++)
             store.Put(calendar, new SimCalendarItem { ItemId = $"e{i}", Subject = $"E{i}", Start = Monday.AddDays(i), End = Monday.AddDays(i).AddHours(1) });
-        await _world.BindAsync();
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
-        Assert.True((await _world.DiagnosticsAsync())["calendars"]![0]!["has_sync_state"]!.GetValue<bool>());
+        await World.BindAsync();
+        Assert.Equal("done", await World.WaitForStatusAsync("done", "err"));
+        Assert.True((await World.DiagnosticsAsync())["calendars"]![0]!["has_sync_state"]!.GetValue<bool>());
 
         store.Put(calendar, new SimCalendarItem { ItemId = "e3", Subject = "E3 moved", Start = Monday.AddDays(30), End = Monday.AddDays(30).AddHours(1) });
         var before = store.Requests;
-        await _world.SyncAgainAsync();
+        await World.SyncAgainAsync();
 
         // The folders listed, one page of changes from the stored state and one fetch; from no state it would page
         // through all 20 items.
         Assert.Equal(connector.FolderListingRequests + 2, store.Requests - before);
-        var events = await _world.EventsAsync((await _world.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>());
+        var events = await World.EventsAsync((await World.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>());
         Assert.Equal(20, events.Count);
         Assert.Contains(events, e => e["summary"]!.GetValue<string>() == "E3 moved");
     }
@@ -198,19 +178,19 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
     [Fact]
     public async Task Throttling_keeps_the_status_and_resumes_after_the_servers_back_off()
     {
-        _world.Simulator.Store.Put(_world.Simulator.Store.DefaultFolder(Mailbox),
+        World.Simulator.Store.Put(World.Simulator.Store.DefaultFolder(Mailbox),
             new SimCalendarItem { ItemId = "a", Subject = "A", Start = Monday, End = Monday.AddHours(1) });
-        _world.Simulator.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(90));
-        await _world.BindAsync();
+        World.Simulator.Store.RefuseAsBusy(1, TimeSpan.FromSeconds(90));
+        await World.BindAsync();
 
-        var diagnostics = await _world.WaitForDiagnosticsAsync(d => d["jobs"]![0]!["last_error"] is not null);
+        var diagnostics = await World.WaitForDiagnosticsAsync(d => d["jobs"]![0]!["last_error"] is not null);
         Assert.Contains(connector.ThrottledMarker, diagnostics["jobs"]![0]!["last_error"]!.GetValue<string>());
         Assert.Equal("doing", diagnostics["status"]!.GetValue<string>());
         var runAt = diagnostics["jobs"]![0]!["run_at"]!.GetValue<long>();
-        Assert.InRange(runAt - _world.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), 80_000, 90_000); // the server's back-off honoured
+        Assert.InRange(runAt - World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), 80_000, 90_000); // the server's back-off honoured
 
-        _world.Server.Clock.Advance(TimeSpan.FromSeconds(91));
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
+        World.Server.Clock.Advance(TimeSpan.FromSeconds(91));
+        Assert.Equal("done", await World.WaitForStatusAsync("done", "err"));
     }
 
     [Theory]
@@ -221,52 +201,52 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : IAsync
     {
         switch (fault)
         {
-            case "credentials": connector.ChangeCredentials(_world.Simulator.Store); break;
-            case "impersonation": connector.Grant(_world.Simulator.Store, only: ["someone-else@contoso.com"]); break;
+            case "credentials": connector.ChangeCredentials(World.Simulator.Store); break;
+            case "impersonation": connector.Grant(World.Simulator.Store, only: ["someone-else@contoso.com"]); break;
             case "mailbox":
                 var ghost = ExchangeBindingId.Encode(ImportWorld.Admin, "ghost@contoso.com");
-                await JsonAssert.SuccessAsync(await _world.CreateBindingAsync("ghost@contoso.com"));
-                var data = await _world.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err", ghost);
+                await JsonAssert.SuccessAsync(await World.CreateBindingAsync("ghost@contoso.com"));
+                var data = await World.WaitForDiagnosticsAsync(d => d["status"]!.GetValue<string>() == "err", ghost);
                 Assert.StartsWith(reason, data["error_reason"]!.GetValue<string>());
                 return;
         }
-        await _world.BindAsync();
-        Assert.Equal("err", await _world.WaitForStatusAsync("err", "done"));
-        Assert.StartsWith(reason, (await _world.DiagnosticsAsync())["error_reason"]!.GetValue<string>());
+        await World.BindAsync();
+        Assert.Equal("err", await World.WaitForStatusAsync("err", "done"));
+        Assert.StartsWith(reason, (await World.DiagnosticsAsync())["error_reason"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Refused_credentials_fail_the_registration_and_a_create_through_it_answers_195105()
     {
-        var refused = await _world.RegisterAdminAsync(connector.AccountBody(_world.Simulator, secret: "not-the-secret"));
+        var refused = await World.RegisterAdminAsync(connector.AccountBody(World.Simulator, secret: "not-the-secret"));
         Assert.Equal("failed", refused["verification_state"]!.GetValue<string>());
         Assert.StartsWith("Unauthorized", refused["verification_error"]!.GetValue<string>());
-        await JsonAssert.ErrorAsync(await _world.CreateBindingAsync(), 403, 195105);
+        await JsonAssert.ErrorAsync(await World.CreateBindingAsync(), 403, 195105);
 
-        var registered = await _world.RegisterAdminAsync(connector.AccountBody(_world.Simulator));
+        var registered = await World.RegisterAdminAsync(connector.AccountBody(World.Simulator));
         Assert.Equal("verified", registered["verification_state"]!.GetValue<string>());
-        await _world.BindAsync();
+        await World.BindAsync();
     }
 
     [Fact]
     public async Task Unbinding_removes_the_imported_calendars_and_events_and_stops_the_sync()
     {
-        var store = _world.Simulator.Store;
+        var store = World.Simulator.Store;
         store.Put(store.DefaultFolder(Mailbox), new SimCalendarItem { ItemId = "a", Subject = "A", Start = Monday, End = Monday.AddHours(1) });
         store.Put(store.AddFolder(Mailbox, "Team"), new SimCalendarItem { ItemId = "b", Subject = "B", Start = Monday, End = Monday.AddHours(1) });
-        await _world.BindAsync();
-        Assert.Equal("done", await _world.WaitForStatusAsync("done", "err"));
-        Assert.Equal(2, (await _world.CalendarsAsync()).Count);
+        await World.BindAsync();
+        Assert.Equal("done", await World.WaitForStatusAsync("done", "err"));
+        Assert.Equal(2, (await World.CalendarsAsync()).Count);
 
-        await JsonAssert.SuccessAsync(await _world.UnbindAsync());
+        await JsonAssert.SuccessAsync(await World.UnbindAsync());
         // Nothing of the binding is left to read or to run: no calendar, no event, and no queued job (the unbind job done,
         // the sync cancelled) that would reach the mailbox again.
-        await using var c = await _world.Server.Services.GetRequiredService<IDatabase>().OpenAsync();
+        await using var c = await World.Server.Services.GetRequiredService<IDatabase>().OpenAsync();
         async Task<long> LeftAsync() =>
             await c.ExecuteScalarAsync<long>("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM sync_jobs WHERE state = 'queued')");
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (((await _world.CalendarsAsync()).Count > 0 || await LeftAsync() > 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.Empty(await _world.CalendarsAsync());
+        while (((await World.CalendarsAsync()).Count > 0 || await LeftAsync() > 0) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Empty(await World.CalendarsAsync());
         Assert.Equal(0, await LeftAsync());
     }
 }

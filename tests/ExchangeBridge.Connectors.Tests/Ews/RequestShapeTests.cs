@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using ExchangeBridge.Core.Exchange;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>The connector's requests share the element paths of Microsoft's documented request samples.</summary>
 public class RequestShapeTests

@@ -3,7 +3,7 @@ using System.Text;
 using System.Xml.Linq;
 using ExchangeBridge.ExchangeSimulator;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>
 /// The simulator's wire format: its answers share the element paths (names and namespaces) of Microsoft's documented
@@ -118,7 +118,7 @@ public class SimulatorProtocolTests
         Assert.Contains("ErrorItemNotFound", messages[1].ToString());
     }
 
-    private static async Task AssertFault(SimulatorFixture sim, string request, string code)
+    private static async Task AssertFault(EwsSimulatorFixture sim, string request, string code)
     {
         var (status, answer) = await PostAsync(sim, request);
         Assert.Equal(HttpStatusCode.InternalServerError, status);
@@ -126,7 +126,7 @@ public class SimulatorProtocolTests
         Assert.Equal(code, detail.Element(XName.Get("ResponseCode", "http://schemas.microsoft.com/exchange/services/2006/errors"))?.Value);
     }
 
-    private static Task<SimulatorFixture> StartAsync() => SimulatorFixture.StartAsync(store =>
+    private static Task<EwsSimulatorFixture> StartAsync() => EwsSimulatorFixture.StartAsync(store =>
     {
         var calendar = store.DefaultFolder(Alisa);
         var start = new DateTimeOffset(2026, 11, 30, 1, 0, 0, TimeSpan.Zero);
@@ -157,11 +157,11 @@ public class SimulatorProtocolTests
         </soap:Envelope>
         """;
 
-    private static async Task<(HttpStatusCode, string)> PostAsync(SimulatorFixture sim, string envelope)
+    private static async Task<(HttpStatusCode, string)> PostAsync(EwsSimulatorFixture sim, string envelope)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, sim.Endpoint) { Content = new StringContent(envelope, Encoding.UTF8, "text/xml") };
-        request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{SimulatorFixture.AdminUser}:{SimulatorFixture.AdminPassword}")));
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{EwsSimulatorFixture.AdminUser}:{EwsSimulatorFixture.AdminPassword}")));
         using var response = await http.SendAsync(request);
         return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }

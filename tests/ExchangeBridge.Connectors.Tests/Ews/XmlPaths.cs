@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>An XML document as the set of its element paths ("s:Envelope/s:Body/m:GetItem") and "path@attribute"s,
 /// prefixes derived from namespaces, so two documents can be compared by shape.</summary>

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>
 /// One simulator on Kestrel answering EWS over HTTP and Graph (and its token endpoint) over HTTPS with a throw-away

@@ -1,7 +1,7 @@
 namespace ExchangeBridge.Core.Exchange;
 
-/// <summary>EWS enumerations and zone ids translated into the import model's vocabulary.</summary>
-public static class EwsValues
+/// <summary>Exchange's enumerations and (Windows) zone ids, shared by EWS and Graph, translated into the import model's vocabulary.</summary>
+public static class ExchangeValues
 {
     /// <summary>
     /// The canonical IANA id for an EWS (Windows) time-zone id. ICU's CLDR table does the work; ids that already are IANA pass

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>The XML namespaces of EWS over SOAP 1.1.</summary>
 public static class EwsNames

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ExchangeBridge.ExchangeSimulator;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>The simulator's <c>POST /v1.0/$batch</c> on the wire, shaped as learn.microsoft.com/graph/json-batching documents it.</summary>
 public sealed class GraphSimulatorBatchTests : IAsyncLifetime

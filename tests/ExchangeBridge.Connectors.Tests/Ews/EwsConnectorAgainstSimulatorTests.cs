@@ -2,10 +2,10 @@ using System.Xml.Linq;
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.ExchangeSimulator;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
-/// <summary>The connector end to end against the EWS simulator over real HTTP.</summary>
-public class ConnectorAgainstSimulatorTests
+/// <summary>The EWS connector end to end against the simulator over real HTTP.</summary>
+public class EwsConnectorAgainstSimulatorTests
 {
     private const string Alisa = "alisa@contoso.com";
     private static readonly DateTimeOffset Monday = new(2026, 11, 30, 1, 0, 0, TimeSpan.Zero); // 09:00 in Shanghai
@@ -15,7 +15,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Admin_is_verified_against_its_own_mailbox_without_impersonation()
     {
-        await using var sim = await SimulatorFixture.StartAsync();
+        await using var sim = await EwsSimulatorFixture.StartAsync();
         await sim.Connector.VerifyAdminAsync(sim.Admin, default);
         var sent = Assert.Single(sim.Sent);
         Assert.DoesNotContain("ExchangeImpersonation", sent.Body);
@@ -26,7 +26,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Wrong_password_is_Unauthorized_and_the_password_appears_nowhere_in_the_error()
     {
-        await using var sim = await SimulatorFixture.StartAsync();
+        await using var sim = await EwsSimulatorFixture.StartAsync();
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.VerifyAdminAsync(sim.AdminWith("hunter2-wrong"), default));
         Assert.Equal(ExchangeFailureKind.Unauthorized, e.Kind);
         Assert.DoesNotContain("hunter2", e.ToString());
@@ -36,7 +36,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Calendar_folders_are_the_default_calendar_and_its_subfolders_reached_by_impersonation()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             store.AddMailbox(Alisa);
             store.AddFolder(Alisa, "Team");
@@ -55,7 +55,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Window_pages_by_offset_and_lists_every_master_even_outside_the_window()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             var calendar = store.DefaultFolder(Alisa);
             for (var i = 0; i < 23; i++) store.Put(calendar, Single($"in-{i}", Monday.AddDays(i)));
@@ -95,7 +95,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Sync_pages_from_nothing_then_reports_updates_deletes_and_creates()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             var calendar = store.DefaultFolder(Alisa);
             for (var i = 0; i < 30; i++) store.Put(calendar, Single($"item-{i:D2}", Monday.AddDays(i)));
@@ -117,7 +117,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Sync_asks_for_at_most_512_changes()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
         await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, sim.Store.DefaultFolder(Alisa).FolderId, null, 5000, default);
         Assert.Equal("512", XDocument.Parse(sim.Sent.Single().Body).Descendants(M + "MaxChangesReturned").Single().Value);
     }
@@ -127,7 +127,7 @@ public class ConnectorAgainstSimulatorTests
     {
         var moved = Monday.AddDays(7);
         var cancelled = Monday.AddDays(14);
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), Series() with
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), Series() with
         {
             Exceptions = [new SimException("weekly-x1", moved, moved.AddHours(2), moved.AddHours(2.5), "Weekly sync (moved)", "Room 7")],
             DeletedOccurrences = [cancelled],
@@ -156,7 +156,7 @@ public class ConnectorAgainstSimulatorTests
     public async Task An_exception_asked_for_alone_still_names_its_master()
     {
         var moved = Monday.AddDays(7);
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa),
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa),
             Series() with { Exceptions = [new SimException("weekly-x1", moved, moved.AddHours(2), moved.AddHours(3), "Moved")] }));
         var exception = Assert.Single(await sim.Connector.GetEventsAsync(sim.Admin, Alisa, ["weekly-x1"], default));
         Assert.Equal(("weekly", moved), (exception.SeriesMasterId, exception.OriginalStart));
@@ -167,7 +167,7 @@ public class ConnectorAgainstSimulatorTests
     {
         var moved = Monday.AddDays(7);
         var series = Series() with { Exceptions = [new SimException("weekly-x1", moved, moved.AddHours(2), moved.AddHours(3), "Moved")] };
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), series));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), series));
         var calendar = sim.Store.DefaultFolder(Alisa);
         var first = await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, calendar.FolderId, null, 100, default);
 
@@ -184,7 +184,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task All_day_items_keep_their_zone_and_attendees_their_answers()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             var calendar = store.DefaultFolder(Alisa);
             store.Put(calendar, new SimCalendarItem
@@ -223,7 +223,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task GetItem_goes_in_batches_of_at_most_50_and_skips_items_deleted_meanwhile()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             var calendar = store.DefaultFolder(Alisa);
             for (var i = 0; i < 120; i++) store.Put(calendar, Single($"item-{i:D3}", Monday.AddHours(i)));
@@ -241,7 +241,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Impersonation_refused_is_ImpersonationDenied()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             store.AddMailbox(Alisa);
             store.AddAdmin("limited@contoso.com", "pw-limited", mayImpersonate: ["someone-else@contoso.com"]);
@@ -255,7 +255,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Unknown_mailbox_is_MailboxNotFound()
     {
-        await using var sim = await SimulatorFixture.StartAsync();
+        await using var sim = await EwsSimulatorFixture.StartAsync();
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, "nobody@contoso.com", default));
         Assert.Equal(ExchangeFailureKind.MailboxNotFound, e.Kind);
     }
@@ -263,7 +263,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task Server_busy_is_Throttled_with_BackOffMilliseconds_as_RetryAfter_then_served()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
         sim.Store.RefuseAsBusy(1, TimeSpan.FromMilliseconds(2500));
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
         Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromMilliseconds(2500)), (e.Kind, e.RetryAfter));
@@ -277,7 +277,7 @@ public class ConnectorAgainstSimulatorTests
     public async Task A_mailboxs_outage_reaches_the_connector_as_its_kind_and_spares_other_mailboxes(SimFault fault, ExchangeFailureKind kind, string marker)
     {
         const string bob = "bob@contoso.com";
-        await using var sim = await SimulatorFixture.StartAsync(store =>
+        await using var sim = await EwsSimulatorFixture.StartAsync(store =>
         {
             store.AddMailbox(Alisa);
             store.AddMailbox(bob);
@@ -295,7 +295,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_hanging_mailbox_ends_at_the_clients_timeout_as_Transient()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
         sim.Store.InjectFault(Alisa, SimFault.Hang);
         var connector = new EwsConnector(new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) });
 
@@ -308,8 +308,8 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_changed_password_refuses_the_old_one_and_keeps_the_accounts_rights()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
-        sim.Store.ChangePassword(SimulatorFixture.AdminUser, "rotated");
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        sim.Store.ChangePassword(EwsSimulatorFixture.AdminUser, "rotated");
 
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
         Assert.Equal(ExchangeFailureKind.Unauthorized, e.Kind);
@@ -319,7 +319,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_sync_state_the_server_does_not_know_is_InvalidSyncState()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
             sim.Connector.SyncFolderAsync(sim.Admin, Alisa, sim.Store.DefaultFolder(Alisa).FolderId, "H4sIAAAAAAAEAO29B2AcSZY==", 100, default));
         Assert.Equal(ExchangeFailureKind.InvalidSyncState, e.Kind);
@@ -328,7 +328,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_sync_state_the_server_forgot_is_InvalidSyncState_and_a_fresh_sync_works()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), Single("a", Monday)));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Put(store.DefaultFolder(Alisa), Single("a", Monday)));
         var folder = sim.Store.DefaultFolder(Alisa).FolderId;
         var first = await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, null, 100, default);
         sim.Store.InvalidateSyncStates(Alisa);
@@ -340,7 +340,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_vanished_folder_is_NotFound()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() =>
             sim.Connector.FindItemsInWindowAsync(sim.Admin, Alisa, "AAMkGone", Monday, Monday.AddDays(1), 0, 10, default));
         Assert.Equal(ExchangeFailureKind.NotFound, e.Kind);
@@ -350,7 +350,7 @@ public class ConnectorAgainstSimulatorTests
     public async Task A_server_that_does_not_answer_is_Transient()
     {
         Uri endpoint;
-        await using (var sim = await SimulatorFixture.StartAsync()) endpoint = sim.Endpoint;
+        await using (var sim = await EwsSimulatorFixture.StartAsync()) endpoint = sim.Endpoint;
         var connector = new EwsConnector(new HttpClient());
         var admin = new ExchangeAdminAccount("a@contoso.com", ExchangeConnectorKind.Ews, endpoint, "a@contoso.com", "pw");
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.VerifyAdminAsync(admin, default));
@@ -361,7 +361,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task A_generated_large_mailbox_syncs_completely_in_pages_of_512()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Generate(store.DefaultFolder(Alisa), 5_000, Monday));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Generate(store.DefaultFolder(Alisa), 5_000, Monday));
         var (created, deleted, _) = await SyncToEnd(sim, sim.Store.DefaultFolder(Alisa).FolderId, null, maxChanges: 512);
         Assert.Equal(5_000, created.Select(r => r.ItemId).Distinct().Count());
         Assert.Empty(deleted);
@@ -371,7 +371,7 @@ public class ConnectorAgainstSimulatorTests
     [Fact]
     public async Task The_generated_100000_item_mailbox_holds_series_exceptions_and_all_day_items_and_is_served_page_by_page()
     {
-        await using var sim = await SimulatorFixture.StartAsync(store => store.Generate(store.DefaultFolder(Alisa), 100_000, Monday));
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.Generate(store.DefaultFolder(Alisa), 100_000, Monday));
         var folder = sim.Store.DefaultFolder(Alisa).FolderId;
 
         var sync = await sim.Connector.SyncFolderAsync(sim.Admin, Alisa, folder, null, 512, default);
@@ -392,7 +392,7 @@ public class ConnectorAgainstSimulatorTests
     }
 
     private static async Task<(List<ItemRef> Changed, List<string> Deleted, string State)> SyncToEnd(
-        SimulatorFixture sim, string folderId, string? state, int maxChanges)
+        EwsSimulatorFixture sim, string folderId, string? state, int maxChanges)
     {
         var changed = new List<ItemRef>();
         var deleted = new List<string>();

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Xml;
-using static ExchangeBridge.Exchange.EwsNames;
+using static ExchangeBridge.Ews.EwsNames;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>Writes the SOAP envelopes the connector sends. Pure: bytes in, bytes out, so tests can read them.</summary>
 internal static class EwsRequests

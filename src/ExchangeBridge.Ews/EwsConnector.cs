@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Xml;
 using ExchangeBridge.Core.Exchange;
-using static ExchangeBridge.Exchange.EwsNames;
+using static ExchangeBridge.Ews.EwsNames;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>
 /// <see cref="IExchangeConnector"/> over Exchange Web Services (SOAP 1.1, Exchange2013_SP1 schema), Basic auth with the

@@ -3,9 +3,9 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using ExchangeBridge.Core.Exchange;
-using static ExchangeBridge.Exchange.EwsNames;
+using static ExchangeBridge.Ews.EwsNames;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>
 /// Reads the t:CalendarItems of a GetItem response straight off the XmlReader, into the import model. Building an
@@ -148,10 +148,10 @@ internal static class EwsCalendarItems
             location, startAt, endAt, timeZone, allDay, organizer, attendees, rule,
             deletedOccurrences?.Elements(T + "DeletedOccurrence")
                 .Select(d => EwsResponses.Date(d, "Start") ?? throw EwsResponses.Malformed("DeletedOccurrence without Start")).ToList() ?? [],
-            SeriesMasterId: null, Date(originalStart), EwsValues.ToFreeBusy(freeBusy),
+            SeriesMasterId: null, Date(originalStart), ExchangeValues.ToFreeBusy(freeBusy),
             reminder, Bool(isCancelled), Date(lastModified), Date(created), endTimeZone == timeZone ? null : endTimeZone,
-            pattern is null ? null : SeriesOccurrences.LastStart(pattern, startAt, seriesZone, allDay), EwsValues.ToSensitivity(sensitivity),
-            string.IsNullOrEmpty(meetingUrl) ? null : meetingUrl, EwsValues.ToAttendeeResponse(myResponse));
+            pattern is null ? null : SeriesOccurrences.LastStart(pattern, startAt, seriesZone, allDay), ExchangeValues.ToSensitivity(sensitivity),
+            string.IsNullOrEmpty(meetingUrl) ? null : meetingUrl, ExchangeValues.ToAttendeeResponse(myResponse));
         var modified = modifiedOccurrences?.Elements(T + "Occurrence")
             .Select(occurrence => new ModifiedOccurrence(EwsResponses.ReadItemRef(occurrence).ItemId, EwsResponses.Date(occurrence, "OriginalStart")))
             .ToList() ?? [];
@@ -165,7 +165,7 @@ internal static class EwsCalendarItems
     private static string? ZoneIdOrRules(XmlReader r, ref XElement? rules)
     {
         var id = r.GetAttribute("Id");
-        if (EwsValues.TryToIanaTimeZone(id, out _)) r.Skip();
+        if (ExchangeValues.TryToIanaTimeZone(id, out _)) r.Skip();
         else FirstTree(r, ref rules);
         return id;
     }
@@ -175,7 +175,7 @@ internal static class EwsCalendarItems
     /// with an offset: a 09:00 Berlin series must stay at 09:00 after the clocks change).
     /// </summary>
     private static string Zone(string? id, XElement? rules, DateTimeOffset at) =>
-        EwsValues.TryToIanaTimeZone(id, out var iana) ? iana
+        ExchangeValues.TryToIanaTimeZone(id, out var iana) ? iana
         : (rules is null ? null : EwsResponses.ReadTimeZoneDefinition(rules, at)?.ToIana(at)) ?? "UTC";
 
     /// <summary>A t:ArrayOfAttendeesType: each attendee whose first mailbox has an address.</summary>
@@ -202,7 +202,7 @@ internal static class EwsCalendarItems
                 }
                 else if (Is(r, "ResponseType", TypesUri)) First(r, ref response);
                 else r.Skip();
-            if (person is not null) attendees.Add(new EventAttendee(person.Name, person.Email, kind, EwsValues.ToAttendeeResponse(response)));
+            if (person is not null) attendees.Add(new EventAttendee(person.Name, person.Email, kind, ExchangeValues.ToAttendeeResponse(response)));
         }
         return attendees;
     }

@@ -1,8 +1,8 @@
 using ExchangeBridge.Core.Exchange;
-using Pattern = ExchangeBridge.Core.Exchange.EwsRecurrencePattern;
-using Range = ExchangeBridge.Core.Exchange.EwsRecurrenceRange;
+using Pattern = ExchangeBridge.Core.Exchange.ExchangeRecurrencePattern;
+using Range = ExchangeBridge.Core.Exchange.ExchangeRecurrenceRange;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 public class RecurrenceRulesTests
 {
@@ -34,14 +34,14 @@ public class RecurrenceRulesTests
     [MemberData(nameof(Patterns))]
     public void Pattern_without_end_maps_to_rrule(Pattern pattern, string expected)
     {
-        var rule = RecurrenceRules.ToRRule(new EwsRecurrence(pattern, new Range.NoEnd(March8)), At("2014-03-08T09:00:00+08:00"), Shanghai, false);
+        var rule = RecurrenceRules.ToRRule(new ExchangeRecurrence(pattern, new Range.NoEnd(March8)), At("2014-03-08T09:00:00+08:00"), Shanghai, false);
         Assert.Equal(expected, rule);
     }
 
     [Fact]
     public void Numbered_range_is_count()
     {
-        var recurrence = new EwsRecurrence(new Pattern.Weekly(1, ["Saturday"]), new Range.Numbered(March8, 10));
+        var recurrence = new ExchangeRecurrence(new Pattern.Weekly(1, ["Saturday"]), new Range.Numbered(March8, 10));
         Assert.Equal("FREQ=WEEKLY;INTERVAL=1;BYDAY=SA;COUNT=10",
             RecurrenceRules.ToRRule(recurrence, At("2014-03-08T21:21:00Z"), LosAngeles, false));
     }
@@ -50,7 +50,7 @@ public class RecurrenceRulesTests
     public void End_date_is_until_at_the_series_start_time_in_utc()
     {
         // 09:30 in Shanghai on the end date is 01:30 UTC.
-        var recurrence = new EwsRecurrence(new Pattern.Daily(1), new Range.EndDate(March8, new DateOnly(2014, 3, 20)));
+        var recurrence = new ExchangeRecurrence(new Pattern.Daily(1), new Range.EndDate(March8, new DateOnly(2014, 3, 20)));
         Assert.Equal("FREQ=DAILY;INTERVAL=1;UNTIL=20140320T013000Z",
             RecurrenceRules.ToRRule(recurrence, At("2014-03-08T01:30:00Z"), Shanghai, false));
     }
@@ -59,7 +59,7 @@ public class RecurrenceRulesTests
     public void End_date_follows_daylight_saving_of_the_series_zone()
     {
         // 10:00 Pacific: PST (UTC-8) when the series starts, PDT (UTC-7) on the end date.
-        var recurrence = new EwsRecurrence(new Pattern.Weekly(1, ["Monday"]), new Range.EndDate(new DateOnly(2014, 3, 3), new DateOnly(2014, 3, 31)));
+        var recurrence = new ExchangeRecurrence(new Pattern.Weekly(1, ["Monday"]), new Range.EndDate(new DateOnly(2014, 3, 3), new DateOnly(2014, 3, 31)));
         Assert.Equal("FREQ=WEEKLY;INTERVAL=1;BYDAY=MO;UNTIL=20140331T170000Z",
             RecurrenceRules.ToRRule(recurrence, At("2014-03-03T18:00:00Z"), LosAngeles, false));
     }
@@ -67,7 +67,7 @@ public class RecurrenceRulesTests
     [Fact]
     public void All_day_series_has_a_date_until()
     {
-        var recurrence = new EwsRecurrence(new Pattern.AbsoluteYearly(1, "May"), new Range.EndDate(March8, new DateOnly(2020, 5, 1)));
+        var recurrence = new ExchangeRecurrence(new Pattern.AbsoluteYearly(1, "May"), new Range.EndDate(March8, new DateOnly(2020, 5, 1)));
         Assert.Equal("FREQ=YEARLY;INTERVAL=1;BYMONTH=5;BYMONTHDAY=1;UNTIL=20200501",
             RecurrenceRules.ToRRule(recurrence, At("2014-04-30T16:00:00Z"), Shanghai, true));
     }
@@ -79,7 +79,7 @@ public class RecurrenceRulesTests
     [InlineData(28, "BYMONTHDAY=28")]
     public void A_monthly_day_some_months_lack_is_their_last_day(int day, string byMonthDay) =>
         Assert.Equal($"FREQ=MONTHLY;INTERVAL=1;{byMonthDay}",
-            RecurrenceRules.ToRRule(new EwsRecurrence(new Pattern.AbsoluteMonthly(1, day), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
+            RecurrenceRules.ToRRule(new ExchangeRecurrence(new Pattern.AbsoluteMonthly(1, day), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
 
     [Theory]
     [InlineData(29, "February", "BYMONTH=2;BYMONTHDAY=-1")]
@@ -88,7 +88,7 @@ public class RecurrenceRulesTests
     [InlineData(31, "January", "BYMONTH=1;BYMONTHDAY=31")]
     public void A_yearly_day_its_month_lacks_some_years_is_the_month_last_day(int day, string month, string byMonth) =>
         Assert.Equal($"FREQ=YEARLY;INTERVAL=1;{byMonth}",
-            RecurrenceRules.ToRRule(new EwsRecurrence(new Pattern.AbsoluteYearly(day, month), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
+            RecurrenceRules.ToRRule(new ExchangeRecurrence(new Pattern.AbsoluteYearly(day, month), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
 
     [Fact]
     public void Day_31_of_every_month_is_on_outlooks_dates()
@@ -123,7 +123,7 @@ public class RecurrenceRulesTests
         var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
         var local = DateTime.Parse(firstLocal, System.Globalization.CultureInfo.InvariantCulture);
         var seriesStart = new DateTimeOffset(local, berlin.GetUtcOffset(local));
-        var recurrence = new EwsRecurrence(pattern, range);
+        var recurrence = new ExchangeRecurrence(pattern, range);
         var rule = RecurrenceRules.ToRRule(recurrence, seriesStart, berlin, isAllDay: false);
 
         var calendarEvent = new Ical.Net.CalendarComponents.CalendarEvent
@@ -143,7 +143,7 @@ public class RecurrenceRulesTests
 
     [Fact]
     public void A_series_without_end_has_no_last_occurrence() =>
-        Assert.Null(SeriesOccurrences.LastStart(new EwsRecurrence(new Pattern.Daily(1), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
+        Assert.Null(SeriesOccurrences.LastStart(new ExchangeRecurrence(new Pattern.Daily(1), new Range.NoEnd(March8)), At("2014-03-08T01:00:00Z"), Shanghai, false));
 
     private static DateTimeOffset At(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 }
@@ -173,7 +173,7 @@ public class CustomTimeZoneTests
         Assert.Null(new CustomTimeZone("Customized Time Zone", TimeSpan.FromMinutes(17)).ToIana(Winter));
 }
 
-public class EwsValuesTests
+public class ExchangeValuesTests
 {
     [Theory]
     [InlineData("China Standard Time", "Asia/Shanghai")]
@@ -187,7 +187,7 @@ public class EwsValuesTests
     [InlineData("FLE Standard Time", "Europe/Kyiv")]
     [InlineData("Customized Time Zone", "UTC")]
     [InlineData(null, "UTC")]
-    public void Windows_zone_ids_become_iana(string? windows, string iana) => Assert.Equal(iana, EwsValues.ToIanaTimeZone(windows));
+    public void Windows_zone_ids_become_iana(string? windows, string iana) => Assert.Equal(iana, ExchangeValues.ToIanaTimeZone(windows));
 
     /// <summary>Every Windows id a zone of this system maps to becomes a zone of the system's (canonical) list, or an Etc zone.</summary>
     [Fact]
@@ -195,8 +195,8 @@ public class EwsValuesTests
     {
         var canonical = TimeZoneInfo.GetSystemTimeZones().Select(z => z.Id).ToHashSet();
         var windowsIds = canonical.Select(id => TimeZoneInfo.TryConvertIanaIdToWindowsId(id, out var w) ? w : null).OfType<string>().Distinct();
-        Assert.All(windowsIds, w => Assert.True(canonical.Contains(EwsValues.ToIanaTimeZone(w)) || EwsValues.ToIanaTimeZone(w).StartsWith("Etc/"),
-            $"{w} -> {EwsValues.ToIanaTimeZone(w)}"));
+        Assert.All(windowsIds, w => Assert.True(canonical.Contains(ExchangeValues.ToIanaTimeZone(w)) || ExchangeValues.ToIanaTimeZone(w).StartsWith("Etc/"),
+            $"{w} -> {ExchangeValues.ToIanaTimeZone(w)}"));
     }
 
     [Theory]
@@ -205,7 +205,7 @@ public class EwsValuesTests
     [InlineData("Private", EventSensitivity.Private)]
     [InlineData("Confidential", EventSensitivity.Confidential)]
     [InlineData(null, EventSensitivity.Normal)]
-    public void Sensitivity_maps(string? sensitivity, EventSensitivity expected) => Assert.Equal(expected, EwsValues.ToSensitivity(sensitivity));
+    public void Sensitivity_maps(string? sensitivity, EventSensitivity expected) => Assert.Equal(expected, ExchangeValues.ToSensitivity(sensitivity));
 
     [Theory]
     [InlineData("Accept", AttendeeResponse.Accept)]
@@ -216,7 +216,7 @@ public class EwsValuesTests
     [InlineData("Unknown", AttendeeResponse.NeedsAction)]
     [InlineData(null, AttendeeResponse.NeedsAction)]
     public void Response_types_become_rsvp(string? responseType, AttendeeResponse expected) =>
-        Assert.Equal(expected, EwsValues.ToAttendeeResponse(responseType));
+        Assert.Equal(expected, ExchangeValues.ToAttendeeResponse(responseType));
 
     [Theory]
     [InlineData("Free", FreeBusy.Free)]
@@ -225,5 +225,5 @@ public class EwsValuesTests
     [InlineData("OOF", FreeBusy.OutOfOffice)]
     [InlineData("WorkingElsewhere", FreeBusy.WorkingElsewhere)]
     [InlineData("NoData", FreeBusy.Busy)]
-    public void Legacy_free_busy_maps(string status, FreeBusy expected) => Assert.Equal(expected, EwsValues.ToFreeBusy(status));
+    public void Legacy_free_busy_maps(string status, FreeBusy expected) => Assert.Equal(expected, ExchangeValues.ToFreeBusy(status));
 }

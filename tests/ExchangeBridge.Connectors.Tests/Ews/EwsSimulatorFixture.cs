@@ -8,17 +8,17 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>The EWS simulator on Kestrel at a free loopback port, a connector pointed at it, and a log of what was sent.</summary>
-public sealed class SimulatorFixture : IAsyncDisposable
+public sealed class EwsSimulatorFixture : IAsyncDisposable
 {
     public const string AdminUser = "svc-import@contoso.com";
     public const string AdminPassword = "correct horse battery staple";
 
     private readonly WebApplication _app;
 
-    private SimulatorFixture(WebApplication app, MailboxStore store, Uri endpoint, RecordingHandler recorder)
+    private EwsSimulatorFixture(WebApplication app, MailboxStore store, Uri endpoint, RecordingHandler recorder)
     {
         _app = app;
         Store = store;
@@ -35,7 +35,7 @@ public sealed class SimulatorFixture : IAsyncDisposable
 
     public ExchangeAdminAccount AdminWith(string password) => new(AdminUser, ExchangeConnectorKind.Ews, Endpoint, AdminUser, password);
 
-    public static async Task<SimulatorFixture> StartAsync(Action<MailboxStore>? fill = null)
+    public static async Task<EwsSimulatorFixture> StartAsync(Action<MailboxStore>? fill = null)
     {
         var store = new MailboxStore();
         store.AddAdmin(AdminUser, AdminPassword);
@@ -47,7 +47,7 @@ public sealed class SimulatorFixture : IAsyncDisposable
         app.MapEwsSimulator(store);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new SimulatorFixture(app, store, new Uri(new Uri(address), "/EWS/Exchange.asmx"), new RecordingHandler());
+        return new EwsSimulatorFixture(app, store, new Uri(new Uri(address), "/EWS/Exchange.asmx"), new RecordingHandler());
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();

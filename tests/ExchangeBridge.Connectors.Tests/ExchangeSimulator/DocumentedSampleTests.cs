@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using ExchangeBridge.Core.Exchange;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>
 /// The connector against Microsoft's documented response samples (and exchangelib's fault captures), served as-is by a

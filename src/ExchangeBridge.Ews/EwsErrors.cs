@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Xml.Linq;
 using ExchangeBridge.Core.Exchange;
-using static ExchangeBridge.Exchange.EwsNames;
+using static ExchangeBridge.Ews.EwsNames;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>EWS response codes and SOAP faults turned into the connector's failure kinds, in one place.</summary>
 internal static class EwsErrors

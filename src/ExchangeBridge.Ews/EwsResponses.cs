@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Xml;
 using System.Xml.Linq;
 using ExchangeBridge.Core.Exchange;
-using static ExchangeBridge.Exchange.EwsNames;
+using static ExchangeBridge.Ews.EwsNames;
 
-namespace ExchangeBridge.Exchange;
+namespace ExchangeBridge.Ews;
 
 /// <summary>
 /// Reads EWS responses. One ResponseMessage is materialised at a time, so a large batch never sits in memory as a
@@ -104,33 +104,33 @@ internal static class EwsResponses
             (bool?)message.Element(M + "IncludesLastItemInRange") ?? true);
     }
 
-    public static EwsRecurrence? ReadRecurrence(XElement recurrence)
+    public static ExchangeRecurrence? ReadRecurrence(XElement recurrence)
     {
         var elements = recurrence.Elements().ToList();
         var pattern = elements.Select(ReadPattern).FirstOrDefault(p => p is not null);
         var range = elements.Select(ReadRange).FirstOrDefault(r => r is not null);
-        return pattern is null || range is null ? null : new EwsRecurrence(pattern, range);
+        return pattern is null || range is null ? null : new ExchangeRecurrence(pattern, range);
     }
 
-    private static EwsRecurrencePattern? ReadPattern(XElement e) => e.Name.LocalName switch
+    private static ExchangeRecurrencePattern? ReadPattern(XElement e) => e.Name.LocalName switch
     {
-        "DailyRecurrence" => new EwsRecurrencePattern.Daily(Int(e, "Interval")),
-        "WeeklyRecurrence" => new EwsRecurrencePattern.Weekly(Int(e, "Interval"),
+        "DailyRecurrence" => new ExchangeRecurrencePattern.Daily(Int(e, "Interval")),
+        "WeeklyRecurrence" => new ExchangeRecurrencePattern.Weekly(Int(e, "Interval"),
             (Text(e, "DaysOfWeek") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries), Text(e, "FirstDayOfWeek")),
-        "AbsoluteMonthlyRecurrence" => new EwsRecurrencePattern.AbsoluteMonthly(Int(e, "Interval"), Int(e, "DayOfMonth")),
-        "RelativeMonthlyRecurrence" => new EwsRecurrencePattern.RelativeMonthly(Int(e, "Interval"),
+        "AbsoluteMonthlyRecurrence" => new ExchangeRecurrencePattern.AbsoluteMonthly(Int(e, "Interval"), Int(e, "DayOfMonth")),
+        "RelativeMonthlyRecurrence" => new ExchangeRecurrencePattern.RelativeMonthly(Int(e, "Interval"),
             Required(e, "DaysOfWeek"), Required(e, "DayOfWeekIndex")),
-        "AbsoluteYearlyRecurrence" => new EwsRecurrencePattern.AbsoluteYearly(Int(e, "DayOfMonth"), Required(e, "Month")),
-        "RelativeYearlyRecurrence" => new EwsRecurrencePattern.RelativeYearly(Required(e, "DaysOfWeek"),
+        "AbsoluteYearlyRecurrence" => new ExchangeRecurrencePattern.AbsoluteYearly(Int(e, "DayOfMonth"), Required(e, "Month")),
+        "RelativeYearlyRecurrence" => new ExchangeRecurrencePattern.RelativeYearly(Required(e, "DaysOfWeek"),
             Required(e, "DayOfWeekIndex"), Required(e, "Month")),
         _ => null, // regeneration patterns belong to tasks, not calendar items
     };
 
-    private static EwsRecurrenceRange? ReadRange(XElement e) => e.Name.LocalName switch
+    private static ExchangeRecurrenceRange? ReadRange(XElement e) => e.Name.LocalName switch
     {
-        "NoEndRecurrence" => new EwsRecurrenceRange.NoEnd(XsDate(e, "StartDate")),
-        "EndDateRecurrence" => new EwsRecurrenceRange.EndDate(XsDate(e, "StartDate"), XsDate(e, "EndDate")),
-        "NumberedRecurrence" => new EwsRecurrenceRange.Numbered(XsDate(e, "StartDate"), Int(e, "NumberOfOccurrences")),
+        "NoEndRecurrence" => new ExchangeRecurrenceRange.NoEnd(XsDate(e, "StartDate")),
+        "EndDateRecurrence" => new ExchangeRecurrenceRange.EndDate(XsDate(e, "StartDate"), XsDate(e, "EndDate")),
+        "NumberedRecurrence" => new ExchangeRecurrenceRange.Numbered(XsDate(e, "StartDate"), Int(e, "NumberOfOccurrences")),
         _ => null,
     };
 

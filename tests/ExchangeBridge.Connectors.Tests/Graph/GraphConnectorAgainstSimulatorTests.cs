@@ -6,7 +6,7 @@ using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Graph;
 
-namespace ExchangeBridge.Exchange.Tests;
+namespace ExchangeBridge.Connectors.Tests;
 
 /// <summary>The Graph connector (SDK and MSAL) end to end against the simulator's Graph endpoints over HTTPS.</summary>
 public sealed class GraphConnectorAgainstSimulatorTests : IAsyncLifetime

@@ -10,7 +10,7 @@ namespace ExchangeBridge.Tests.Bindings;
 /// call): every change the server makes shows at once, and every refusal the pipeline makes still happens, whatever is
 /// cached. Validated callers are cached here for longer than a token lives, so a cached caller's token can expire.
 /// </summary>
-public sealed class CachedBindingReadsTests : IAsyncLifetime
+public sealed class GetBindingFromReadCacheTests : IAsyncLifetime
 {
     private const string Path = "/open-apis/calendar/v4/exchange_bindings";
     private const string DocumentedId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
