@@ -1,5 +1,6 @@
 using System.Xml.Linq;
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Ews;
 using ExchangeBridge.ExchangeSimulator;
 
 namespace ExchangeBridge.Connectors.Tests;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Ews;
 using ExchangeBridge.ExchangeSimulator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

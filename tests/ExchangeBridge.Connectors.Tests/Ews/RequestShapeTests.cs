@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Ews;
 
 namespace ExchangeBridge.Connectors.Tests;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Ews;
 using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Graph;
 using Microsoft.AspNetCore.Builder;

@@ -169,7 +169,7 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : Import
 
         // The folders listed, one page of changes from the stored state and one fetch; from no state it would page
         // through all 20 items.
-        Assert.Equal(connector.FolderListingRequests + 2, store.Requests - before);
+        Assert.Equal(Connector.FolderListingRequests + 2, store.Requests - before);
         var events = await World.EventsAsync((await World.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>());
         Assert.Equal(20, events.Count);
         Assert.Contains(events, e => e["summary"]!.GetValue<string>() == "E3 moved");
@@ -184,7 +184,7 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : Import
         await World.BindAsync();
 
         var diagnostics = await World.WaitForDiagnosticsAsync(d => d["jobs"]![0]!["last_error"] is not null);
-        Assert.Contains(connector.ThrottledMarker, diagnostics["jobs"]![0]!["last_error"]!.GetValue<string>());
+        Assert.Contains(Connector.ThrottledMarker, diagnostics["jobs"]![0]!["last_error"]!.GetValue<string>());
         Assert.Equal("doing", diagnostics["status"]!.GetValue<string>());
         var runAt = diagnostics["jobs"]![0]!["run_at"]!.GetValue<long>();
         Assert.InRange(runAt - World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds(), 80_000, 90_000); // the server's back-off honoured
@@ -201,8 +201,8 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : Import
     {
         switch (fault)
         {
-            case "credentials": connector.ChangeCredentials(World.Simulator.Store); break;
-            case "impersonation": connector.Grant(World.Simulator.Store, only: ["someone-else@contoso.com"]); break;
+            case "credentials": Connector.ChangeCredentials(World.Simulator.Store); break;
+            case "impersonation": Connector.Grant(World.Simulator.Store, only: ["someone-else@contoso.com"]); break;
             case "mailbox":
                 var ghost = ExchangeBindingId.Encode(ImportWorld.Admin, "ghost@contoso.com");
                 await JsonAssert.SuccessAsync(await World.CreateBindingAsync("ghost@contoso.com"));
@@ -218,12 +218,12 @@ public abstract class ImportEndToEndTests(SimulatedConnector connector) : Import
     [Fact]
     public async Task Refused_credentials_fail_the_registration_and_a_create_through_it_answers_195105()
     {
-        var refused = await World.RegisterAdminAsync(connector.AccountBody(World.Simulator, secret: "not-the-secret"));
+        var refused = await World.RegisterAdminAsync(Connector.AccountBody(World.Simulator, secret: "not-the-secret"));
         Assert.Equal("failed", refused["verification_state"]!.GetValue<string>());
         Assert.StartsWith("Unauthorized", refused["verification_error"]!.GetValue<string>());
         await JsonAssert.ErrorAsync(await World.CreateBindingAsync(), 403, 195105);
 
-        var registered = await World.RegisterAdminAsync(connector.AccountBody(World.Simulator));
+        var registered = await World.RegisterAdminAsync(Connector.AccountBody(World.Simulator));
         Assert.Equal("verified", registered["verification_state"]!.GetValue<string>());
         await World.BindAsync();
     }

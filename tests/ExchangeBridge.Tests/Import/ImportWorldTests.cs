@@ -18,6 +18,7 @@ public abstract class ImportWorldTests(SimulatedConnector connector, IReadOnlyDi
     protected SimulatorHost Simulator { get; private set; } = null!;
     protected ImportWorld World { get; private set; } = null!;
     protected MailboxStore Store => Simulator.Store;
+    protected SimulatedConnector Connector => World.Connector;
 
     public virtual async Task InitializeAsync()
     {

@@ -75,7 +75,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     public async Task A_rotated_password_shows_err_with_what_to_do_and_registering_it_again_recovers_with_the_same_ids()
     {
         var before = await BindUntilDoneAsync();
-        connector.ChangeCredentials(Store);
+        Connector.ChangeCredentials(Store);
         World.Server.Clock.Advance(TimeSpan.FromSeconds(301));
 
         var failed = await WaitForErrAsync();
@@ -83,7 +83,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
         Assert.StartsWith("Unauthorized", reason);
         Assert.Contains("Register the admin account again", reason);
 
-        var registered = await World.RegisterAdminAsync(connector.AccountBody(Simulator, secret: RotatedSecret));
+        var registered = await World.RegisterAdminAsync(Connector.AccountBody(Simulator, secret: RotatedSecret));
         Assert.Equal("verified", registered["verification_state"]!.GetValue<string>());
         Assert.Equal("done", await World.WaitForStatusAsync("done")); // at once: the clock is not moved
         Assert.Equal(before, await IdsAsync());
@@ -94,7 +94,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     {
         var (before, _) = await DoneThenImpersonationRefusedAsync();
 
-        connector.Grant(Store);
+        Connector.Grant(Store);
         var again = await JsonAssert.SuccessAsync(await World.CreateBindingAsync());
         Assert.Equal("doing", again["data"]!["status"]!.GetValue<string>());
         Assert.Equal(World.BindingId, again["data"]!["exchange_binding_id"]!.GetValue<string>());
@@ -109,7 +109,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
         Assert.StartsWith("ImpersonationDenied", failed["error_reason"]!.GetValue<string>());
         Assert.True(failed["next_attempt_at"]!.GetValue<long>() >= World.Server.Clock.GetUtcNow().AddMinutes(59).ToUnixTimeMilliseconds());
 
-        connector.Grant(Store);
+        Connector.Grant(Store);
         var retried = await JsonAssert.SuccessAsync(await RetryAsync(new JsonObject { ["exchange_binding_id"] = World.BindingId }));
         Assert.Equal(1, retried["data"]!["retried"]!.GetValue<int>());
         Assert.Equal("done", await World.WaitForStatusAsync("done"));
@@ -120,11 +120,11 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     [Fact]
     public async Task An_err_binding_is_tried_again_on_its_own_an_hour_later()
     {
-        connector.Grant(Store, only: ["someone-else@contoso.com"]);
+        Connector.Grant(Store, only: ["someone-else@contoso.com"]);
         await World.BindAsync();
         await WaitForErrAsync();
 
-        connector.Grant(Store);
+        Connector.Grant(Store);
         World.Server.Clock.Advance(TimeSpan.FromMinutes(30)); // far past any back-off: err waits on the slow schedule
         var waiting = await World.DiagnosticsAsync();
         Assert.Equal("err", waiting["status"]!.GetValue<string>());
@@ -146,7 +146,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
         Assert.StartsWith("Unexpected: the admin account's stored credentials cannot be decrypted", failed["error_reason"]!.GetValue<string>());
         Assert.Equal(5, failed["attempts"]!.GetValue<int>()); // UnexpectedFailuresBeforeErr, with back-off between them
 
-        await World.RegisterAdminAsync(connector.AccountBody(Simulator));
+        await World.RegisterAdminAsync(Connector.AccountBody(Simulator));
         Assert.Equal("done", await World.WaitForStatusAsync("done"));
     }
 
@@ -158,7 +158,7 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     private async Task<(string[] Ids, JsonObject Failed)> DoneThenImpersonationRefusedAsync()
     {
         var ids = await BindUntilDoneAsync();
-        connector.Grant(Store, only: ["someone-else@contoso.com"]);
+        Connector.Grant(Store, only: ["someone-else@contoso.com"]);
         World.Server.Clock.Advance(TimeSpan.FromSeconds(301));
         return (ids, await WaitForErrAsync());
     }
