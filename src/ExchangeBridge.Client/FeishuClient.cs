@@ -16,6 +16,7 @@ public sealed class FeishuClient : IDisposable
 {
     private const string BindingsPath = "/open-apis/calendar/v4/exchange_bindings";
     private const string CalendarsPath = "/open-apis/calendar/v4/calendars";
+    private const string FreeBusyPath = "/open-apis/calendar/v4/freebusy";
 
     // The gateway's codes for a token it will not take: expired, or unknown/invalid.
     private const int UserTokenExpired = 99991677;
@@ -127,6 +128,47 @@ public sealed class FeishuClient : IDisposable
             pageToken = page.HasMore ? page.PageToken : null;
         }
         while (!string.IsNullOrEmpty(pageToken));
+    }
+
+    /// <summary>
+    /// A calendar's events between two instants with every series expanded into its instances
+    /// (<c>GET …/calendars/{id}/events/instance_view</c>): at most 40 days, at most 1000 instances.
+    /// </summary>
+    public async Task<IReadOnlyList<CalendarEvent>> GetInstanceViewAsync(string calendarId, DateTimeOffset start, DateTimeOffset end,
+        UserIdType userIdType = UserIdType.OpenId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(calendarId);
+        var query = Query(("start_time", start.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)),
+            ("end_time", end.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)), ("user_id_type", userIdType.ToWire()));
+        var view = await SendAsCallerAsync(HttpMethod.Get, $"{CalendarsPath}/{Uri.EscapeDataString(calendarId)}/events/instance_view{query}", null,
+            ClientJsonContext.Default.EnvelopeInstanceViewData, cancellationToken).ConfigureAwait(false);
+        return view.Items ?? [];
+    }
+
+    /// <summary>One user's busy stretches (<c>POST /open-apis/calendar/v4/freebusy/list</c>), times only.</summary>
+    public async Task<IReadOnlyList<FreeBusySlot>> GetFreeBusyAsync(string userId, FreeBusyQuery query, UserIdType userIdType = UserIdType.OpenId,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        ArgumentNullException.ThrowIfNull(query);
+        var body = FeishuHttpPipeline.Serialize(new FreeBusyListRequest(query.TimeMin, query.TimeMax, userId, query.IncludeExternalCalendar,
+            query.OnlyBusy, query.NeedRsvpStatus), ClientJsonContext.Default.FreeBusyListRequest);
+        var answer = await SendAsCallerAsync(HttpMethod.Post, $"{FreeBusyPath}/list?user_id_type={userIdType.ToWire()}", body,
+            ClientJsonContext.Default.EnvelopeFreeBusyListData, cancellationToken).ConfigureAwait(false);
+        return answer.FreebusyList ?? [];
+    }
+
+    /// <summary>Several users' busy stretches in one request (<c>POST …/freebusy/batch</c>), in the order asked.</summary>
+    public async Task<IReadOnlyList<UserFreeBusy>> GetFreeBusyBatchAsync(IReadOnlyList<string> userIds, FreeBusyQuery query,
+        UserIdType userIdType = UserIdType.OpenId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(userIds);
+        ArgumentNullException.ThrowIfNull(query);
+        var body = FeishuHttpPipeline.Serialize(new FreeBusyBatchRequest(query.TimeMin, query.TimeMax, userIds, query.IncludeExternalCalendar,
+            query.OnlyBusy, query.NeedRsvpStatus), ClientJsonContext.Default.FreeBusyBatchRequest);
+        var answer = await SendAsCallerAsync(HttpMethod.Post, $"{FreeBusyPath}/batch?user_id_type={userIdType.ToWire()}", body,
+            ClientJsonContext.Default.EnvelopeFreeBusyBatchData, cancellationToken).ConfigureAwait(false);
+        return answer.FreebusyLists ?? [];
     }
 
     private Task<T> SendAsCallerAsync<T>(HttpMethod method, string path, byte[]? body, JsonTypeInfo<Envelope<T>> type, CancellationToken ct) =>

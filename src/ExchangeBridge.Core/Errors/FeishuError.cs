@@ -32,6 +32,12 @@ public static class FeishuErrors
     // The calendar read API's own refusals.
     public static readonly FeishuError CalendarNotFound = new(191002, 404, "calendar not found");
     public static readonly FeishuError CalendarEventNotFound = new(193001, 404, "event not found");
+    /// <summary>
+    /// instance_view's two limits, by the codes the platform answers them with (larksuite/cli's calendar agenda splits the
+    /// range on exactly these). The msgs are ours: the platform's own wording was not found in its documentation.
+    /// </summary>
+    public static readonly FeishuError InstanceViewRangeTooLong = new(193103, 400, "the time range exceeds the 40-day limit");
+    public static readonly FeishuError InstanceViewTooManyInstances = new(193104, 400, "more than 1000 instances in the time range");
 
     // The gateway's authentication and authorisation errors (HTTP 400, as the platform's gateway answers them).
     private const string InvalidTokenMsg = "Invalid access token for authorization. Please make a request with token attached.";

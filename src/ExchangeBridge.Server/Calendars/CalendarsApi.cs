@@ -92,7 +92,7 @@ public static class CalendarsApi
         return (need, max);
     }
 
-    private static async Task<CalendarRecord> FindAsync(HttpContext context, CalendarStore store, string calendarId, CancellationToken ct)
+    internal static async Task<CalendarRecord> FindAsync(HttpContext context, CalendarStore store, string calendarId, CancellationToken ct)
     {
         var caller = Caller.Of(context);
         if (calendarId.Length > 256) throw FeishuException.InvalidParameter("calendar_id is malformed");
@@ -106,13 +106,14 @@ public static class CalendarsApi
     private static CalendarView View(CalendarRecord c) =>
         new(c.CalendarId, c.Summary, "", "private", -1, "exchange", "", false, true, "owner");
 
-    private static (int PageSize, long AfterId) Paging(HttpContext context, int defaultSize)
+    /// <summary>page_size (within the endpoint's documented bounds) and the position page_token continues after.</summary>
+    internal static (int PageSize, long AfterId) Paging(HttpContext context, int defaultSize, int minSize = 1, int maxSize = MaxPageSize)
     {
         var query = context.Request.Query;
         var size = defaultSize;
         if (query.TryGetValue("page_size", out var sizeText) &&
-            (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size is < 1 or > MaxPageSize))
-            throw FeishuException.InvalidParameter($"page_size must be 1..{MaxPageSize}");
+            (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < minSize || size > maxSize))
+            throw FeishuException.InvalidParameter($"page_size must be {minSize}..{maxSize}");
         long afterId = 0;
         if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
         {
@@ -130,9 +131,9 @@ public static class CalendarsApi
         return (size, afterId);
     }
 
-    private static string Token(long lastId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"after:{lastId}"));
+    internal static string Token(long lastId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"after:{lastId}"));
 
-    private static long? Seconds(HttpContext context, string name)
+    internal static long? Seconds(HttpContext context, string name)
     {
         if (!context.Request.Query.TryGetValue(name, out var text)) return null;
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value < 253402300800

@@ -45,6 +45,10 @@ public static class RequestPipeline
         app.MapAuthApi();
         app.MapExchangeBindingsApi();
         app.MapCalendarsApi();
+        app.MapEventInstancesApi();
+        app.MapEventAttendeesApi();
+        app.MapEventSearchApi();
+        app.MapFreeBusyApi();
         app.MapAdminApi();
         // HEAD too: load balancers probe with it.
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], () => "ok").WithName("Health").WithSummary("Liveness");

@@ -61,6 +61,7 @@ public static class ServiceRegistration
         services.AddSingleton<AdminAccountVerifier>();
         services.AddSingleton<Bootstrapper>();
         services.AddSingleton<CalendarStore>();
+        services.AddSingleton<EventRangeReads>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<ImportEngine>();
         services.AddSingleton<ImportWorker>();

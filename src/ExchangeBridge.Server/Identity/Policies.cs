@@ -123,6 +123,7 @@ public static class Policies
     public const string ReadBinding = "exchange_bindings:read";
     public const string DeleteBinding = "exchange_bindings:delete";
     public const string ReadCalendar = "calendars:read";
+    public const string ReadFreeBusy = "freebusy:read";
     public const string ExchangeCode = "authen:code";
 
     public static AuthorizationBuilder AddFeishuPolicies(this AuthorizationBuilder builder)
@@ -140,6 +141,9 @@ public static class Policies
                 new TokenKindRequirement(TokenKind.User), new ScopeRequirement(Scopes.DeleteBinding), new SuperAdminRequirement()))
             .AddPolicy(ReadCalendar, p => Base(p).AddRequirements(
                 new TokenKindRequirement(TokenKind.User, TokenKind.Tenant), new ScopeRequirement(Scopes.ReadCalendar),
+                new NotResignedRequirement(), new AppBotRequirement()))
+            .AddPolicy(ReadFreeBusy, p => Base(p).AddRequirements(
+                new TokenKindRequirement(TokenKind.User, TokenKind.Tenant), new ScopeRequirement(Scopes.ReadFreeBusy),
                 new NotResignedRequirement(), new AppBotRequirement()))
             // The Node SDK sends its tenant token to the code exchange; the documentation says app token. Both are the app's.
             .AddPolicy(ExchangeCode, p => Base(p).AddRequirements(new TokenKindRequirement(TokenKind.App, TokenKind.Tenant)));

@@ -43,6 +43,13 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Calendars.CalendarView>))]
 [JsonSerializable(typeof(Envelope<Calendars.EventListData>))]
 [JsonSerializable(typeof(Envelope<Calendars.EventData>))]
+[JsonSerializable(typeof(Calendars.StoredEventFacts))]
+[JsonSerializable(typeof(Envelope<Calendars.InstanceViewData>))]
+[JsonSerializable(typeof(Envelope<Calendars.InstancesData>))]
+[JsonSerializable(typeof(Envelope<Calendars.FreeBusyListData>))]
+[JsonSerializable(typeof(Envelope<Calendars.FreeBusyBatchData>))]
+[JsonSerializable(typeof(Envelope<Calendars.AttendeeListData>))]
+[JsonSerializable(typeof(Envelope<Calendars.EventSearchData>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingsRetried>))]
 public sealed partial class FeishuJsonContext : JsonSerializerContext;

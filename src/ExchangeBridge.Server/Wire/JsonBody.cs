@@ -102,6 +102,39 @@ public static class JsonBody
             ? value
             : throw new FeishuException(invalid, $"{name} is required");
 
+    /// <summary>A boolean field: absent or null gives <paramref name="absent"/>; any other type is refused.</summary>
+    public static bool OptionalBool(JsonElement body, string name, bool absent, FeishuError invalid)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return absent;
+        return value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new FeishuException(invalid, $"{name} must be a boolean"),
+        };
+    }
+
+    /// <summary>An array of strings: absent or null gives an empty list; any other type, or an element not a string, is refused.</summary>
+    public static IReadOnlyList<string> OptionalStringArray(JsonElement body, string name, FeishuError invalid)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
+        if (value.ValueKind != JsonValueKind.Array) throw new FeishuException(invalid, $"{name} must be an array of strings");
+        var items = new List<string>(value.GetArrayLength());
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String) throw new FeishuException(invalid, $"{name} must be an array of strings");
+            try
+            {
+                items.Add(item.GetString()!);
+            }
+            catch (InvalidOperationException)
+            {
+                throw new FeishuException(invalid, $"{name} is not valid Unicode");
+            }
+        }
+        return items;
+    }
+
     private static void EnsureJsonContentType(HttpRequest request, FeishuError invalid)
     {
         var contentType = request.ContentType;

@@ -1,0 +1,125 @@
+using Dapper;
+using ExchangeBridge.Core.Identity;
+
+namespace ExchangeBridge.Server.Storage;
+
+/// <summary>An event row as the range reads need it; <see cref="OwnerId"/> is the calendar owner's user_id.</summary>
+public sealed class StoredEventRow
+{
+    public long Id { get; set; }
+    public string OwnerId { get; set; } = "";
+    public string EventId { get; set; } = "";
+    public string ExchangeItemId { get; set; } = "";
+    public string? SeriesItemId { get; set; }
+    public long StartMs { get; set; }
+    public long EndMs { get; set; }
+    public string Payload { get; set; } = "";
+}
+
+/// <summary>A user a request names: the id it was asked by, who that is here, and their address (to match attendees by).</summary>
+public sealed record NamedUser(string AskedId, string UserId, string? Email, bool IsResigned);
+
+/// <summary>
+/// The reads that expand series over a time range (instance view, instances, free/busy): every row that touches the range,
+/// and every modified or deleted occurrence of a series that does (wherever it was moved to), since those replace the
+/// occurrences the series would otherwise have there. One statement per request, whatever the number of calendars.
+/// </summary>
+public sealed class EventRangeReads(IDatabase database)
+{
+    /// <summary>
+    /// Rows at most this long are found by their start alone (an index range); longer ones (series masters, whose span runs
+    /// to the series' end, and multi-day events) by the partial index of migration 0008, which is kept to those few.
+    /// A literal, not a parameter: the planners use a partial index only for a condition they can see is its own.
+    /// </summary>
+    private const long ShortMs = 86_400_000;
+
+    private const string Columns =
+        "e.id AS Id, c.user_id AS OwnerId, e.event_id AS EventId, e.exchange_item_id AS ExchangeItemId, " +
+        "e.series_item_id AS SeriesItemId, e.start_ms AS StartMs, e.end_ms AS EndMs, e.payload AS Payload";
+
+    /// <summary>The rows of one calendar for [startMs, endMs), with the exceptions of its series there.</summary>
+    public async Task<IReadOnlyList<StoredEventRow>> CalendarRangeAsync(long calendarKey, long startMs, long endMs, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(RangeSql("c.id = @calendarKey"),
+            new { calendarKey, startMs, endMs, earliestShortStart = EarliestShortStart(startMs) }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>The rows of the primary calendars of <paramref name="userIds"/> (a tenant's users) for [startMs, endMs).</summary>
+    public async Task<IReadOnlyList<StoredEventRow>> PrimaryCalendarsRangeAsync(string tenantKey, IReadOnlyCollection<string> userIds,
+        long startMs, long endMs, CancellationToken ct)
+    {
+        if (userIds.Count == 0) return [];
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(
+            RangeSql($"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {database.InList("c.user_id", "@userIds")}"),
+            new { tenantKey, primary = true, userIds = userIds.ToArray(), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
+            cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Every stored row of a calendar touching [startMs, endMs), in start order (search reads them all).</summary>
+    public async Task<IReadOnlyList<StoredEventRow>> CalendarRowsAsync(long calendarKey, long startMs, long endMs, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(
+            $"""
+            SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+            WHERE c.id = @calendarKey AND e.start_ms < @endMs AND e.end_ms > @startMs
+            ORDER BY e.start_ms, e.id
+            """, new { calendarKey, startMs, endMs }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>The event <paramref name="eventId"/> of a calendar with, for a series, its stored modified and deleted occurrences.</summary>
+    public async Task<IReadOnlyList<StoredEventRow>> SeriesAsync(long calendarKey, string eventId, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(
+            $"""
+            SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+            WHERE c.id = @calendarKey AND (e.event_id = @eventId OR e.series_item_id = (
+                SELECT m.exchange_item_id FROM events m WHERE m.calendar_key = @calendarKey AND m.event_id = @eventId AND m.series_item_id IS NULL))
+            """, new { calendarKey, eventId }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>
+    /// Who the ids of <paramref name="type"/> name in the tenant (for the app, when they are open_ids); ids naming nobody
+    /// are left out.
+    /// </summary>
+    public async Task<IReadOnlyList<NamedUser>> ResolveUsersAsync(string tenantKey, string appId, UserIdType type, IReadOnlyCollection<string> ids,
+        CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        var (asked, from) = type switch
+        {
+            UserIdType.OpenId => ("o.open_id", "open_ids o JOIN users u ON u.tenant_key = o.tenant_key AND u.user_id = o.user_id AND o.app_id = @appId"),
+            UserIdType.UnionId => ("u.union_id", "users u"),
+            _ => ("u.user_id", "users u"),
+        };
+        var rows = await c.QueryAsync<(string AskedId, string UserId, string? Email, long? ResignedAt)>(new CommandDefinition(
+            $"SELECT {asked}, u.user_id, u.email, u.resigned_at FROM {from} WHERE u.tenant_key = @tenantKey AND {database.InList(asked, "@ids")}",
+            new { tenantKey, appId, ids = ids.ToArray() }, cancellationToken: ct));
+        return rows.Select(r => new NamedUser(r.AskedId, r.UserId, r.Email, r.ResignedAt is not null)).ToList();
+    }
+
+    /// <summary>The earliest start a short row touching the range can have (a range open to the past stays open).</summary>
+    private static long EarliestShortStart(long startMs) => startMs > long.MinValue + ShortMs ? startMs - ShortMs : long.MinValue;
+
+    /// <summary>
+    /// Three parts: short rows by their start, long rows by their end (the partial index), and the exceptions and deleted
+    /// occurrences of every series master touching the range, joined on the master's item id.
+    /// </summary>
+    private static string RangeSql(string calendars) =>
+        $"""
+        SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+        WHERE {calendars} AND e.start_ms >= @earliestShortStart AND e.start_ms < @endMs AND e.end_ms > @startMs
+          AND e.end_ms - e.start_ms <= {ShortMs}
+        UNION ALL
+        SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+        WHERE {calendars} AND e.end_ms - e.start_ms > {ShortMs} AND e.end_ms > @startMs AND e.start_ms < @endMs
+        UNION ALL
+        SELECT {Columns} FROM calendars c JOIN events m ON m.calendar_key = c.id
+          JOIN events e ON e.calendar_key = m.calendar_key AND e.series_item_id = m.exchange_item_id
+        WHERE {calendars} AND m.end_ms - m.start_ms > {ShortMs} AND m.end_ms > @startMs AND m.start_ms < @endMs
+          AND m.series_item_id IS NULL
+        """;
+}
