@@ -3,15 +3,11 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const lark = require('@larksuiteoapi/node-sdk');
+const shared = require('./server');
 
-const serverDll = process.env.EXBRIDGE_SERVER_DLL ||
-  path.resolve(__dirname, '../../src/ExchangeBridge.Server/bin/Release/net10.0/ExchangeBridge.Server.dll');
+const { quiet } = shared;
 const documentedId = 'ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=';
 const documentedBody = {
   admin_account: 'email_admin_example@outlook.com',
@@ -21,93 +17,17 @@ const documentedBody = {
 const statuses = ['doing', 'cal_done', 'timespan_done', 'done'];
 
 let server;
-let serverLog;
-let dataDir;
 let baseUrl;
-let bootstrap;
-
-// LoggerLevel.fatal is 0, which the SDK's `loggerLevel || info` turns into info: silence it with a logger instead.
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-// Also when the runner dies mid-suite (an uncaught error, Ctrl-C): never leave the server behind.
-process.on('exit', stopServer);
-
-function serverOutput() {
-  try {
-    return fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).join('\n');
-  } catch {
-    return '(no server output)';
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const listener = net.createServer();
-    listener.listen(0, '127.0.0.1', () => {
-      const { port } = listener.address();
-      listener.close(() => resolve(port));
-    });
-    listener.on('error', reject);
-  });
-}
-
-async function waitUntilHealthy() {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the server exited with code ${server.exitCode}:\n${serverOutput()}`);
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the server did not become healthy within a minute:\n${serverOutput()}`);
-}
 
 before(async () => {
-  assert.ok(fs.existsSync(serverDll), `no server at ${serverDll}: build it (dotnet build -c Release) or set EXBRIDGE_SERVER_DLL`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exbridge-node-'));
-  serverLog = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
-  const logFd = fs.openSync(serverLog, 'w');
-  baseUrl = `http://127.0.0.1:${await freePort()}`;
-  server = spawn('dotnet', [serverDll, '--urls', baseUrl, '--data-dir', dataDir, '--demo'], {
-    stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, Logging__LogLevel__Default: 'Warning' },
-  });
-  fs.closeSync(logFd); // the child holds its own copy
-  await waitUntilHealthy();
-  bootstrap = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap.json'), 'utf8'));
+  server = await shared.startServer();
+  baseUrl = server.baseUrl;
 });
 
-after(() => {
-  stopServer();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  if (serverLog) fs.rmSync(serverLog, { force: true });
-});
+after(() => server?.stop());
 
-/** An authorization code for the super administrator, from the operator API (standing in for the login page). */
-async function mintCode() {
-  const answer = await fetch(`${baseUrl}/admin/v1/authorization_codes`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${bootstrap.operator_key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ app_id: bootstrap.app_id, open_id: bootstrap.admin_open_id }),
-  });
-  return (await answer.json()).data.code;
-}
-
-function sdkClient(options = {}) {
-  return new lark.Client({
-    appId: bootstrap.app_id,
-    appSecret: bootstrap.app_secret,
-    domain: baseUrl,
-    logger: quiet,
-    ...options,
-  });
-}
+const mintCode = () => shared.mintCode(server);
+const sdkClient = (options = {}) => shared.sdkClient(server, options);
 
 /** A user token through the SDK's default flow: it fetches its tenant token itself and sends it to the code exchange. */
 async function userTokens(client) {
