@@ -41,10 +41,11 @@ public static class StoredRecurrence
 
     /// <summary>
     /// The starts of a series' occurrences from its first, in order, as Outlook places them: the pattern's dates up to the
-    /// count or end date, each at the series' time of day in its zone.
+    /// count or end date, each at the series' time of day in its zone. Dates before <paramref name="from"/> are counted
+    /// (a count still ends where it does) but not placed: placing a date in its zone is the costly part of the walk.
     /// </summary>
     public static IEnumerable<DateTimeOffset> OccurrenceStarts(ExchangeRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone,
-        bool isAllDay)
+        bool isAllDay, DateOnly from = default)
     {
         var dates = SeriesOccurrences.Dates(recurrence.Pattern, recurrence.Range.StartDate);
         dates = recurrence.Range switch
@@ -53,7 +54,7 @@ public static class StoredRecurrence
             ExchangeRecurrenceRange.EndDate e => dates.TakeWhile(d => d <= e.LastDate),
             _ => dates,
         };
-        return dates.Select(date => RecurrenceRules.OccurrenceStart(date, seriesStart, zone, isAllDay));
+        return dates.Where(date => date >= from).Select(date => RecurrenceRules.OccurrenceStart(date, seriesStart, zone, isAllDay));
     }
 
     /// <summary>The UNTIL's calendar date: a DATE for an all-day series, else the last occurrence's UTC start read in the zone.</summary>

@@ -81,7 +81,7 @@ public static class EventInstances
         var seen = new HashSet<long>();
         var distinct = new List<(StoredEventRow Row, StoredEventFacts Facts)>(rows.Count);
         foreach (var row in rows)
-            if (seen.Add(row.Id)) distinct.Add((row, JsonSerializer.Deserialize(row.Payload, FeishuJsonContext.Default.StoredEventFacts)!));
+            if (seen.Add(row.Id)) distinct.Add((row, ReadFacts(row.Payload)));
         var replaced = new Dictionary<string, List<long>>(StringComparer.Ordinal);
         foreach (var (row, _) in distinct)
             if (row.SeriesItemId is { } series)
@@ -132,7 +132,7 @@ public static class EventInstances
             yield break;
         }
 
-        foreach (var start in StoredRecurrence.OccurrenceStarts(recurrence, seriesStart, zone, allDay))
+        foreach (var start in StoredRecurrence.OccurrenceStarts(recurrence, seriesStart, zone, allDay, FirstDateToPlace(startMs - durationMs - offsetMs)))
         {
             var occurrenceStartMs = start.ToUnixTimeMilliseconds() + offsetMs;
             if (occurrenceStartMs >= endMs) yield break;
@@ -150,6 +150,30 @@ public static class EventInstances
 
     private static EventInstance AsStored(StoredEventRow row, StoredEventFacts facts) =>
         new(row, facts, facts.EventId, facts.StartTime, facts.EndTime, row.StartMs, row.EndMs, IsOccurrence: false);
+
+    /// <summary>
+    /// The earliest date an occurrence ending after <paramref name="earliestStartMs"/> can fall on, in any zone (a day's
+    /// margin either way), so the walk places no date long before the range.
+    /// </summary>
+    private static DateOnly FirstDateToPlace(long earliestStartMs) =>
+        earliestStartMs <= EarliestPlaceableMs ? default
+        : DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(earliestStartMs).UtcDateTime).AddDays(-2);
+
+    private static readonly long EarliestPlaceableMs = DateTimeOffset.MinValue.AddDays(3).ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// The facts of a stored payload, read without its attendees: the serialiser writes them last (CalendarEvent's order),
+    /// and they are most of its bytes, so only the text before them is parsed. A property name is the only place the text
+    /// <c>"attendees":</c> can occur, since a quote inside a string is escaped.
+    /// </summary>
+    public static StoredEventFacts ReadFacts(string payload)
+    {
+        var attendees = payload.IndexOf(",\"attendees\":", StringComparison.Ordinal);
+        var facts = attendees < 0
+            ? JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.StoredEventFacts)
+            : JsonSerializer.Deserialize(string.Concat(payload.AsSpan(0, attendees), "}"), FeishuJsonContext.Default.StoredEventFacts);
+        return facts!;
+    }
 
     private static long OriginalStartSeconds(string eventId) =>
         long.Parse(eventId.AsSpan(eventId.LastIndexOf('_') + 1), NumberStyles.None, CultureInfo.InvariantCulture);
