@@ -70,5 +70,22 @@ public abstract class ImportedWeekTests() : ImportWorldTests(SimulatedConnector.
     protected async Task<JsonObject> PostAsync(string path, string body, string? token = null) =>
         (await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Post, path, body, token ?? World.EmployeeToken)))["data"]!.AsObject();
 
+    /// <summary>Every item of a paged read, following page_token (has_more agreeing with it on every page), and the pages it took.</summary>
+    protected async Task<(List<JsonObject> Items, int Pages)> AllPagesAsync(string pathAndQuery)
+    {
+        var items = new List<JsonObject>();
+        var token = "";
+        var pages = 0;
+        do
+        {
+            var page = await GetAsync($"{pathAndQuery}&page_token={Uri.EscapeDataString(token)}");
+            items.AddRange(page["items"]!.AsArray().Select(i => i!.AsObject()));
+            token = page["page_token"]!.GetValue<string>();
+            Assert.Equal(token.Length > 0, page["has_more"]!.GetValue<bool>());
+            pages++;
+        } while (token.Length > 0);
+        return (items, pages);
+    }
+
     protected static long Seconds(DateTimeOffset at) => at.ToUnixTimeSeconds();
 }
