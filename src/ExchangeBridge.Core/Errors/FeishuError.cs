@@ -32,6 +32,9 @@ public static class FeishuErrors
     // The calendar read API's own refusals.
     public static readonly FeishuError CalendarNotFound = new(191002, 404, "calendar not found");
     public static readonly FeishuError CalendarEventNotFound = new(193001, 404, "event not found");
+    /// <summary>A sync_token (or page_token) the list no longer knows: the client lists in full again without it.</summary>
+    public static readonly FeishuError SyncTokenExpired = new(190008, 400, "page_token or sync_token expired");
+    public static readonly FeishuError SyncTokenWithRestrictions = new(190009, 400, "sync token cannot be used with other request restrictions");
 
     // The gateway's authentication and authorisation errors (HTTP 400, as the platform's gateway answers them).
     private const string InvalidTokenMsg = "Invalid access token for authorization. Please make a request with token attached.";

@@ -33,6 +33,7 @@ public sealed class ImportWorld : IAsyncDisposable
     public string BindingId => ExchangeBindingId.Encode(Admin, Mailbox);
     public string EmployeeOpenId => _employeeOpenId;
     public string AdminToken => _adminToken;
+    public string EmployeeToken => _employeeToken;
 
     /// <summary>Grants the connector's admin account in the simulator, starts a server and registers the account (verified).</summary>
     /// <param name="settings">import settings of the test's own, over the world's (one worker, quick polls, small pages).</param>
