@@ -42,9 +42,7 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
     public async Task A_create_an_update_and_a_delete_reach_the_subscribed_app_encrypted_signed_and_in_order()
     {
         var calendar = Store.DefaultFolder(Mailbox);
-        await BindUntilDoneAsync();
-        await using var receiver = await EventReceiver.StartAsync(EncryptKey);
-        await JsonAssert.SuccessAsync(await PutSettingsAsync(receiver.Url, EncryptKey));
+        await using var receiver = await BoundWithReceiverAsync();
         var calendarId = await SubscribeToPrimaryAsync();
 
         Store.Put(calendar, Meeting("AAMkAGpush+1/A=", "Planning"));
@@ -79,9 +77,7 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
     public async Task A_refused_event_is_retried_on_the_schedule_with_its_event_id_and_holds_back_the_calendars_later_events()
     {
         var calendar = Store.DefaultFolder(Mailbox);
-        await BindUntilDoneAsync();
-        await using var receiver = await EventReceiver.StartAsync(EncryptKey);
-        await JsonAssert.SuccessAsync(await PutSettingsAsync(receiver.Url, EncryptKey));
+        await using var receiver = await BoundWithReceiverAsync();
         await SubscribeToPrimaryAsync();
         string? refusedId = null;
         receiver.Answer = r => (refusedId ??= r.EventId) == r.EventId ? 500 : 200;
@@ -127,6 +123,15 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
             ["request_url"] = url, ["verification_token"] = VerificationToken, ["encrypt_key"] = encryptKey,
             ["event_types"] = eventTypes ?? [EventTypes.EventChanged, EventTypes.CalendarChanged],
         }), World.Server.Bootstrap.OperatorKey);
+
+    /// <summary>The employee bound and imported, and the app's request URL a receiver holding the app's encrypt key.</summary>
+    private async Task<EventReceiver> BoundWithReceiverAsync()
+    {
+        await BindUntilDoneAsync();
+        var receiver = await EventReceiver.StartAsync(EncryptKey);
+        await JsonAssert.SuccessAsync(await PutSettingsAsync(receiver.Url, EncryptKey));
+        return receiver;
+    }
 
     private async Task<string> SubscribeToPrimaryAsync()
     {
