@@ -135,6 +135,7 @@ public static class ChangeLog
         var apps = await c.QueryAsync<(string AppId, string EventTypes, string? OpenId, string? UnionId)>(new CommandDefinition(
             """
             SELECT a.app_id, a.event_types, o.open_id, u.union_id FROM app_event_settings a
+            JOIN apps p ON p.app_id = a.app_id AND p.deleted_at IS NULL
             LEFT JOIN open_ids o ON o.app_id = a.app_id AND o.user_id = @UserId
             LEFT JOIN users u ON u.tenant_key = a.tenant_key AND u.user_id = @UserId
             WHERE a.tenant_key = @TenantKey
@@ -153,7 +154,10 @@ public static class ChangeLog
 
     private sealed record Subscriber(string AppId, string UserId, string? OpenId, string? UnionId);
 
-    /// <summary>The apps subscribed to a target (of one user, when given) that asked, with their event settings, for this event type.</summary>
+    /// <summary>
+    /// The apps subscribed to a target (of one user, when given) that asked, with their event settings, for this event type;
+    /// a deleted app is sent nothing more.
+    /// </summary>
     private static async Task<List<Subscriber>> SubscribersAsync(DbConnection c, DbTransaction tx, string tenantKey, string kind, string calendarId,
         string? userId, string eventType, CancellationToken ct)
     {
@@ -161,6 +165,7 @@ public static class ChangeLog
             """
             SELECT s.app_id, s.user_id, a.event_types, o.open_id, u.union_id FROM event_subscriptions s
             JOIN app_event_settings a ON a.app_id = s.app_id
+            JOIN apps p ON p.app_id = s.app_id AND p.deleted_at IS NULL
             LEFT JOIN open_ids o ON o.app_id = s.app_id AND o.user_id = s.user_id
             LEFT JOIN users u ON u.tenant_key = s.tenant_key AND u.user_id = s.user_id
             WHERE s.tenant_key = @tenantKey AND s.kind = @kind AND s.calendar_id = @calendarId AND (@userId IS NULL OR s.user_id = @userId)

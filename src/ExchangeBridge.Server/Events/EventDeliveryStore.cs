@@ -27,9 +27,24 @@ public sealed class ClaimedDelivery
     public string? EncryptKeyProtected { get; set; }
 }
 
-/// <summary>A delivery as the operator API shows it (never the event's body: it names users).</summary>
-public sealed record DeliveryView(long Id, string EventId, string AppId, string EventType, string State, long Attempts, long CreateTime,
-    long NextAttemptAt, long? DeliveredAt, string? LastError, long UpdatedAt);
+/// <summary>
+/// A delivery as the operator API shows it (never the event's body: it names users). A class read by property, so that
+/// the column types each engine reports (even for no rows) need not match a constructor.
+/// </summary>
+public sealed class DeliveryView
+{
+    public long Id { get; set; }
+    public string EventId { get; set; } = "";
+    public string AppId { get; set; } = "";
+    public string EventType { get; set; } = "";
+    public string State { get; set; } = "";
+    public int Attempts { get; set; }
+    public long CreateTime { get; set; }
+    public long NextAttemptAt { get; set; }
+    public long? DeliveredAt { get; set; }
+    public string? LastError { get; set; }
+    public long UpdatedAt { get; set; }
+}
 
 /// <summary>
 /// The outbox's deliveries (rows written by <see cref="ChangeLog"/>), claimed with a lease as the import's jobs are, so
@@ -97,7 +112,7 @@ public sealed class EventDeliveryStore(IDatabase database)
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<DeliveryView>(new CommandDefinition(
             """
-            SELECT id AS Id, event_id AS EventId, app_id AS AppId, event_type AS EventType, state AS State, CAST(attempts AS BIGINT) AS Attempts,
+            SELECT id AS Id, event_id AS EventId, app_id AS AppId, event_type AS EventType, state AS State, attempts AS Attempts,
                    create_time AS CreateTime, next_attempt_at AS NextAttemptAt, delivered_at AS DeliveredAt, last_error AS LastError,
                    updated_at AS UpdatedAt
             FROM event_deliveries

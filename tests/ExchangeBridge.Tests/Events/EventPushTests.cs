@@ -4,6 +4,7 @@ using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Server.Events;
 using ExchangeBridge.Tests.Import;
 using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Events;
 
@@ -99,6 +100,25 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
         Assert.NotEqual(refusedId, received[2].EventId);
         Assert.Equal(2, received.Select(r => r.Event["calendar_event_id"]!.GetValue<string>()).Distinct().Count());
         await WaitForDeliveriesAsync(d => d.All(x => x["state"]!.GetValue<string>() == "delivered"));
+    }
+
+    [Fact]
+    public async Task A_deleted_app_is_sent_nothing_more()
+    {
+        var calendar = Store.DefaultFolder(Mailbox);
+        await using var receiver = await BoundWithReceiverAsync();
+        var calendarId = await SubscribeToPrimaryAsync();
+        await JsonAssert.SuccessAsync(await World.Server.SendAsync(HttpMethod.Delete,
+            $"/admin/v1/tenants/{World.Server.Bootstrap.TenantKey}/apps/{World.Server.Bootstrap.AppId}", null, World.Server.Bootstrap.OperatorKey));
+
+        Store.Put(calendar, Meeting("AAMkAGpush+1/A=", "Planning"));
+        await World.SyncAgainAsync();
+
+        // The change is in the log (a sync_token reads it), but no event for it is queued for the deleted app.
+        Assert.Contains(await World.Server.Services.GetRequiredService<ChangeReads>().EventChangesAsync(calendarId, 0, 100, default),
+            c => c.Payload?.Contains("\"Planning\"", StringComparison.Ordinal) == true);
+        Assert.Empty(await WaitForDeliveriesAsync(_ => true));
+        Assert.Empty(receiver.Received);
     }
 
     [Fact]
