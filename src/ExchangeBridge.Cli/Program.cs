@@ -7,4 +7,5 @@ root.Subcommands.Add(BindCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(UnbindCommand.Create());
 foreach (var command in OperatorCommands.Create()) root.Subcommands.Add(command);
+root.Subcommands.Add(EventsCommand.Create());
 return await root.Parse(args).InvokeAsync();

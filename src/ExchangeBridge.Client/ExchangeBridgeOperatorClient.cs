@@ -88,6 +88,22 @@ public sealed class ExchangeBridgeOperatorClient : IDisposable
         SendAsync(HttpMethod.Post, "/authorization_codes", request, ClientJsonContext.Default.MintAuthorizationCodeRequest,
             ClientJsonContext.Default.EnvelopeAuthorizationCode, cancellationToken);
 
+    /// <summary>Sets where an app's events go; the server saves it once the URL has answered the platform's verification challenge.</summary>
+    public Task<EventSettings> PutEventSettingsAsync(string tenantKey, string appId, EventSettingsRequest request,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, $"/tenants/{Segment(tenantKey)}/apps/{Segment(appId)}/event_settings", request,
+            ClientJsonContext.Default.EventSettingsRequest, ClientJsonContext.Default.EnvelopeEventSettings, cancellationToken);
+
+    /// <summary>The tenant's latest event deliveries, newest first; of one app or in one state when given.</summary>
+    public async Task<IReadOnlyList<EventDelivery>> ListEventDeliveriesAsync(string tenantKey, string? appId = null, string? state = null,
+        int? limit = null, CancellationToken cancellationToken = default)
+    {
+        var query = string.Join('&', new[] { ("app_id", appId), ("state", state), ("limit", limit?.ToString(System.Globalization.CultureInfo.InvariantCulture)) }
+            .Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+        return (await SendAsync(HttpMethod.Get, $"/tenants/{Segment(tenantKey)}/event_deliveries{(query.Length == 0 ? "" : "?" + query)}",
+            ClientJsonContext.Default.EnvelopeEventDeliveryList, cancellationToken).ConfigureAwait(false)).Items;
+    }
+
     private Task<TAnswer> SendAsync<TBody, TAnswer>(HttpMethod method, string path, TBody body, JsonTypeInfo<TBody> bodyType,
         JsonTypeInfo<Envelope<TAnswer>> answerType, CancellationToken ct)
     {

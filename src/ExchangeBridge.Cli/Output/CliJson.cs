@@ -25,4 +25,5 @@ internal sealed record BindingStatusRow(string ExchangeBindingId, string? Exchan
 [JsonSerializable(typeof(ExchangeAdminAccount))]
 [JsonSerializable(typeof(AuthorizationCode))]
 [JsonSerializable(typeof(BindingDiagnostics))]
+[JsonSerializable(typeof(EventDelivery))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -21,4 +21,10 @@ public sealed record CalendarEvent(
 
 internal sealed record CalendarPage(bool HasMore, string? PageToken, IReadOnlyList<Calendar>? CalendarList);
 
-internal sealed record EventPage(bool HasMore, string? PageToken, IReadOnlyList<CalendarEvent>? Items);
+/// <summary>
+/// One sync round of a calendar's events: what changed since the sync token it started from (everything, from none), a
+/// removed event with <c>Status</c> <c>cancelled</c>; and the token to start the next round from.
+/// </summary>
+public sealed record CalendarEventChanges(IReadOnlyList<CalendarEvent> Events, string SyncToken);
+
+internal sealed record EventPage(bool HasMore, string? PageToken, IReadOnlyList<CalendarEvent>? Items, string? SyncToken = null);

@@ -62,6 +62,19 @@ public sealed record RetryBindingsRequest(string? ExchangeBindingId = null);
 /// <summary>How many bindings a retry moved to the front of the queue.</summary>
 public sealed record BindingsRetried(int Retried);
 
+/// <summary>An app's event settings: where its events go. The encrypt key is write-only (<see cref="EventSettings.HasEncryptKey"/>).</summary>
+public sealed record EventSettingsRequest(string RequestUrl, string VerificationToken, string? EncryptKey = null,
+    IReadOnlyList<string>? EventTypes = null);
+
+public sealed record EventSettings(string AppId, string RequestUrl, string VerificationToken, bool HasEncryptKey, IReadOnlyList<string> EventTypes,
+    long VerifiedAt);
+
+/// <summary>One event pushed (or to be pushed) to an app: <c>pending</c>, <c>delivered</c> or <c>failed</c> (retries ran out); times in ms.</summary>
+public sealed record EventDelivery(long Id, string EventId, string AppId, string EventType, string State, int Attempts, long CreateTime,
+    long NextAttemptAt, long? DeliveredAt, string? LastError, long UpdatedAt);
+
+internal sealed record EventDeliveryList(IReadOnlyList<EventDelivery> Items);
+
 internal sealed record TenantList(IReadOnlyList<Tenant> Items);
 
 internal sealed record EmptyData;

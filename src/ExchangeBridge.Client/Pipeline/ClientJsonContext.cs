@@ -45,4 +45,7 @@ internal sealed record EnvelopeProbe(int? Code, string? Msg, WireError? Error);
 [JsonSerializable(typeof(Envelope<BindingDiagnostics>))]
 [JsonSerializable(typeof(RetryBindingsRequest))]
 [JsonSerializable(typeof(Envelope<BindingsRetried>))]
+[JsonSerializable(typeof(EventSettingsRequest))]
+[JsonSerializable(typeof(Envelope<EventSettings>))]
+[JsonSerializable(typeof(Envelope<EventDeliveryList>))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

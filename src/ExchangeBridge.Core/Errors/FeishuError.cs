@@ -38,6 +38,9 @@ public static class FeishuErrors
     /// </summary>
     public static readonly FeishuError InstanceViewRangeTooLong = new(193103, 400, "the time range exceeds the 40-day limit");
     public static readonly FeishuError InstanceViewTooManyInstances = new(193104, 400, "more than 1000 instances in the time range");
+    /// <summary>A sync_token (or page_token) the list no longer knows: the client lists in full again without it.</summary>
+    public static readonly FeishuError SyncTokenExpired = new(190008, 400, "page_token or sync_token expired");
+    public static readonly FeishuError SyncTokenWithRestrictions = new(190009, 400, "sync token cannot be used with other request restrictions");
 
     // The gateway's authentication and authorisation errors (HTTP 400, as the platform's gateway answers them).
     private const string InvalidTokenMsg = "Invalid access token for authorization. Please make a request with token attached.";

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Server.Wire;
@@ -32,16 +33,41 @@ public static class CalendarsApi
         return app;
     }
 
-    public static async Task<FeishuJsonResult<Envelope<CalendarListData>>> ListCalendars(HttpContext context, CalendarStore store, CancellationToken ct)
+    /// <summary>
+    /// The caller's calendars: first in full, page by page (page_token), the last page giving a sync_token; then, with
+    /// it, what changed since: calendars added or renamed as they are now, removed ones with is_deleted (docs/events.md).
+    /// </summary>
+    public static async Task<FeishuJsonResult<Envelope<CalendarListData>>> ListCalendars(HttpContext context, CalendarStore store,
+        ChangeReads changes, CancellationToken ct)
     {
         var caller = Caller.Of(context);
-        var (pageSize, afterId) = Paging(context, defaultSize: 500);
-        var rows = OwnerOf(caller) is { } owner ? await store.ListAsync(caller.TenantKey, owner, afterId, pageSize + 1, ct) : [];
-        var page = rows.Take(pageSize).Select(View).ToList();
-        var hasMore = rows.Count > pageSize;
-        return FeishuJson.Result(Envelope.Success(new CalendarListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", page)),
-            FeishuJsonContext.Default.EnvelopeCalendarListData);
+        var (pageSize, position) = ListPaging(context, defaultSize: 500);
+        if (OwnerOf(caller) is not { } owner)
+            return CalendarList(new CalendarListData(false, "", "", []));
+        var stream = ChangeLog.CalendarListStream(caller.TenantKey, owner);
+        if (position.ChangesAfter is { } after)
+        {
+            await CheckSyncPointAsync(changes, stream, after, ct);
+            var rows = await changes.CalendarChangesAsync(caller.TenantKey, owner, after, pageSize + 1, ct);
+            var page = rows.Take(pageSize).ToList();
+            var items = LatestPerKey(page, r => r.CalendarId, r => r.Summary is { } summary
+                ? View(r.CalendarId, summary, isDeleted: false)
+                : View(r.CalendarId, r.RemovedSummary ?? "", isDeleted: true));
+            var reached = page.Count > 0 ? page[^1].Seq : after;
+            return CalendarList(rows.Count > pageSize
+                ? new CalendarListData(true, ListTokens.Changes(reached), "", items)
+                : new CalendarListData(false, "", ListTokens.Sync(reached), items));
+        }
+        // A full listing's sync point is taken before its first page: a change made while it pages is seen again, never missed.
+        var syncPoint = position.SyncPoint ?? await changes.CurrentSeqAsync(stream, ct);
+        var calendars = await store.ListAsync(caller.TenantKey, owner, position.AfterId, pageSize + 1, ct);
+        var hasMore = calendars.Count > pageSize;
+        return CalendarList(new CalendarListData(hasMore, hasMore ? ListTokens.After(calendars[pageSize - 1].Id, syncPoint) : "",
+            hasMore ? "" : ListTokens.Sync(syncPoint), calendars.Take(pageSize).Select(View).ToList()));
     }
+
+    private static FeishuJsonResult<Envelope<CalendarListData>> CalendarList(CalendarListData data) =>
+        FeishuJson.Result(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeCalendarListData);
 
     public static async Task<FeishuJsonResult<Envelope<CalendarView>>> GetCalendar(string calendar_id, HttpContext context, CalendarStore store,
         CancellationToken ct)
@@ -50,19 +76,71 @@ public static class CalendarsApi
         return FeishuJson.Result(Envelope.Success(View(calendar)), FeishuJsonContext.Default.EnvelopeCalendarView);
     }
 
+    /// <summary>
+    /// A calendar's events, in one of the platform's three ways: a time range (start_time and end_time, no sync token);
+    /// everything, or everything ending after anchor_time, page by page with the last page giving a sync_token; or, with
+    /// a sync_token, what changed since, removed events as status cancelled. A sync_token with a time range or an anchor
+    /// is refused (190009), one this calendar never gave or no longer knows is expired (190008).
+    /// </summary>
     public static async Task<FeishuJsonResult<Envelope<EventListData>>> ListEvents(string calendar_id, HttpContext context, CalendarStore store,
-        CancellationToken ct)
+        ChangeReads changes, CancellationToken ct)
     {
         var calendar = await FindAsync(context, store, calendar_id, ct);
-        var (pageSize, afterId) = Paging(context, defaultSize: 500);
-        var startMs = Seconds(context, "start_time") is { } s ? s * 1000 : long.MinValue;
-        var endMs = Seconds(context, "end_time") is { } e ? e * 1000 : long.MaxValue;
+        var (pageSize, position) = ListPaging(context, defaultSize: 500);
+        var start = Seconds(context, "start_time");
+        var end = Seconds(context, "end_time");
+        var anchor = Seconds(context, "anchor_time");
+        if (position.ChangesAfter is { } after)
+        {
+            if (start is not null || end is not null || anchor is not null)
+                throw new FeishuException(FeishuErrors.SyncTokenWithRestrictions, "start_time, end_time and anchor_time do not go with sync_token");
+            await CheckSyncPointAsync(changes, ChangeLog.EventStream(calendar.CalendarId), after, ct);
+            var rows = await changes.EventChangesAsync(calendar.CalendarId, after, pageSize + 1, ct);
+            var page = rows.Take(pageSize).ToList();
+            // An event created and removed again, whose removal is on a later page, is answered there, as cancelled.
+            var items = LatestPerKey(page, r => r.EventId, r => r.Payload is { } now ? Event(now)
+                : r.RemovedPayload is { } last ? Event(last) with { Status = CancelledStatus, Attendees = null }
+                : null).OfType<CalendarEvent>().ToList();
+            var reached = page.Count > 0 ? page[^1].Seq : after;
+            return EventList(rows.Count > pageSize
+                ? new EventListData(true, ListTokens.Changes(reached), "", items)
+                : new EventListData(false, "", ListTokens.Sync(reached), items));
+        }
+
+        var ranged = start is not null || end is not null;
+        if (ranged && anchor is not null) throw FeishuException.InvalidParameter("anchor_time does not go with start_time and end_time");
+        var startMs = start is { } s ? s * 1000 : anchor is { } a ? a * 1000 : long.MinValue;
+        var endMs = end is { } e ? e * 1000 : long.MaxValue;
         if (startMs > endMs) throw FeishuException.InvalidParameter("start_time must not be after end_time");
-        var rows = await store.ListEventsAsync(calendar.Id, startMs, endMs, afterId, pageSize + 1, ct);
-        var items = rows.Take(pageSize).Select(r => JsonSerializer.Deserialize(r.Payload, FeishuJsonContext.Default.CalendarEvent)!).ToList();
-        var hasMore = rows.Count > pageSize;
-        return FeishuJson.Result(Envelope.Success(new EventListData(hasMore, hasMore ? Token(rows[pageSize - 1].Id) : "", "", items)),
-            FeishuJsonContext.Default.EnvelopeEventListData);
+        // A range answers no sync_token: changes after it would be the whole calendar's, not the range's.
+        var syncPoint = ranged ? 0 : position.SyncPoint ?? await changes.CurrentSeqAsync(ChangeLog.EventStream(calendar.CalendarId), ct);
+        var events = await store.ListEventsAsync(calendar.Id, startMs, endMs, position.AfterId, pageSize + 1, ct);
+        var hasMore = events.Count > pageSize;
+        return EventList(new EventListData(hasMore, hasMore ? ListTokens.After(events[pageSize - 1].Id, syncPoint) : "",
+            hasMore || ranged ? "" : ListTokens.Sync(syncPoint), events.Take(pageSize).Select(r => Event(r.Payload)).ToList()));
+    }
+
+    /// <summary>The status a removed event is answered with, as the platform answers a deleted event to a sync.</summary>
+    private const string CancelledStatus = "cancelled";
+
+    private static CalendarEvent Event(string payload) => JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!;
+
+    private static FeishuJsonResult<Envelope<EventListData>> EventList(EventListData data) =>
+        FeishuJson.Result(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeEventListData);
+
+    /// <summary>A sync point ahead of the stream was never given by it (another calendar's, a database restored from a backup).</summary>
+    private static async Task CheckSyncPointAsync(ChangeReads changes, string stream, long after, CancellationToken ct)
+    {
+        if (after > await changes.CurrentSeqAsync(stream, ct))
+            throw new FeishuException(FeishuErrors.SyncTokenExpired, "the sync_token is not one this list gave; list again without it");
+    }
+
+    /// <summary>Each key once, where it last changed in the page, so that a client applying the page in order ends where the log does.</summary>
+    private static List<TItem> LatestPerKey<TRow, TItem>(IReadOnlyList<TRow> rows, Func<TRow, string> key, Func<TRow, TItem> item)
+    {
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < rows.Count; i++) last[key(rows[i])] = i;
+        return rows.Where((row, i) => last[key(row)] == i).Select(item).ToList();
     }
 
     public static async Task<FeishuJsonResult<Envelope<EventData>>> GetEvent(string calendar_id, string event_id, HttpContext context,
@@ -103,19 +181,29 @@ public static class CalendarsApi
     /// <summary>Whose imported calendars the caller reads: a user their own; an app (a tenant token) nobody's.</summary>
     private static string? OwnerOf(Caller caller) => caller.Kind == TokenKind.User ? caller.UserId : null;
 
-    private static CalendarView View(CalendarRecord c) =>
-        new(c.CalendarId, c.Summary, "", "private", -1, "exchange", "", false, true, "owner");
+    private static CalendarView View(CalendarRecord c) => View(c.CalendarId, c.Summary, isDeleted: false);
+
+    private static CalendarView View(string calendarId, string summary, bool isDeleted) =>
+        new(calendarId, summary, "", "private", -1, "exchange", "", isDeleted, true, "owner");
+
+    /// <summary>page_size, and where a listing stands: page_token (a page of a listing) wins over sync_token (its start).</summary>
+    private static (int PageSize, ListPosition Position) ListPaging(HttpContext context, int defaultSize)
+    {
+        var query = context.Request.Query;
+        var size = PageSize(context, defaultSize, 1, MaxPageSize);
+        if (query.TryGetValue("page_token", out var pageToken) && !string.IsNullOrEmpty(pageToken))
+            return (size, ListTokens.ReadPageToken(pageToken.ToString()));
+        if (query.TryGetValue("sync_token", out var syncToken) && !string.IsNullOrEmpty(syncToken))
+            return (size, ListTokens.ReadSyncToken(syncToken.ToString()));
+        return (size, ListPosition.Start);
+    }
 
     /// <summary>page_size (within the endpoint's documented bounds) and the position page_token continues after.</summary>
     internal static (int PageSize, long AfterId) Paging(HttpContext context, int defaultSize, int minSize = 1, int maxSize = MaxPageSize)
     {
-        var query = context.Request.Query;
-        var size = defaultSize;
-        if (query.TryGetValue("page_size", out var sizeText) &&
-            (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < minSize || size > maxSize))
-            throw FeishuException.InvalidParameter($"page_size must be {minSize}..{maxSize}");
+        var size = PageSize(context, defaultSize, minSize, maxSize);
         long afterId = 0;
-        if (query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
+        if (context.Request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
         {
             try
             {
@@ -129,6 +217,15 @@ public static class CalendarsApi
             }
         }
         return (size, afterId);
+    }
+
+    private static int PageSize(HttpContext context, int defaultSize, int minSize, int maxSize)
+    {
+        var size = defaultSize;
+        if (context.Request.Query.TryGetValue("page_size", out var sizeText) &&
+            (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out size) || size < minSize || size > maxSize))
+            throw FeishuException.InvalidParameter($"page_size must be {minSize}..{maxSize}");
+        return size;
     }
 
     internal static string Token(long lastId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"after:{lastId}"));

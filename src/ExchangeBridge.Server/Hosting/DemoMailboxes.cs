@@ -13,7 +13,8 @@ namespace ExchangeBridge.Server.Hosting;
 /// With --demo the server also hosts the EWS simulator (a simulator, not Exchange) at /EWS/Exchange.asmx, holding the
 /// seed page's example mailbox, and points the example admin account at it once the server knows its own address.
 /// Operators can stage what the import must survive there and watch it recover: an outage or a hang of a mailbox, a
-/// changed password (<c>/admin/v1/demo/simulator/…</c>, with the operator key).
+/// changed password, a meeting made, moved or deleted in the default calendar (<c>/admin/v1/demo/simulator/…</c>, with the
+/// operator key).
 /// </summary>
 public static class DemoMailboxes
 {
@@ -68,6 +69,11 @@ public static class DemoMailboxes
             .WithName("DemoSimulatorFault").WithSummary("Demo: the simulator answers a mailbox with an outage, a hang, or normally again");
         simulator.MapPost("/admins/{username}/password", (string username, HttpRequest request, CancellationToken ct) => ChangePasswordAsync(store, username, request, ct))
             .WithName("DemoSimulatorPassword").WithSummary("Demo: the simulator's admin account gets a new password; the old one is refused");
+        simulator.MapPut("/mailboxes/{mailbox}/items/{item_id}", (string mailbox, string item_id, HttpRequest request, CancellationToken ct) =>
+                PutItemAsync(store, mailbox, item_id, request, ct))
+            .WithName("DemoSimulatorPutItem").WithSummary("Demo: a meeting made or changed in the mailbox's default calendar");
+        simulator.MapDelete("/mailboxes/{mailbox}/items/{item_id}", (string mailbox, string item_id) => DeleteItem(store, mailbox, item_id))
+            .WithName("DemoSimulatorDeleteItem").WithSummary("Demo: a meeting deleted from the mailbox's default calendar");
         services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
         {
             var address = services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
@@ -110,6 +116,32 @@ public static class DemoMailboxes
         }
         return FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
     }
+
+    /// <summary><c>{"subject": "…", "start": ISO 8601, "end": ISO 8601}</c>: made, or changed (a new change key) when it exists.</summary>
+    private static async Task<FeishuJsonResult<Envelope<EmptyData>>> PutItemAsync(MailboxStore store, string mailbox, string itemId,
+        HttpRequest request, CancellationToken ct)
+    {
+        var invalid = FeishuErrors.OperatorInvalidRequest;
+        var item = await JsonBody.ReadObjectAsync(request, invalid, b =>
+        {
+            var (start, end) = (Instant(b, "start"), Instant(b, "end"));
+            if (end <= start) throw new FeishuException(invalid, "end must be after start");
+            return new SimCalendarItem { ItemId = itemId, Subject = JsonBody.RequiredString(b, "subject", invalid), Start = start, End = end };
+        }, ct);
+        store.Put(store.DefaultFolder(mailbox), item);
+        return FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData);
+
+        static DateTimeOffset Instant(JsonElement body, string name) =>
+            DateTimeOffset.TryParse(JsonBody.RequiredString(body, name, FeishuErrors.OperatorInvalidRequest), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None, out var value)
+                ? value
+                : throw new FeishuException(FeishuErrors.OperatorInvalidRequest, $"{name} must be an ISO 8601 time");
+    }
+
+    private static FeishuJsonResult<Envelope<EmptyData>> DeleteItem(MailboxStore store, string mailbox, string itemId) =>
+        store.Delete(store.DefaultFolder(mailbox), itemId)
+            ? FeishuJson.Result(Envelope.Success(new EmptyData()), FeishuJsonContext.Default.EnvelopeEmptyData)
+            : throw new FeishuException(FeishuErrors.OperatorNotFound, "simulator item");
 
     private static int? OptionalPositive(JsonElement body, string name) =>
         !body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null

@@ -1,6 +1,7 @@
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Calendars;
+using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.RateLimits;
 using ExchangeBridge.Server.Wire;
@@ -49,7 +50,9 @@ public static class RequestPipeline
         app.MapEventAttendeesApi();
         app.MapEventSearchApi();
         app.MapFreeBusyApi();
+        app.MapEventSubscriptionsApi();
         app.MapAdminApi();
+        app.MapEventsAdminApi();
         // HEAD too: load balancers probe with it.
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], () => "ok").WithName("Health").WithSummary("Liveness");
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -3,6 +3,7 @@ using ExchangeBridge.Ews;
 using ExchangeBridge.Graph;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Import;
 using ExchangeBridge.Server.RateLimits;
@@ -36,6 +37,8 @@ public static class ServiceRegistration
         services.AddSingleton<IOptions<ServerOptions>>(Options.Create(options));
         var import = Settings<ImportOptions>(configuration, ImportOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
+        var events = Settings<EventOptions>(configuration, EventOptions.Section, o => o.Validate());
+        services.AddSingleton<IOptions<EventOptions>>(Options.Create(events));
         var limits = Settings<RateLimitOptions>(configuration, RateLimitOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<RateLimitOptions>>(Options.Create(limits));
         if (string.IsNullOrWhiteSpace(limits.RedisConnectionString))
@@ -67,6 +70,13 @@ public static class ServiceRegistration
         services.AddSingleton<ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());
         services.AddHostedService<ExpiredTokenSweeper>();
+        services.AddSingleton<ChangeReads>();
+        services.AddSingleton<EventSettingsStore>();
+        services.AddSingleton<EventDeliveryStore>();
+        services.AddSingleton<EventSender>();
+        services.AddHostedService<EventDeliveryWorker>();
+        // Pushes to apps' request URLs: an answer later than the platform's 3 seconds counts as a failed push.
+        services.AddHttpClient(EventSender.ClientName, client => client.Timeout = TimeSpan.FromSeconds(events.RequestTimeoutSeconds));
         services.AddHostedService<DatabaseShutdown>();
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);

@@ -124,6 +124,8 @@ public static class Policies
     public const string DeleteBinding = "exchange_bindings:delete";
     public const string ReadCalendar = "calendars:read";
     public const string ReadFreeBusy = "freebusy:read";
+    /// <summary>The subscription endpoints: a user subscribes the app to their own calendars' changes (user tokens only).</summary>
+    public const string SubscribeCalendar = "calendars:subscribe";
     public const string ExchangeCode = "authen:code";
 
     public static AuthorizationBuilder AddFeishuPolicies(this AuthorizationBuilder builder)
@@ -145,6 +147,8 @@ public static class Policies
             .AddPolicy(ReadFreeBusy, p => Base(p).AddRequirements(
                 new TokenKindRequirement(TokenKind.User, TokenKind.Tenant), new ScopeRequirement(Scopes.ReadFreeBusy),
                 new NotResignedRequirement(), new AppBotRequirement()))
+            .AddPolicy(SubscribeCalendar, p => Base(p).AddRequirements(
+                new TokenKindRequirement(TokenKind.User), new ScopeRequirement(Scopes.ReadCalendar), new NotResignedRequirement()))
             // The Node SDK sends its tenant token to the code exchange; the documentation says app token. Both are the app's.
             .AddPolicy(ExchangeCode, p => Base(p).AddRequirements(new TokenKindRequirement(TokenKind.App, TokenKind.Tenant)));
     }

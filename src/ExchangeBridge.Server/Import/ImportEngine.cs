@@ -24,7 +24,7 @@ public sealed partial class ImportEngine(
     {
         if (job.Kind == JobKinds.Unbind)
         {
-            await calendars.DeleteForBindingAsync(job.BindingKey, ct);
+            await calendars.DeleteForBindingAsync(job.BindingKey, Now, ct);
             await jobs.CompleteAsync(job, Now, ct);
             LogUnbound(logger, job.BindingKey);
             return;

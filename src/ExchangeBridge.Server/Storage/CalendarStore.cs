@@ -2,6 +2,7 @@ using System.Data.Common;
 using Dapper;
 using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Exchange;
+using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Import;
 
 namespace ExchangeBridge.Server.Storage;
@@ -40,7 +41,8 @@ public sealed record CalendarProgress(int? WindowOffset = null, bool? WindowDone
 
 /// <summary>
 /// The imported calendars and events. Every write of an import page is one transaction that first checks the
-/// binding still exists: once an unbind has committed, no late page of its import can land.
+/// binding still exists: once an unbind has committed, no late page of its import can land. Each write logs what it
+/// changed (<see cref="ChangeLog"/>) in the same transaction, for sync tokens and the events pushed to apps.
 /// </summary>
 public sealed class CalendarStore(IDatabase database)
 {
@@ -60,6 +62,10 @@ public sealed class CalendarStore(IDatabase database)
         var saved = await database.WriteAsync(Touched.Binding(bindingKey), async (c, tx, token) =>
         {
             if (!await BindingExistsAsync(c, tx, bindingKey, token)) return false;
+            var known = (await c.QueryAsync<(string FolderId, string CalendarId, string Summary)>(new CommandDefinition(
+                "SELECT exchange_folder_id, calendar_id, summary FROM calendars WHERE binding_key = @bindingKey", new { bindingKey }, tx,
+                cancellationToken: token))).ToDictionary(k => k.FolderId, StringComparer.Ordinal);
+            var changes = new List<CalendarChange>();
             foreach (var folder in folders)
                 await c.ExecuteAsync(new CommandDefinition(
                     """
@@ -73,21 +79,30 @@ public sealed class CalendarStore(IDatabase database)
                         calendarId = EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), bindingKey, tenantKey, userId,
                         folderId = folder.FolderId, summary = folder.DisplayName, isPrimary = folder.IsDefault, now,
                     }, tx, cancellationToken: token));
-            await DeleteVanishedCalendarsAsync(c, tx, bindingKey, folders.Select(f => f.FolderId).ToArray(), token);
+            foreach (var folder in folders)
+                if (!known.TryGetValue(folder.FolderId, out var calendar))
+                    changes.Add(new CalendarChange(EventPayloads.CalendarIdFor(bindingKey, folder.FolderId), ChangeTypes.Create));
+                else if (calendar.Summary != folder.DisplayName)
+                    changes.Add(new CalendarChange(calendar.CalendarId, ChangeTypes.Update));
+            changes.AddRange(await DeleteVanishedCalendarsAsync(c, tx, bindingKey, folders.Select(f => f.FolderId).ToArray(), token));
+            await ChangeLog.RecordCalendarChangesAsync(c, tx, tenantKey, userId, changes, now, token);
             if (status is not null) await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
             return true;
         }, ct);
         return saved;
     }
 
-    /// <summary>A folder deleted in Exchange takes its calendar and events with it.</summary>
-    private async Task DeleteVanishedCalendarsAsync(DbConnection c, DbTransaction tx, long bindingKey, string[] folderIds, CancellationToken ct)
+    /// <summary>A folder deleted in Exchange takes its calendar and events with it; answers the calendars removed.</summary>
+    private async Task<IEnumerable<CalendarChange>> DeleteVanishedCalendarsAsync(DbConnection c, DbTransaction tx, long bindingKey, string[] folderIds,
+        CancellationToken ct)
     {
         var vanished = $"SELECT id FROM calendars WHERE binding_key = @bindingKey AND {database.NotInList("exchange_folder_id", "@folderIds")}";
         await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE calendar_key IN ({vanished})", new { bindingKey, folderIds }, tx,
             cancellationToken: ct));
-        await c.ExecuteAsync(new CommandDefinition($"DELETE FROM calendars WHERE id IN ({vanished})", new { bindingKey, folderIds }, tx,
+        var removed = await c.QueryAsync<(string CalendarId, string Summary)>(new CommandDefinition(
+            $"DELETE FROM calendars WHERE id IN ({vanished}) RETURNING calendar_id, summary", new { bindingKey, folderIds }, tx,
             cancellationToken: ct));
+        return removed.Select(r => new CalendarChange(r.CalendarId, ChangeTypes.Delete, r.Summary)).ToList();
     }
 
     /// <summary>Records a fault of one folder alone; the page that next lands for it clears it.</summary>
@@ -142,23 +157,31 @@ public sealed class CalendarStore(IDatabase database)
 
         // A changed series master drops the instances it no longer has: one statement for the page's masters, keeping
         // every instance the page brings (an instance moved to another master is rewritten by its upsert below).
+        var changes = new List<EventChange>();
         var masters = upserts.Where(r => r.SeriesItemId is null).Select(r => r.ExchangeItemId).ToArray();
         if (masters.Length > 0)
         {
             var keep = upserts.Where(r => r.SeriesItemId is not null).Select(r => r.ExchangeItemId).ToArray();
-            await c.ExecuteAsync(new CommandDefinition(
+            changes.AddRange(await DeleteReturningAsync(c, tx,
                 keep.Length == 0
                     ? $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")}"
                     : $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")} AND {database.NotInList("exchange_item_id", "@keep")}",
-                new { calendarKey, masters, keep }, tx, cancellationToken: ct));
+                new { calendarKey, masters, keep }, ct));
         }
+        changes.AddRange(await UpsertChangesAsync(c, tx, calendarKey, upserts, ct));
         await UpsertEventsAsync(c, tx, calendarKey, upserts, now, ct);
         if (deletedItemIds.Count > 0)
-            await c.ExecuteAsync(new CommandDefinition(
+            changes.AddRange(await DeleteReturningAsync(c, tx,
                 $"DELETE FROM events WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@deletedItemIds")} OR {database.InList("series_item_id", "@deletedItemIds")})",
-                new { calendarKey, deletedItemIds = deletedItemIds.ToArray() }, tx, cancellationToken: ct));
+                new { calendarKey, deletedItemIds = deletedItemIds.ToArray() }, ct));
         await MarkSeenAsync(c, tx, calendarKey, resyncListedItemIds, ct);
-        if (progress.EndResync) await RemoveUnseenAsync(c, tx, calendarKey, ct);
+        if (progress.EndResync) changes.AddRange(await RemoveUnseenAsync(c, tx, calendarKey, ct));
+        if (changes.Count > 0)
+        {
+            var owner = await c.QuerySingleAsync<(string CalendarId, string TenantKey, string UserId)>(new CommandDefinition(
+                "SELECT calendar_id, tenant_key, user_id FROM calendars WHERE id = @calendarKey", new { calendarKey }, tx, cancellationToken: ct));
+            await ChangeLog.RecordEventChangesAsync(c, tx, new CalendarOwner(owner.CalendarId, owner.TenantKey, owner.UserId), changes, now, ct);
+        }
 
         await c.ExecuteAsync(new CommandDefinition(
             """
@@ -197,27 +220,59 @@ public sealed class CalendarStore(IDatabase database)
     }
 
     /// <summary>The end of a resync: every single and series it did not list is gone from Exchange, with its instances.</summary>
-    private static async Task RemoveUnseenAsync(DbConnection c, DbTransaction tx, long calendarKey, CancellationToken ct) =>
-        await c.ExecuteAsync(new CommandDefinition(
+    private static Task<IEnumerable<EventChange>> RemoveUnseenAsync(DbConnection c, DbTransaction tx, long calendarKey, CancellationToken ct) =>
+        DeleteReturningAsync(c, tx,
             """
             DELETE FROM events WHERE calendar_key = @calendarKey
               AND (resync_pass IS NULL OR resync_pass <> (SELECT resync_pass FROM calendars WHERE id = @calendarKey))
-            """, new { calendarKey }, tx, cancellationToken: ct));
+            """, new { calendarKey }, ct);
+
+    /// <summary>Runs a DELETE of events and answers each removed event as a change, with what it last was.</summary>
+    private static async Task<IEnumerable<EventChange>> DeleteReturningAsync(DbConnection c, DbTransaction tx, string delete, object parameters,
+        CancellationToken ct) =>
+        (await c.QueryAsync<(string EventId, string Payload)>(new CommandDefinition($"{delete} RETURNING event_id, payload", parameters, tx,
+            cancellationToken: ct)))
+        .Select(r => new EventChange(r.EventId, ChangeTypes.Delete, r.Payload)).ToList();
+
+    /// <summary>
+    /// What a page's upserts change: an item not stored yet is created, one whose change key moved is updated; one
+    /// listed again unchanged (a page applied twice, a resync) changes nothing.
+    /// </summary>
+    private async Task<IEnumerable<EventChange>> UpsertChangesAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
+        CancellationToken ct)
+    {
+        if (upserts.Count == 0) return [];
+        var last = new Dictionary<string, EventRow>(StringComparer.Ordinal);
+        foreach (var row in upserts) last[row.ExchangeItemId] = row;
+        var stored = (await c.QueryAsync<(string ItemId, string ChangeKey)>(new CommandDefinition(
+                $"SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
+                new { calendarKey, itemIds = last.Keys.ToArray() }, tx, cancellationToken: ct)))
+            .ToDictionary(r => r.ItemId, r => r.ChangeKey, StringComparer.Ordinal);
+        return last.Values
+            .Where(row => !stored.TryGetValue(row.ExchangeItemId, out var key) || key != row.ChangeKey)
+            .Select(row => new EventChange(row.EventId, stored.ContainsKey(row.ExchangeItemId) ? ChangeTypes.Update : ChangeTypes.Create))
+            .ToList();
+    }
 
     public async Task<bool> SetBindingStatusAsync(long bindingKey, string status, string? errorReason, long now, CancellationToken ct)
     {
         return await database.WriteAsync(Touched.Binding(bindingKey), (c, tx, token) => SetStatusAsync(c, tx, bindingKey, status, errorReason, now, token), ct);
     }
 
-    /// <summary>Removes everything a binding imported (its unbind job); idempotent.</summary>
-    public Task DeleteForBindingAsync(long bindingKey, CancellationToken ct) =>
+    /// <summary>Removes everything a binding imported (its unbind job), logging its calendars as removed; idempotent.</summary>
+    public Task DeleteForBindingAsync(long bindingKey, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM events WHERE calendar_key IN (SELECT id FROM calendars WHERE binding_key = @bindingKey)",
                 new { bindingKey }, tx, cancellationToken: token));
-            return await c.ExecuteAsync(new CommandDefinition("DELETE FROM calendars WHERE binding_key = @bindingKey", new { bindingKey }, tx,
-                cancellationToken: token));
+            var removed = (await c.QueryAsync<(string CalendarId, string TenantKey, string UserId, string Summary)>(new CommandDefinition(
+                "DELETE FROM calendars WHERE binding_key = @bindingKey RETURNING calendar_id, tenant_key, user_id, summary", new { bindingKey }, tx,
+                cancellationToken: token))).ToList();
+            foreach (var owner in removed.GroupBy(r => (r.TenantKey, r.UserId)))
+                await ChangeLog.RecordCalendarChangesAsync(c, tx, owner.Key.TenantKey, owner.Key.UserId,
+                    owner.Select(r => new CalendarChange(r.CalendarId, ChangeTypes.Delete, r.Summary)).ToList(), now, token);
+            return removed.Count;
         }, ct);
 
     // Reads for the calendar Open API, always scoped by tenant and owner.
@@ -343,12 +398,20 @@ public sealed class CalendarStore(IDatabase database)
         await c.ExecuteScalarAsync<long?>(new CommandDefinition(
             "SELECT 1 FROM exchange_bindings WHERE id = @bindingKey", new { bindingKey }, tx, cancellationToken: ct)) is not null;
 
+    /// <summary>Sets a binding's status; a status that moved is announced to the apps that asked (our extension's event).</summary>
     private static async Task<bool> SetStatusAsync(DbConnection c, DbTransaction tx, long bindingKey, string status, string? errorReason,
-        long now, CancellationToken ct) =>
+        long now, CancellationToken ct)
+    {
+        var before = await c.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT status FROM exchange_bindings WHERE id = @bindingKey", new { bindingKey }, tx, cancellationToken: ct));
+        if (before is null) return false;
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_bindings SET status = @status, error_reason = @errorReason, updated_at = @now,
                 imported_at = CASE WHEN @status = @done AND imported_at IS NULL THEN @now ELSE imported_at END
             WHERE id = @bindingKey
-            """, new { bindingKey, status, errorReason, now, done = BindingStatus.Done.ToWire() }, tx, cancellationToken: ct)) == 1;
+            """, new { bindingKey, status, errorReason, now, done = BindingStatus.Done.ToWire() }, tx, cancellationToken: ct));
+        if (before != status) await ChangeLog.RecordBindingStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
+        return true;
+    }
 }

@@ -52,6 +52,8 @@ public static class Envelope
 [JsonSerializable(typeof(Envelope<Calendars.EventSearchData>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingDiagnostics>))]
 [JsonSerializable(typeof(Envelope<Admin.BindingsRetried>))]
+[JsonSerializable(typeof(Envelope<Events.EventSettingsView>))]
+[JsonSerializable(typeof(Envelope<Events.DeliveryList>))]
 public sealed partial class FeishuJsonContext : JsonSerializerContext;
 
 /// <summary>

@@ -1,0 +1,72 @@
+using ExchangeBridge.Server.Identity;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeBridge.Server.Events;
+
+/// <summary>
+/// Sends the outbox: claims due deliveries (each the head of its order key), pushes them at once, and records each
+/// outcome while it still holds the claim. A delivery sent but not recorded (the process killed in between) is sent
+/// again, with the same event_id, once its claim runs out: apps see each event at least once and drop what they saw by
+/// its event_id, as the platform asks of them.
+/// </summary>
+public sealed partial class EventDeliveryWorker(
+    EventDeliveryStore deliveries, EventSender sender, SecretProtector protector, TimeProvider clock, IOptions<EventOptions> options,
+    ILogger<EventDeliveryWorker> logger) : BackgroundService
+{
+    private readonly EventOptions _options = options.Value;
+    private readonly IReadOnlyList<int> _retrySchedule = options.Value.RetrySchedule();
+    private readonly string _owner = $"{Environment.ProcessId}:{Guid.NewGuid():N}@{Environment.MachineName}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.Concurrency == 0) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var claimed = await deliveries.ClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _options.Concurrency, stoppingToken);
+                if (claimed.Count == 0)
+                {
+                    await Task.Delay(_options.PollMilliseconds, stoppingToken);
+                    continue;
+                }
+                await Task.WhenAll(claimed.Select(d => DeliverAsync(d, stoppingToken)));
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The database, say: what was claimed is retaken when its claim runs out.
+                LogLoopFault(logger, e);
+                await Task.Delay(_options.PollMilliseconds, stoppingToken).ContinueWith(_ => { }, CancellationToken.None);
+            }
+        }
+    }
+
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private async Task DeliverAsync(ClaimedDelivery delivery, CancellationToken ct)
+    {
+        var outcome = delivery.RequestUrl.Length == 0
+            ? new PushOutcome(false, "the app has no request URL any more")
+            : await sender.PushAsync(delivery.RequestUrl, EventEnvelope.Schema2(delivery),
+                delivery.EncryptKeyProtected is { } key ? protector.Unprotect(key) : null, ct);
+        if (outcome.Accepted)
+        {
+            await deliveries.DeliveredAsync(delivery, _owner, Now, ct);
+            return;
+        }
+        // Attempts counts this one: the first failure waits the schedule's first delay, and so on until none is left.
+        var retryAt = delivery.Attempts <= _retrySchedule.Count ? Now + _retrySchedule[delivery.Attempts - 1] * 1000L : (long?)null;
+        LogFailed(logger, delivery.EventId, delivery.AppId, delivery.Attempts, outcome.Failure ?? "", retryAt is not null);
+        await deliveries.AttemptFailedAsync(delivery, _owner, retryAt, outcome.Failure ?? "refused", Now, ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Event delivery fault; claimed deliveries are retaken when their claim runs out")]
+    private static partial void LogLoopFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Event {EventId} to app {AppId}: attempt {Attempt} failed ({Failure}); retried: {Retried}")]
+    private static partial void LogFailed(ILogger logger, string eventId, string appId, int attempt, string failure, bool retried);
+}
