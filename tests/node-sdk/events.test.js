@@ -4,25 +4,16 @@
 'use strict';
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
 const lark = require('@larksuiteoapi/node-sdk');
+const { startServer, until: untilWith, quiet } = require('./server');
 
-const serverDll = process.env.EXBRIDGE_SERVER_DLL ||
-  path.resolve(__dirname, '../../src/ExchangeBridge.Server/bin/Release/net10.0/ExchangeBridge.Server.dll');
 const mailbox = 'email_account_example@outlook.com';
 const encryptKey = 'node-sdk-test-encrypt-key';
 const verificationToken = 'node-sdk-test-verification-token';
 const eventPath = '/webhook/event';
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 
 let server;
-let serverLog;
-let dataDir;
 let baseUrl;
 let bootstrap;
 let receiver;
@@ -36,67 +27,7 @@ const arrivals = [];
 const handled = new Map();
 let hold = null; // while set, each arrival waits for it before it is answered
 
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
-}
-process.on('exit', stopServer);
-
-function serverOutput() {
-  try {
-    return fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).join('\n');
-  } catch {
-    return '(no server output)';
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const listener = net.createServer();
-    listener.listen(0, '127.0.0.1', () => {
-      const { port } = listener.address();
-      listener.close(() => resolve(port));
-    });
-    listener.on('error', reject);
-  });
-}
-
-async function until(what, condition, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms:\n${serverOutput()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // a bounded wait on a condition, not a sleep for timing
-  }
-}
-
-async function startServer() {
-  const logFd = fs.openSync(serverLog, 'a');
-  server = spawn('dotnet', [serverDll, '--urls', baseUrl, '--data-dir', dataDir, '--demo'], {
-    stdio: ['ignore', logFd, logFd],
-    env: {
-      ...process.env,
-      Logging__LogLevel__Default: 'Warning',
-      ExchangeBridge__Import__SyncIntervalSeconds: '1',
-      ExchangeBridge__Import__PollMilliseconds: '50',
-      ExchangeBridge__Events__PollMilliseconds: '50',
-      // A held push is one in flight for a while; its claim outlives it, then another instance (the restarted one) takes it.
-      ExchangeBridge__Events__RequestTimeoutSeconds: '10',
-      ExchangeBridge__Events__LeaseSeconds: '12',
-      ExchangeBridge__Events__RetryScheduleSeconds: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
-    },
-  });
-  fs.closeSync(logFd);
-  const started = server;
-  await until('the server start', async () => {
-    if (started.exitCode !== null) throw new Error(`the server exited with code ${started.exitCode}:\n${serverOutput()}`);
-    try {
-      return (await fetch(`${baseUrl}/healthz`)).ok;
-    } catch {
-      return false;
-    }
-  });
-}
+const until = (what, condition, ms = 60_000) => untilWith(what, condition, ms, () => server.output());
 
 async function operator(method, route, body) {
   const answer = await fetch(`${baseUrl}${route}`, {
@@ -142,12 +73,18 @@ function startReceiver() {
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(serverDll), `no server at ${serverDll}: build it (dotnet build -c Release) or set EXBRIDGE_SERVER_DLL`);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exbridge-node-events-'));
-  serverLog = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
-  baseUrl = `http://127.0.0.1:${await freePort()}`;
-  await startServer();
-  bootstrap = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap.json'), 'utf8'));
+  server = await startServer({
+    env: {
+      ExchangeBridge__Import__SyncIntervalSeconds: '1',
+      ExchangeBridge__Import__PollMilliseconds: '50',
+      ExchangeBridge__Events__PollMilliseconds: '50',
+      // A held push is one in flight for a while; its claim outlives it, then another instance (the restarted one) takes it.
+      ExchangeBridge__Events__RequestTimeoutSeconds: '10',
+      ExchangeBridge__Events__LeaseSeconds: '12',
+      ExchangeBridge__Events__RetryScheduleSeconds: '1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1',
+    },
+  });
+  ({ baseUrl, bootstrap } = server);
   await startReceiver();
 
   // The developer console's part, through the operator API: the URL is saved once it answered the encrypted challenge.
@@ -180,10 +117,8 @@ before(async () => {
 });
 
 after(async () => {
-  stopServer();
+  await server?.stop();
   if (receiver) await new Promise((resolve) => receiver.close(resolve));
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  if (serverLog) fs.rmSync(serverLog, { force: true });
 });
 
 /** One sync_token round through the SDK: every page from `syncToken` ('' lists in full) until the page with the next token. */
@@ -276,16 +211,12 @@ test('a SIGKILL of the server mid-delivery loses nothing: every event arrives, e
 
   await until('a push in flight', () => arrivals.length > before);
   const inFlight = arrivals[arrivals.length - 1].event_id;
-  const killed = server;
-  await new Promise((resolve) => {
-    killed.once('exit', resolve);
-    killed.kill('SIGKILL');
-  });
+  await server.kill();
   const arrivalsAtKill = arrivals.length;
   hold = null;
   release();
 
-  await startServer();
+  await server.restart();
   await until('every change delivered after the restart', () => changesOf(created.event_id).length === 3, 90_000);
 
   assert.deepEqual(changesOf(created.event_id), ['create', 'update', 'delete']);

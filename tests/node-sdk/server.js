@@ -26,23 +26,17 @@ function freePort() {
   });
 }
 
-/** Starts the server and waits (a minute at most) until /healthz answers; `stop()` kills it and removes its folder. */
-async function startServer() {
+/**
+ * Starts the server and waits (a minute at most) until /healthz answers. `env` adds settings of the test file's own
+ * (ExchangeBridge__…). `kill()` SIGKILLs it and keeps its folder, `restart()` starts it again on the same folder and port,
+ * `stop()` kills it and removes its folder.
+ */
+async function startServer({ env = {} } = {}) {
   assert.ok(fs.existsSync(serverDll), `no server at ${serverDll}: build it (dotnet build -c Release) or set EXBRIDGE_SERVER_DLL`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exbridge-node-'));
   const serverLog = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
-  const logFd = fs.openSync(serverLog, 'w');
   const baseUrl = `http://127.0.0.1:${await freePort()}`;
-  const child = spawn('dotnet', [serverDll, '--urls', baseUrl, '--data-dir', dataDir, '--demo'], {
-    stdio: ['ignore', logFd, logFd],
-    env: { ...process.env, Logging__LogLevel__Default: 'Warning' },
-  });
-  fs.closeSync(logFd); // the child holds its own copy
-  const kill = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  // Also when the runner dies mid-suite (an uncaught error, Ctrl-C): never leave the server behind.
-  process.on('exit', kill);
+  let child = null;
   const output = () => {
     try {
       return fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).join('\n');
@@ -50,27 +44,55 @@ async function startServer() {
       return '(no server output)';
     }
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}:\n${output()}`);
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the server did not become healthy within a minute:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  /** SIGKILL, and resolves once the process is gone. */
+  const kill = () => new Promise((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+  // Also when the runner dies mid-suite (an uncaught error, Ctrl-C): never leave the server behind.
+  process.on('exit', () => child?.kill('SIGKILL'));
+  const launch = async () => {
+    const logFd = fs.openSync(serverLog, 'a');
+    child = spawn('dotnet', [serverDll, '--urls', baseUrl, '--data-dir', dataDir, '--demo'], {
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, Logging__LogLevel__Default: 'Warning', ...env },
+    });
+    fs.closeSync(logFd); // the child holds its own copy
+    const started = child;
+    await until('the server start', async () => {
+      if (started.exitCode !== null) throw new Error(`the server exited with code ${started.exitCode}:\n${output()}`);
+      try {
+        return (await fetch(`${baseUrl}/healthz`)).ok;
+      } catch {
+        return false; // not listening yet
+      }
+    }, 60_000, output);
+  };
+  await launch();
   return {
     baseUrl,
     bootstrap: JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap.json'), 'utf8')),
     output,
-    stop() {
-      kill();
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(serverLog, { force: true });
     },
   };
+}
+
+/** Waits, a bounded time, for `condition` to give a truthy value (a wait on a condition, not a sleep for timing). */
+async function until(what, condition, ms = 60_000, output = () => '') {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** An authorization code for a user (the super administrator unless told), from the operator API (standing in for the login page). */
@@ -93,4 +115,4 @@ function sdkClient(server, options = {}) {
   });
 }
 
-module.exports = { startServer, mintCode, sdkClient, quiet };
+module.exports = { startServer, until, mintCode, sdkClient, quiet };
