@@ -122,7 +122,12 @@ public sealed class EwsConnector(HttpClient http) : IExchangeConnector
 
     private static bool IsGone(string responseCode) => responseCode == "ErrorItemNotFound";
 
-    private async Task<T> SendAsync<T>(ExchangeAdminAccount admin, string? impersonated, string operation, byte[] envelope,
+    /// <summary>One request, sent again in place after a short back-off (<see cref="ThrottledRetry"/>).</summary>
+    private Task<T> SendAsync<T>(ExchangeAdminAccount admin, string? impersonated, string operation, byte[] envelope,
+        Func<Stream, T> read, CancellationToken cancellationToken) =>
+        ThrottledRetry.RunAsync(() => SendOnceAsync(admin, impersonated, operation, envelope, read, cancellationToken), cancellationToken);
+
+    private async Task<T> SendOnceAsync<T>(ExchangeAdminAccount admin, string? impersonated, string operation, byte[] envelope,
         Func<Stream, T> read, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, EndpointOf(admin)) { Content = new ByteArrayContent(envelope) };

@@ -12,8 +12,8 @@ namespace ExchangeBridge.ExchangeSimulator;
 /// Serves the EWS operations ExchangeBridge uses — GetFolder, FindFolder, FindItem, GetItem, SyncFolderItems — over
 /// a <see cref="MailboxStore"/>, shaped like Microsoft's documented samples: SOAP 1.1, Basic authentication (401
 /// otherwise), ExchangeImpersonation by SMTP address, per-item response messages with ResponseCodes, SOAP faults
-/// with HTTP 500 for ErrorServerBusy (with BackOffMilliseconds), ErrorImpersonateUserDenied, ErrorNonExistentMailbox
-/// and schema errors. It is a simulator for tests and demos, not Exchange.
+/// with HTTP 500 for ErrorServerBusy (with BackOffMilliseconds), ErrorExceededConnectionCount, ErrorImpersonateUserDenied,
+/// ErrorNonExistentMailbox and schema errors; throttling as <see cref="MailboxStore.EnforceThrottling"/> sets it. It is a simulator for tests and demos, not Exchange.
 /// </summary>
 public static class EwsSimulator
 {
@@ -38,6 +38,15 @@ public static class EwsSimulator
             context.Response.Headers.Append("WWW-Authenticate", "Negotiate");
             context.Response.Headers.Append("WWW-Authenticate", "NTLM");
             context.Response.Headers.Append("WWW-Authenticate", "Basic realm=\"simulator\"");
+            return;
+        }
+        // A connection counts against the calling account's EWSMaxConcurrency from its arrival to its answer; the service
+        // account's budget is its own, apart from those of the mailboxes it impersonates (Exchange 2010 SP2 RU4 on).
+        using var connection = store.Throttle.EnterEws(username);
+        if (connection is null)
+        {
+            await Fault(context, "ErrorExceededConnectionCount",
+                "You have exceeded the available concurrent connections for your account. Try again once your other requests have completed.");
             return;
         }
         if (store.TakeBusy(out var backOffMs))
@@ -85,6 +94,11 @@ public static class EwsSimulator
                 await Fault(context, "ErrorImpersonateUserDenied", "The account does not have permission to impersonate the requested user.");
                 return;
             }
+        }
+        if (store.Throttle.ChargeEws(mailboxAddress) is { } overBudget)
+        {
+            await ServerBusy(context, (long)overBudget.TotalMilliseconds);
+            return;
         }
         if (store.TakeFault(mailboxAddress, out var fault, out var faultBackOffMs))
         {

@@ -74,10 +74,26 @@ public static partial class GraphSimulator
         });
     }
 
-    /// <summary>Authentication, the injected throttling, then the mailbox and the app's right to it, as Graph checks them.</summary>
+    /// <summary>
+    /// Authentication, then Outlook's limits for the app and mailbox (a concurrent request holds its slot until its answer
+    /// is written), the injected throttling, then the mailbox and the app's right to it, as Graph checks them.
+    /// </summary>
     private static IResult Serve(HttpContext context, MailboxStore store, string user, Func<SimMailbox, IResult> handle)
     {
         if (Caller(context, store) is not { } app) return Unauthenticated(context);
+        var throttle = store.Throttle;
+        var slot = throttle.EnterGraph(app.ClientId, user);
+        if (slot is null) return Throttled(context, (long)throttle.Policy.GraphConcurrencyRetryAfter.TotalMilliseconds);
+        if (throttle.ChargeGraph(app.ClientId, user) is { } overBudget)
+        {
+            slot.Dispose();
+            return TooManyRequests(context, overBudget);
+        }
+        return new HoldingSlot(ServeAdmitted(context, store, app, user, handle), slot);
+    }
+
+    private static IResult ServeAdmitted(HttpContext context, MailboxStore store, GraphApp app, string user, Func<SimMailbox, IResult> handle)
+    {
         if (store.TakeBusy(out var backOffMs)) return Throttled(context, backOffMs);
         if (store.TakeFault(user, out var fault, out var faultBackOffMs)) return InjectedFault(context, fault, faultBackOffMs);
         var mailbox = store.Mailbox(user);
@@ -97,6 +113,37 @@ public static partial class GraphSimulator
     {
         context.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(backOffMs / 1000.0)).ToString(CultureInfo.InvariantCulture);
         return Error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.");
+    }
+
+    /// <summary>
+    /// Over the app's request budget for the mailbox: Microsoft's documented sample answer (learn.microsoft.com/graph/throttling,
+    /// "Sample response"), its Retry-After in seconds with a fraction as that sample has ("2.128").
+    /// </summary>
+    private static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(0.001, retryAfter.TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture);
+        return Results.Json(new JsonObject
+        {
+            ["error"] = new JsonObject
+            {
+                ["code"] = "TooManyRequests",
+                ["innerError"] = new JsonObject
+                {
+                    ["code"] = "429", ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture),
+                    ["message"] = "Please retry after", ["request-id"] = Guid.NewGuid().ToString(), ["status"] = "429",
+                },
+                ["message"] = "Please retry again later.",
+            },
+        }, statusCode: StatusCodes.Status429TooManyRequests);
+    }
+
+    /// <summary>An admitted request's answer; its concurrency slot is free once the answer is written (or abandoned).</summary>
+    private sealed class HoldingSlot(IResult inner, IDisposable slot) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            using (slot) await inner.ExecuteAsync(httpContext);
+        }
     }
 
     /// <summary>An outage of the mailbox (<see cref="MailboxStore.InjectFault"/>), as Graph's documented status codes.</summary>

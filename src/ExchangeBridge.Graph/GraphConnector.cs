@@ -58,7 +58,7 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
     /// How long one call may wait, in all, for throttled requests of its batches; a longer back-off fails the call as
     /// throttled, so the job queue waits it out without holding a worker and the job's lease.
     /// </summary>
-    public static readonly TimeSpan StepRetryBudget = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan StepRetryBudget = ThrottledRetry.InPlaceBudget;
 
     /// <summary>The wait before a throttled request is sent again when its answer names none.</summary>
     private static readonly TimeSpan DefaultStepRetryAfter = TimeSpan.FromSeconds(1);
@@ -189,7 +189,8 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
     /// </summary>
     public Task<IReadOnlyList<ExchangeEvent>> GetEventsAsync(
         ExchangeAdminAccount admin, string mailbox, IReadOnlyList<string> itemIds, CancellationToken cancellationToken) =>
-        CallAsync<IReadOnlyList<ExchangeEvent>>(admin, "GetEvent", async client =>
+        // Not CallAsync: the batches send their own throttled requests again, alone; a batch that gives up has spent its wait.
+        CallOnceAsync<IReadOnlyList<ExchangeEvent>>(admin, "GetEvent", async client =>
         {
             var fetched = new List<GraphEventJson?>(itemIds.Count);
             var retryBudget = StepRetryBudget;
@@ -308,11 +309,16 @@ public sealed class GraphConnector(HttpClient http) : IExchangeConnector
 
     private static bool IsType(string? type, string expected) => string.Equals(type, expected, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>A call, made again in place after a short back-off (<see cref="ThrottledRetry"/>).</summary>
+    private Task<T> CallAsync<T>(ExchangeAdminAccount admin, string operation, Func<GraphServiceClient, Task<T>> call,
+        CancellationToken cancellationToken) =>
+        ThrottledRetry.RunAsync(() => CallOnceAsync(admin, operation, call, cancellationToken), cancellationToken);
+
     /// <summary>
     /// Runs a call with a client for the admin account. A 401 may be a cached token the service no longer accepts: the call
     /// is tried once more with a fresh token, and a refusal then is the credentials'.
     /// </summary>
-    private async Task<T> CallAsync<T>(ExchangeAdminAccount admin, string operation, Func<GraphServiceClient, Task<T>> call,
+    private async Task<T> CallOnceAsync<T>(ExchangeAdminAccount admin, string operation, Func<GraphServiceClient, Task<T>> call,
         CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)

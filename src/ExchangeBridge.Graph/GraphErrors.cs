@@ -71,12 +71,15 @@ internal static class GraphErrors
             kind == ExchangeFailureKind.Throttled ? e.Headers?.RetryAfter?.Delta : null, e);
     }
 
-    /// <summary>Retry-After in seconds (what Graph sends) or as an HTTP date.</summary>
+    /// <summary>
+    /// Retry-After in seconds (what Graph sends, with a fraction in Microsoft's documented sample: "2.128") or as an HTTP date.
+    /// </summary>
     public static TimeSpan? RetryAfter(IDictionary<string, IEnumerable<string>>? headers)
     {
         var value = headers?.FirstOrDefault(h => string.Equals(h.Key, "Retry-After", StringComparison.OrdinalIgnoreCase)).Value?.FirstOrDefault();
         if (value is null) return null;
-        if (int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)) return TimeSpan.FromSeconds(Math.Max(0, seconds));
+        if (double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+            return TimeSpan.FromSeconds(Math.Min(seconds, TimeSpan.MaxValue.TotalSeconds - 1));
         return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? at - DateTimeOffset.UtcNow
             : null;

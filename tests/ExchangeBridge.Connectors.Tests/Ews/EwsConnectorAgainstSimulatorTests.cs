@@ -262,13 +262,26 @@ public class EwsConnectorAgainstSimulatorTests
     }
 
     [Fact]
-    public async Task Server_busy_is_Throttled_with_BackOffMilliseconds_as_RetryAfter_then_served()
+    public async Task Server_busy_for_longer_than_the_connector_waits_is_Throttled_with_BackOffMilliseconds_as_RetryAfter_then_served()
     {
         await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
-        sim.Store.RefuseAsBusy(1, TimeSpan.FromMilliseconds(2500));
+        sim.Store.RefuseAsBusy(1, TimeSpan.FromMilliseconds(25_000));
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
-        Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromMilliseconds(2500)), (e.Kind, e.RetryAfter));
+        Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromMilliseconds(25_000)), (e.Kind, e.RetryAfter));
         Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+    }
+
+    [Fact]
+    public async Task A_short_BackOffMilliseconds_is_waited_out_in_place_and_the_refused_request_sent_again()
+    {
+        await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        sim.Store.RefuseAsBusy(1, TimeSpan.FromMilliseconds(1500));
+        var started = DateTimeOffset.UtcNow;
+
+        Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
+
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromMilliseconds(1500), "the retry waited for BackOffMilliseconds");
+        Assert.Equal(3, sim.Sent.Count); // GetFolder refused, GetFolder again, FindFolder: the listing was not started over
     }
 
     [Theory]
@@ -283,12 +296,13 @@ public class EwsConnectorAgainstSimulatorTests
             store.AddMailbox(Alisa);
             store.AddMailbox(bob);
         });
-        sim.Store.InjectFault(Alisa, fault, requests: 1, backOff: TimeSpan.FromMilliseconds(1500));
+        // A busy answer's back-off longer than the connector waits in place, so that it reaches the caller.
+        sim.Store.InjectFault(Alisa, fault, requests: 1, backOff: TimeSpan.FromSeconds(30));
 
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
         Assert.Equal(kind, e.Kind);
         Assert.Contains(marker, e.Message);
-        if (fault == SimFault.ServerBusy) Assert.Equal(TimeSpan.FromMilliseconds(1500), e.RetryAfter);
+        if (fault == SimFault.ServerBusy) Assert.Equal(TimeSpan.FromSeconds(30), e.RetryAfter);
         Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, bob, default));
         Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default)); // the outage was one request long
     }
@@ -297,6 +311,8 @@ public class EwsConnectorAgainstSimulatorTests
     public async Task A_hanging_mailbox_ends_at_the_clients_timeout_as_Transient()
     {
         await using var sim = await EwsSimulatorFixture.StartAsync(store => store.AddMailbox(Alisa));
+        // The simulator's paths compiled first, so that on a busy machine only the hang can outlast the short timeout.
+        Assert.NotEmpty(await sim.Connector.ListCalendarFoldersAsync(sim.Admin, Alisa, default));
         sim.Store.InjectFault(Alisa, SimFault.Hang);
         var connector = new EwsConnector(new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) });
 

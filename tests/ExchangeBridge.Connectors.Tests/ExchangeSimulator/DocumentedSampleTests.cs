@@ -126,9 +126,10 @@ public class DocumentedSampleTests
     [Fact]
     public async Task Http_503_is_Throttled_with_its_Retry_After()
     {
-        var connector = new EwsConnector(new HttpClient(new ScriptedHandler([(HttpStatusCode.ServiceUnavailable, "")], retryAfterSeconds: 7)));
+        // Longer than the connector waits in place (ThrottledRetry.InPlaceBudget): the failure goes up with its wait.
+        var connector = new EwsConnector(new HttpClient(new ScriptedHandler([(HttpStatusCode.ServiceUnavailable, "")], retryAfterSeconds: 70)));
         var e = await Assert.ThrowsAsync<ExchangeConnectorException>(() => connector.VerifyAdminAsync(Admin, default));
-        Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromSeconds(7)), (e.Kind, e.RetryAfter));
+        Assert.Equal((ExchangeFailureKind.Throttled, TimeSpan.FromSeconds(70)), (e.Kind, e.RetryAfter));
     }
 
     [Theory]

@@ -43,7 +43,9 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     {
         await BindUntilDoneAsync();
         var synced = (await World.DiagnosticsAsync())["last_synced_at"]!.GetValue<long>();
-        Store.InjectFault(Mailbox, fault, requests: 20, backOff: TimeSpan.FromSeconds(1)); // more attempts than any fixed limit of ours had
+        // More attempts than any fixed limit of ours had; a busy answer's back-off longer than a connector waits in place
+        // (ThrottledRetry), so that each one ends an attempt.
+        Store.InjectFault(Mailbox, fault, requests: 20, backOff: TimeSpan.FromSeconds(30));
         World.Server.Clock.Advance(TimeSpan.FromSeconds(301));
 
         // At rest between attempts: released and waiting for its next run (not just made due by the clock, not yet claimed).
@@ -59,6 +61,25 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
             meanwhile: d => Assert.Equal("done", d["status"]!.GetValue<string>()));
         Assert.True(recovered["last_synced_at"]!.GetValue<long>() > synced);
         Assert.Equal(0, recovered["attempts"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Under_Exchanges_documented_throttling_an_import_waits_out_each_short_back_off_in_place_and_ends_done()
+    {
+        // The documented limits with budgets of three requests that come back one request every 200 ms (on the real clock:
+        // the connectors wait in real time), so nearly every request of the import is refused once.
+        Store.EnforceThrottling(ThrottlingPolicy.Documented with
+        {
+            EwsMaxBurst = TimeSpan.FromMilliseconds(300), EwsRechargePerHour = TimeSpan.FromMilliseconds(1_800_000),
+            GraphRequestsPerWindow = 3, GraphWindow = TimeSpan.FromMilliseconds(600),
+        });
+        await World.BindAsync();
+
+        // No attempt fails (a failed one would wait on the server's clock, with its error showing, until this moves it):
+        // every refusal is waited out where it happened.
+        await World.RunAttemptsUntilAsync(d => d["status"]!.GetValue<string>() == "done", meanwhile: d => Assert.Null(d["last_error"]));
+        Assert.True(Store.ThrottlingCounters.RefusedForBudget > 0, "the budgets were not tight enough to throttle the import");
+        Assert.Equal(2, (await World.CalendarsAsync()).Count);
     }
 
     [Fact]

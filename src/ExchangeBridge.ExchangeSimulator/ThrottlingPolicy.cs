@@ -1,0 +1,68 @@
+namespace ExchangeBridge.ExchangeSimulator;
+
+/// <summary>
+/// Exchange's throttling as Microsoft documents it, for <see cref="MailboxStore.EnforceThrottling"/> (the README's
+/// "Throttling" names the pages each figure comes from). EWS: concurrent requests per calling account
+/// (<c>EWSMaxConcurrency</c>, answered <c>ErrorExceededConnectionCount</c>) and a budget of server time per mailbox
+/// (<c>EwsMaxBurst</c>, <c>EwsRechargeRate</c>; answered <c>ErrorServerBusy</c> with <c>BackOffMilliseconds</c>). Graph
+/// (Outlook service limits): concurrent requests and requests per window, each per app and mailbox, answered 429 with
+/// <c>Retry-After</c>. Every figure can be changed; <see cref="WithTimeScaledDownBy"/> keeps the limits and shortens time.
+/// </summary>
+public sealed record ThrottlingPolicy
+{
+    /// <summary>EWSMaxConcurrency: requests one account may have open at once; 27 in Exchange 2013 and Exchange Online.</summary>
+    public int EwsMaxConcurrency { get; init; } = 27;
+
+    /// <summary>EwsMaxBurst: the server time a mailbox's budget holds when full (300,000 ms in the default policy).</summary>
+    public TimeSpan EwsMaxBurst { get; init; } = TimeSpan.FromMilliseconds(300_000);
+
+    /// <summary>EwsRechargeRate: the server time a budget regains per hour (900,000 ms in the default policy).</summary>
+    public TimeSpan EwsRechargePerHour { get; init; } = TimeSpan.FromMilliseconds(900_000);
+
+    /// <summary>
+    /// What one request costs a budget. Exchange charges the time it spent on the request, which Microsoft does not
+    /// publish and the simulator's own time says nothing about: an assumption (a page of FindItem or GetItem of our sizes).
+    /// </summary>
+    public TimeSpan EwsChargePerRequest { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Outlook service limits: 4 concurrent requests per app and mailbox.</summary>
+    public int GraphMaxConcurrencyPerMailbox { get; init; } = 4;
+
+    /// <summary>Outlook service limits: 10,000 API requests in a 10-minute period per app and mailbox.</summary>
+    public int GraphRequestsPerWindow { get; init; } = 10_000;
+
+    public TimeSpan GraphWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The Retry-After of a request over the concurrency limit. Graph documents that a 429 carries one, not its value for
+    /// this limit; a request in flight ends within a second here.
+    /// </summary>
+    public TimeSpan GraphConcurrencyRetryAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The figures above, as documented.</summary>
+    public static ThrottlingPolicy Documented { get; } = new();
+
+    /// <summary>No limits: what a new <see cref="MailboxStore"/> enforces (its injected busy answers aside).</summary>
+    public static ThrottlingPolicy Unlimited { get; } = new()
+    {
+        EwsMaxConcurrency = int.MaxValue, EwsChargePerRequest = TimeSpan.Zero,
+        GraphMaxConcurrencyPerMailbox = int.MaxValue, GraphRequestsPerWindow = int.MaxValue,
+    };
+
+    /// <summary>
+    /// The same limits with time running <paramref name="factor"/> times faster: budgets recharge that much sooner and
+    /// Graph's window is that much shorter (a benchmark that cannot wait ten minutes per window says so when it uses this).
+    /// </summary>
+    public ThrottlingPolicy WithTimeScaledDownBy(double factor)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(factor);
+        return this with { EwsRechargePerHour = EwsRechargePerHour * factor, GraphWindow = GraphWindow / factor };
+    }
+}
+
+/// <summary>What the throttling let through and refused so far, for benchmarks that report how much of the budget they used.</summary>
+/// <param name="Admitted">Requests within every limit.</param>
+/// <param name="RefusedForConcurrency">Requests over a concurrency limit (EWS ErrorExceededConnectionCount, Graph 429 MailboxConcurrency).</param>
+/// <param name="RefusedForBudget">Requests over a budget (EWS ErrorServerBusy, Graph 429 TooManyRequests).</param>
+/// <param name="BusySeconds">The sum over admitted requests of the time each held its concurrency slot.</param>
+public readonly record struct ThrottlingCounters(long Admitted, long RefusedForConcurrency, long RefusedForBudget, double BusySeconds);
