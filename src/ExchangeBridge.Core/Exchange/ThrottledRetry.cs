@@ -5,8 +5,9 @@ namespace ExchangeBridge.Core.Exchange;
 /// is waited out in place and the refused request sent again, so the attempt keeps its place; once the waits of one
 /// request would pass <see cref="InPlaceBudget"/> (or the answer names no wait), the failure goes up as throttled and
 /// the job queue waits the rest without holding a worker. Retrying the whole attempt at the hint instead spends the
-/// budget that came back on the attempt's first requests (the folder listing), and is refused again at the same step:
-/// the simulator's budgets, which give back one request's worth per hint, showed it never finishing.
+/// budget that came back on the attempt's first requests (the folder listing), and is refused again at the same step
+/// whenever the hint is the time until one more request can be paid for, as a budget's is: such an attempt never gets
+/// further than where it was refused.
 /// </summary>
 public static class ThrottledRetry
 {
