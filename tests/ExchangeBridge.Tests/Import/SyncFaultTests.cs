@@ -66,12 +66,12 @@ public abstract class SyncFaultTests(SimulatedConnector connector) : ImportWorld
     [Fact]
     public async Task Under_Exchanges_documented_throttling_an_import_waits_out_each_short_back_off_in_place_and_ends_done()
     {
-        // The documented limits with budgets of three requests that come back one request every 200 ms (on the real clock:
-        // the connectors wait in real time), so nearly every request of the import is refused once.
+        // The documented limits with budgets of one request that comes back every 500 ms (on the real clock: the connectors
+        // wait in real time), so most requests of the import are refused once, however fast the machine.
         Store.EnforceThrottling(ThrottlingPolicy.Documented with
         {
-            EwsMaxBurst = TimeSpan.FromMilliseconds(300), EwsRechargePerHour = TimeSpan.FromMilliseconds(1_800_000),
-            GraphRequestsPerWindow = 3, GraphWindow = TimeSpan.FromMilliseconds(600),
+            EwsMaxBurst = TimeSpan.FromMilliseconds(100), EwsRechargePerHour = TimeSpan.FromMilliseconds(720_000),
+            GraphRequestsPerWindow = 1, GraphWindow = TimeSpan.FromMilliseconds(500),
         });
         await World.BindAsync();
 
