@@ -5,12 +5,11 @@
 // resident memory (VmHWM), so that growth with mailbox size shows.
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using ExchangeBridge.ExchangeSimulator;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using static ExchangeBridge.Bench.BenchServer;
 
 const string Admin = "bench-admin@contoso.com", Password = "Bench-Pa55", Mailbox = "bench-user@contoso.com";
 const string GraphTenant = "bench-tenant", GraphClient = "bench-client", GraphSecret = "Bench~Secret";
@@ -53,37 +52,21 @@ async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double
     var simulatorBase = new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     object account = connector == "graph"
         ? new { connector, endpoint = new Uri(simulatorBase, "/v1.0").ToString(), graph_tenant_id = GraphTenant, graph_client_id = GraphClient, client_secret = GraphSecret }
-        : new { connector, endpoint = new Uri(simulatorBase, "/EWS/Exchange.asmx").ToString(), password = Password };
+        : new { connector, endpoint = new Uri(simulatorBase, "/EWS/Exchange.asmx").ToString(), password = Password, allow_cleartext_password = true };
 
     var dataDir = Directory.CreateTempSubdirectory("exbridge-bench-import-").FullName;
     // The server trusts the simulator's certificate and nothing else (.NET on Linux reads SSL_CERT_FILE as its root store).
     var trusted = Path.Combine(dataDir, "simulator.pem");
     File.WriteAllText(trusted, certificate.ExportCertificatePem());
-    var port = FreePort();
-    var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir])
+    var (server, http) = await StartAsync(serverDll, dataDir, new Dictionary<string, string>
     {
-        RedirectStandardOutput = true, RedirectStandardError = true,
-        Environment =
-        {
-            ["ExchangeBridge__RateLimits__Enabled"] = "false",
-            ["ExchangeBridge__Import__Workers"] = "1",
-            ["Logging__LogLevel__Default"] = "Warning",
-            ["SSL_CERT_FILE"] = trusted,
-        },
-    };
-    using var server = Process.Start(start)!;
-    server.OutputDataReceived += (_, _) => { };
-    server.ErrorDataReceived += (_, _) => { };
-    server.BeginOutputReadLine();
-    server.BeginErrorReadLine();
+        ["ExchangeBridge__RateLimits__Enabled"] = "false",
+        ["ExchangeBridge__Import__Workers"] = "1",
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["SSL_CERT_FILE"] = trusted,
+    });
     try
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        for (var ready = false; !ready;)
-        {
-            try { ready = (await http.GetAsync("/healthz")).IsSuccessStatusCode; }
-            catch (HttpRequestException) { await Task.Delay(50); }
-        }
         var bootstrap = JsonNode.Parse(File.ReadAllText(Path.Combine(dataDir, "bootstrap.json")))!;
         string S(string key) => bootstrap[key]!.GetValue<string>();
         var tenantKey = S("tenant_key");
@@ -127,29 +110,8 @@ async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double
     {
         server.Kill(entireProcessTree: true);
         await server.WaitForExitAsync();
+        server.Dispose();
+        http.Dispose();
         Directory.Delete(dataDir, recursive: true);
     }
-}
-
-static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string? bearer = null)
-{
-    using var request = new HttpRequestMessage(method, path);
-    if (body is not null) request.Content = JsonContent.Create(body);
-    if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-    using var response = await http.SendAsync(request);
-    var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-    if (answer["code"]?.GetValue<int>() is not 0) throw new InvalidOperationException($"{method} {path}: {answer.ToJsonString()}");
-    return answer;
-}
-
-// VmHWM: the high-water mark of the process's resident set, i.e. its peak memory over the whole import.
-static double PeakResidentMb(int pid) =>
-    File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
-        .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0).Single();
-
-static int FreePort()
-{
-    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-    listener.Start();
-    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 }

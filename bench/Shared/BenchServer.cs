@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace ExchangeBridge.Bench;
+
+/// <summary>What the benchmarks that drive a Release server process share: starting it, calling it, reading its memory.</summary>
+internal static class BenchServer
+{
+    /// <summary>
+    /// The server (<paramref name="serverDll"/>) on a free loopback port over <paramref name="dataDir"/>, with
+    /// <paramref name="environment"/> set, once its health endpoint answers; the client's base address is the server.
+    /// </summary>
+    public static async Task<(Process Process, HttpClient Http)> StartAsync(string serverDll, string dataDir, IReadOnlyDictionary<string, string> environment)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        for (var ready = false; !ready;)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"the server over {dataDir} exited with {process.ExitCode}");
+            try { ready = (await http.GetAsync("/healthz")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { await Task.Delay(50); }
+        }
+        return (process, http);
+    }
+
+    /// <summary>One Open API or operator API call; anything but code 0 throws with the answer.</summary>
+    public static async Task<JsonNode> SendAsync(HttpClient http, HttpMethod method, string path, object? body, string? bearer = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await http.SendAsync(request);
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        if (answer["code"]?.GetValue<int>() is not 0) throw new InvalidOperationException($"{method} {path}: {answer.ToJsonString()}");
+        return answer;
+    }
+
+    /// <summary>VmHWM: the high-water mark of the process's resident set, i.e. its peak memory over the whole run.</summary>
+    public static double PeakResidentMb(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).Single();
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
