@@ -7,8 +7,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using ExchangeBridge.ExchangeSimulator;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using static ExchangeBridge.Bench.BenchServer;
 
 const string Admin = "bench-admin@contoso.com", Password = "Bench-Pa55", Mailbox = "bench-user@contoso.com";
@@ -38,18 +36,8 @@ async Task<(long Events, double Seconds, double ServerCpu, double OwnCpu, double
     var expected = store.CountImportableEvents(folder);
 
     var certificate = SimulatorCertificate.Create();
-    var builder = WebApplication.CreateSlimBuilder();
-    builder.WebHost.ConfigureKestrel(k =>
-    {
-        if (connector == "graph") k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
-        else k.Listen(IPAddress.Loopback, 0);
-    });
-    builder.Logging.ClearProviders();
-    await using var simulator = builder.Build();
-    simulator.MapEwsSimulator(store);
-    simulator.MapGraphSimulator(store);
-    await simulator.StartAsync();
-    var simulatorBase = new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    await using var simulator = await StartSimulatorAsync(store, connector == "graph" ? certificate : null);
+    var simulatorBase = AddressOf(simulator);
     object account = connector == "graph"
         ? new { connector, endpoint = new Uri(simulatorBase, "/v1.0").ToString(), graph_tenant_id = GraphTenant, graph_client_id = GraphClient, client_secret = GraphSecret }
         : new { connector, endpoint = new Uri(simulatorBase, "/EWS/Exchange.asmx").ToString(), password = Password, allow_cleartext_password = true };

@@ -10,8 +10,6 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using ExchangeBridge.ExchangeSimulator;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using static ExchangeBridge.Bench.BenchServer;
@@ -49,18 +47,8 @@ var mailboxes = Enumerable.Range(0, mailboxCount).Select(i =>
 store.EnforceThrottling(policy);
 
 var certificate = SimulatorCertificate.Create();
-var builder = WebApplication.CreateSlimBuilder();
-builder.WebHost.ConfigureKestrel(k =>
-{
-    if (connector == "graph") k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(certificate));
-    else k.Listen(IPAddress.Loopback, 0);
-});
-builder.Logging.ClearProviders();
-await using var simulator = builder.Build();
-simulator.MapEwsSimulator(store);
-simulator.MapGraphSimulator(store);
-await simulator.StartAsync();
-var simulatorBase = new Uri(simulator.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+await using var simulator = await StartSimulatorAsync(store, connector == "graph" ? certificate : null);
+var simulatorBase = AddressOf(simulator);
 
 var work = Directory.CreateTempSubdirectory("exbridge-bench-org-").FullName;
 var trusted = Path.Combine(work, "simulator.pem");

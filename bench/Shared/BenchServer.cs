@@ -3,13 +3,44 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using ExchangeBridge.ExchangeSimulator;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace ExchangeBridge.Bench;
 
-/// <summary>What the benchmarks that drive a Release server process share: starting it, calling it, reading its memory.</summary>
+/// <summary>
+/// What the benchmarks that drive a Release server process share: the simulator in their own process, starting the server,
+/// calling it, reading its memory.
+/// </summary>
 internal static class BenchServer
 {
+    /// <summary>
+    /// The simulator over <paramref name="store"/> on a free loopback port: plain HTTP for EWS, HTTPS with a throw-away
+    /// certificate for Graph (which the server is told to trust through SSL_CERT_FILE).
+    /// </summary>
+    public static async Task<WebApplication> StartSimulatorAsync(MailboxStore store, X509Certificate2? https)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (https is not null) k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(https));
+            else k.Listen(IPAddress.Loopback, 0);
+        });
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        app.MapEwsSimulator(store);
+        app.MapGraphSimulator(store);
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Where a started app listens.</summary>
+    public static Uri AddressOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
     /// <summary>
     /// The server (<paramref name="serverDll"/>) on a free loopback port over <paramref name="dataDir"/>, with
     /// <paramref name="environment"/> set, once its health endpoint answers; the client's base address is the server.
