@@ -75,10 +75,11 @@ public sealed partial class ConsoleFlowTests(ChromiumFixture chromium, ITestOutp
         await _world.MailboxFailsAsync("refuse"); // held at doing, retrying, until the mailbox answers again
         await _world.BindThroughOpenApiAsync();
         await _world.SignInAsync(_page);
-        await _page.GetByRole(AriaRole.Link, new() { Name = "Bindings" }).ClickAsync();
+        await _page.GetByRole(AriaRole.Link, new() { Name = "Bindings", Exact = true }).ClickAsync();
         var row = _page.Locator("tr", new() { HasText = ConsoleWorld.Mailbox });
-        await Expect(row.Locator("[data-field=status_text]")).ToHaveTextAsync("doing");
-        await Expect(row.Locator("[data-field=why]")).ToContainTextAsync("Transient"); // the fault's reason arrives live too
+        // Retrying after the fault: doing, shown late, with the fault's reason (which arrives live too).
+        await Expect(row.Locator("[data-field=status_text]")).ToHaveTextAsync("doing (late)");
+        await Expect(row.Locator("[data-field=why]")).ToContainTextAsync("Transient");
         await _page.EvaluateAsync("() => { window.notReloaded = true; }");
 
         await _world.MailboxFailsAsync("none");
@@ -86,6 +87,10 @@ public sealed partial class ConsoleFlowTests(ChromiumFixture chromium, ITestOutp
         await Expect(row.Locator("[data-field=why]")).ToHaveTextAsync("");
         Assert.True(await _page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was reloaded");
         await ConsolePages.AssertAccessibleAndShootAsync(_page, "bindings", output);
+
+        await _page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
+        await Expect(_page.GetByRole(AriaRole.Link, new() { Name = "1 done bindings of Bootstrap tenant" })).ToBeVisibleAsync();
+        await ConsolePages.AssertAccessibleAndShootAsync(_page, "overview-after-an-import", output);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
 using ExchangeBridge.Server.Bindings;

@@ -117,7 +117,7 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         var refused = await guesser.SignInAsync(_server.Bootstrap.OperatorKey); // even the right key, once past the limit
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.True(refused.Headers.RetryAfter is not null);
-        Assert.False(guesser.LastSetCookies.Any(c => c.StartsWith("exbridge_console=", StringComparison.Ordinal)));
+        Assert.DoesNotContain(guesser.LastSetCookies, c => c.StartsWith("exbridge_console=", StringComparison.Ordinal));
 
         using var colleague = new ConsoleSession(_server, IPAddress.Parse("192.0.2.11"));
         Assert.Equal(HttpStatusCode.Redirect, (await colleague.SignInAsync(_server.Bootstrap.OperatorKey)).StatusCode);
