@@ -21,7 +21,10 @@ internal static class StatusCommand
         var watch = new Option<bool>("--watch") { Description = "Read again every --interval until every binding is done or err" };
         var interval = new Option<int>("--interval") { Description = "Seconds between reads with --watch", DefaultValueFactory = _ => 5 };
         var userIdType = Options.UserIdType("How user ids are shown");
-        var tenant = new Option<string?>("--tenant") { Description = "With --operator-key: the tenant_key, to show why a binding is err or late" };
+        var tenant = new Option<string?>("--tenant")
+        {
+            Description = "With --operator-key: the tenant_key whose view shows why a binding is err or late (found when not given)",
+        };
         var command = new Command("status", "Show bindings' import status") { ids, csv, adminAccount, json, watch, interval, userIdType, tenant };
         command.SetAction((parse, ct) => Commands.Run(() => RunAsync(new Connection(parse),
             BindingTargets.From(parse.GetValue(ids) ?? [], parse.GetValue(csv), parse.GetValue(adminAccount)), parse.GetValue(json),
@@ -36,7 +39,9 @@ internal static class StatusCommand
         if (interval < 1) throw new UsageException("--interval must be at least 1 second");
         if (tenant is not null && !connection.HasOperatorKey) throw new UsageException("--tenant shows the operator's view: it needs --operator-key");
         using var client = await connection.UserClientAsync(ct);
-        using var operatorClient = tenant is null ? null : connection.OperatorClient();
+        // With the operator key, each binding's reason and next attempt are shown; the tenant is found when not given.
+        using var operatorClient = connection.HasOperatorKey ? connection.OperatorClient() : null;
+        tenant ??= operatorClient is null ? null : await TenantOfAsync(operatorClient, targets, ct);
         Task<IReadOnlyList<BindingStatusRow>> ReadAsync() => StatusCommand.ReadAsync(client, operatorClient, tenant, targets, userIdType, ct);
         IReadOnlyList<BindingStatusRow> rows;
         if (watch && CliConsole.IsTerminal && !json)
@@ -83,7 +88,8 @@ internal static class StatusCommand
                 try
                 {
                     var b = await client.GetExchangeBindingAsync(target.ExchangeBindingId, userIdType, token);
-                    var sync = operatorClient is null ? null : await operatorClient.GetBindingDiagnosticsAsync(tenant!, b.ExchangeBindingId, token);
+                    var sync = operatorClient is null || tenant is null ? null
+                        : await operatorClient.GetBindingDiagnosticsAsync(tenant, b.ExchangeBindingId, token);
                     rows[i] = new BindingStatusRow(b.ExchangeBindingId, b.ExchangeAccount, b.UserId, b.AdminAccount, b.Status, Sync: sync);
                 }
                 catch (FeishuApiException e) when (!e.IsRateLimited)
@@ -94,12 +100,38 @@ internal static class StatusCommand
         return rows;
     }
 
-    /// <summary>Why a binding is err (its reason), or how late its sync is (last success, last error, next attempt); empty when in sync.</summary>
+    /// <summary>
+    /// The tenant whose operator's view to show when none was named: the only tenant, or the first in which the first binding
+    /// is found; null when none has it (the table then has no "why").
+    /// </summary>
+    private static async Task<string?> TenantOfAsync(ExchangeBridgeOperatorClient operators, IReadOnlyList<BindingTarget> targets, CancellationToken ct)
+    {
+        var tenants = await operators.ListTenantsAsync(ct);
+        if (tenants.Count == 1) return tenants[0].TenantKey;
+        foreach (var candidate in tenants)
+        {
+            try
+            {
+                await operators.GetBindingDiagnosticsAsync(candidate.TenantKey, targets[0].ExchangeBindingId, ct);
+                return candidate.TenantKey;
+            }
+            catch (FeishuApiException e) when (!e.IsRateLimited)
+            {
+                // Not this tenant's.
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Why a binding is err (its reason: the kind, what happened, what to do) and when it is tried next, or how late its sync
+    /// is (last success, last error, next attempt); empty when in sync.
+    /// </summary>
     private static string Why(BindingDiagnostics sync)
     {
-        if (sync.ErrorReason is { } reason) return reason;
-        if (sync.LastError is not { } error) return "";
         static string At(long? ms) => ms is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t).ToString("u") : "never";
+        if (sync.ErrorReason is { } reason) return $"{reason} Next attempt {At(sync.NextAttemptAt)}.";
+        if (sync.LastError is not { } error) return "";
         return $"late: last synced {At(sync.LastSyncedAt)}; {sync.Attempts} attempt(s) since, the last: {error}; next {At(sync.NextAttemptAt)}";
     }
 

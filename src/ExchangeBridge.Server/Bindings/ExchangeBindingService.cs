@@ -63,10 +63,13 @@ public sealed class ExchangeBindingService(BindingStore store, IDatabase databas
         return new FoundBinding(ToData(binding, idType), binding.Id);
     }
 
-    public async Task DeleteAsync(Caller caller, string exchangeBindingId, CancellationToken ct)
+    public Task DeleteAsync(Caller caller, string exchangeBindingId, CancellationToken ct) => DeleteAsync(caller.TenantKey, exchangeBindingId, ct);
+
+    /// <summary>Unbinds in a tenant: the Open API's DELETE (the caller's tenant) and the operators' console (the tenant shown).</summary>
+    public async Task DeleteAsync(string tenantKey, string exchangeBindingId, CancellationToken ct)
     {
         EnsureWellFormed(exchangeBindingId);
-        if (!await store.DeleteAsync(caller.TenantKey, exchangeBindingId, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct))
+        if (!await store.DeleteAsync(tenantKey, exchangeBindingId, clock.GetUtcNow().ToUnixTimeMilliseconds(), ct))
             throw new FeishuException(FeishuErrors.BindingNotFound);
         worker.Wake();
         metrics.BindingDeleted();

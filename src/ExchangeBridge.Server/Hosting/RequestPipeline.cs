@@ -1,6 +1,7 @@
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
 using ExchangeBridge.Server.Calendars;
+using ExchangeBridge.Server.Console;
 using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.RateLimits;
@@ -18,7 +19,8 @@ public static class RequestPipeline
 {
     /// <summary>
     /// In this order, each step for a reason:
-    /// 1. the log id first, so every answer, refusals and faults included, carries it, and the security headers with it;
+    /// 1. the log id first, so every answer, refusals and faults included, carries it, and the security headers with it
+    ///    (the console's Content-Security-Policy on its answers);
     /// 2. the request log around everything below, so its time and status are the caller's;
     /// 3. wire errors around everything below, so every refusal and fault leaves in the platform's envelope;
     /// 4. routing, so every step below knows the endpoint and reads its metadata;
@@ -31,6 +33,7 @@ public static class RequestPipeline
     {
         app.UseLogId();
         app.UseSecurityHeaders();
+        app.UseConsoleHeaders();
         app.UseRequestLog();
         app.UseWireErrors();
         app.UseRouting();
@@ -40,7 +43,10 @@ public static class RequestPipeline
         return app;
     }
 
-    /// <summary>The Open API, the operator API, health and metrics, the demo's simulator; anything else is the gateway's 404.</summary>
+    /// <summary>
+    /// The Open API, the operator API, the operators' console, health and metrics, the demo's simulator; anything else is
+    /// the gateway's 404.
+    /// </summary>
     public static IEndpointRouteBuilder MapExchangeBridgeEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapAuthApi();
@@ -53,6 +59,7 @@ public static class RequestPipeline
         app.MapEventSubscriptionsApi();
         app.MapAdminApi();
         app.MapEventsAdminApi();
+        app.MapConsole();
         // HEAD too: load balancers probe with it.
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], () => "ok").WithName("Health").WithSummary("Liveness");
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -3,6 +3,7 @@ using ExchangeBridge.Ews;
 using ExchangeBridge.Graph;
 using ExchangeBridge.Server.Admin;
 using ExchangeBridge.Server.Bindings;
+using ExchangeBridge.Server.Console;
 using ExchangeBridge.Server.Events;
 using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Import;
@@ -39,6 +40,7 @@ public static class ServiceRegistration
         services.AddSingleton<IOptions<ImportOptions>>(Options.Create(import));
         var events = Settings<EventOptions>(configuration, EventOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<EventOptions>>(Options.Create(events));
+        services.AddExchangeBridgeConsole(options, Settings<ConsoleOptions>(configuration, ConsoleOptions.Section, o => o.Validate()));
         var limits = Settings<RateLimitOptions>(configuration, RateLimitOptions.Section, o => o.Validate());
         services.AddSingleton<IOptions<RateLimitOptions>>(Options.Create(limits));
         if (string.IsNullOrWhiteSpace(limits.RedisConnectionString))
@@ -62,6 +64,8 @@ public static class ServiceRegistration
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExchangeBindingService>();
         services.AddSingleton<AdminAccountVerifier>();
+        services.AddSingleton<OperatorKeys>();
+        services.AddSingleton<OperatorService>();
         services.AddSingleton<Bootstrapper>();
         services.AddSingleton<CalendarStore>();
         services.AddSingleton<EventRangeReads>();

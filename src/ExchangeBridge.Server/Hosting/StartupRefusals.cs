@@ -31,7 +31,7 @@ public static class StartupRefusals
     private static void PrintRefusalAndExit(object sender, UnhandledExceptionEventArgs e)
     {
         if (e.ExceptionObject is not Exception exception || Describe(exception) is not { } reason) return;
-        Console.Error.WriteLine($"ExchangeBridge refused to start: {reason}");
+        System.Console.Error.WriteLine($"ExchangeBridge refused to start: {reason}");
         // Exiting here, before the runtime prints the exception. Safe: a refusal ends the host before it runs, or after
         // it has been disposed, so no shutdown handler is waiting on this thread.
         Environment.Exit(ExitCode);

@@ -10,6 +10,14 @@ public sealed class TenantRecord
     public string Name { get; set; } = "";
 }
 
+public sealed class AppSummary
+{
+    public string AppId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Scopes { get; set; } = "";
+    public bool BotEnabled { get; set; }
+}
+
 public sealed class OpenIdRecord
 {
     public string AppId { get; set; } = "";
@@ -93,6 +101,28 @@ public sealed class AdminStore(IDatabase database)
             SELECT app_id AS AppId, tenant_key AS TenantKey, name AS Name, secret_protected AS SecretProtected, scopes AS Scopes
             FROM apps WHERE app_id = @appId AND tenant_key = @tenantKey AND deleted_at IS NULL
             """, new { appId, tenantKey }, cancellationToken: ct));
+    }
+
+    /// <summary>The tenant's apps that are not deleted (never their secrets).</summary>
+    public async Task<IReadOnlyList<AppSummary>> ListAppsAsync(string tenantKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<AppSummary>(new CommandDefinition(
+            """
+            SELECT app_id AS AppId, name AS Name, scopes AS Scopes, bot_enabled AS BotEnabled
+            FROM apps WHERE tenant_key = @tenantKey AND deleted_at IS NULL ORDER BY created_at, app_id
+            """, new { tenantKey }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>A page of the tenant's users in user_id order, those after <paramref name="afterUserId"/>.</summary>
+    public async Task<IReadOnlyList<UserRecord>> ListUsersAsync(string tenantKey, string? afterUserId, int limit, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<UserRecord>(new CommandDefinition(
+            $"""
+            SELECT {IdentityStore.UserColumns} FROM users u
+            WHERE u.tenant_key = @tenantKey AND u.user_id > @after ORDER BY u.user_id LIMIT @limit
+            """, new { tenantKey, after = afterUserId ?? "", limit }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Stores a user and gives it an open_id for every app of its tenant, in one transaction.</summary>
@@ -206,6 +236,15 @@ public sealed class AdminStore(IDatabase database)
         return await c.QuerySingleOrDefaultAsync<AdminAccountRecord>(new CommandDefinition(
             $"SELECT {BindingStore.AdminColumns} FROM exchange_admin_accounts WHERE email = @email AND tenant_key = @tenantKey",
             new { tenantKey, email }, cancellationToken: ct));
+    }
+
+    /// <summary>The tenant's admin accounts, credentials included (callers show only their kind).</summary>
+    public async Task<IReadOnlyList<AdminAccountRecord>> ListAdminAccountsAsync(string tenantKey, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return (await c.QueryAsync<AdminAccountRecord>(new CommandDefinition(
+            $"SELECT {BindingStore.AdminColumns} FROM exchange_admin_accounts WHERE tenant_key = @tenantKey ORDER BY email",
+            new { tenantKey }, cancellationToken: ct))).AsList();
     }
 
     public async Task SetVerificationAsync(string email, string state, string? error, long now, CancellationToken ct)

@@ -408,9 +408,15 @@ public sealed class CalendarStore(IDatabase database)
         await c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE exchange_bindings SET status = @status, error_reason = @errorReason, updated_at = @now,
+                cal_done_at = CASE WHEN @status = @calDone THEN @now ELSE cal_done_at END,
+                timespan_done_at = CASE WHEN @status = @timespanDone THEN @now ELSE timespan_done_at END,
                 imported_at = CASE WHEN @status = @done AND imported_at IS NULL THEN @now ELSE imported_at END
             WHERE id = @bindingKey
-            """, new { bindingKey, status, errorReason, now, done = BindingStatus.Done.ToWire() }, tx, cancellationToken: ct));
+            """, new
+            {
+                bindingKey, status, errorReason, now, done = BindingStatus.Done.ToWire(), calDone = BindingStatus.CalDone.ToWire(),
+                timespanDone = BindingStatus.TimespanDone.ToWire(),
+            }, tx, cancellationToken: ct));
         if (before != status) await ChangeLog.RecordBindingStatusAsync(c, tx, bindingKey, status, errorReason, now, ct);
         return true;
     }
