@@ -78,7 +78,12 @@ public sealed class ConsoleStore(IDatabase database, TimeProvider clock, IOption
 
     private const string SyncJoin = "LEFT JOIN sync_jobs j ON j.binding_key = b.id AND j.kind = @import AND j.state = @queued";
 
-    private const string Late = "(b.status <> @err AND (j.last_error IS NOT NULL OR (b.status = @done AND b.last_synced_at < @lateBefore)))";
+    // Whether the binding's queued import failed is asked per binding (EXISTS on sync_jobs_binding), not read from the
+    // joined job: in the counts over every binding, SQLite 3.49 answered that join with an automatic index on kind alone,
+    // a scan of every job per binding (17 s for the overview at 20,000 bindings; 40 ms this way).
+    private const string Late =
+        "(b.status <> @err AND (EXISTS (SELECT 1 FROM sync_jobs f WHERE f.binding_key = b.id AND f.kind = @import AND f.state = @queued " +
+        "AND f.last_error IS NOT NULL) OR (b.status = @done AND b.last_synced_at < @lateBefore)))";
 
     private const string RowColumns =
         "b.id AS Id, b.exchange_binding_id AS ExchangeBindingId, b.admin_account AS AdminAccount, " +
@@ -162,7 +167,7 @@ public sealed class ConsoleStore(IDatabase database, TimeProvider clock, IOption
             $"""
             SELECT t.tenant_key AS TenantKey, t.name AS TenantName, b.status AS Status, COUNT(*) AS Count,
                    SUM(CASE WHEN {Late} THEN 1 ELSE 0 END) AS Late
-            FROM exchange_bindings b JOIN tenants t ON t.tenant_key = b.tenant_key {SyncJoin}
+            FROM exchange_bindings b JOIN tenants t ON t.tenant_key = b.tenant_key
             GROUP BY t.tenant_key, t.name, b.status ORDER BY t.name, t.tenant_key
             """, Parameters(null), cancellationToken: ct))).AsList();
     }
