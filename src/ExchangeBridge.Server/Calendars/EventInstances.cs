@@ -7,10 +7,12 @@ using ExchangeBridge.Server.Wire;
 
 namespace ExchangeBridge.Server.Calendars;
 
-/// <summary>What the range reads need of a stored event, read without its attendees and texts.</summary>
+/// <summary>
+/// What the range reads need of a stored event, read without its attendees and texts: from its payload, or for free/busy
+/// from the columns migration 0012 keeps of it.
+/// </summary>
 public sealed record StoredEventFacts(
-    string EventId, TimeInfo StartTime, TimeInfo EndTime, string? Recurrence, string FreeBusyStatus, string Status, string Visibility,
-    string? SelfRsvpStatus);
+    string EventId, TimeInfo StartTime, TimeInfo EndTime, string? Recurrence, string FreeBusyStatus, string Status, string? SelfRsvpStatus);
 
 /// <summary>
 /// One event as it falls in a range. A stored single, modified occurrence or deleted occurrence is its row as it is; an
@@ -43,10 +45,14 @@ public static class EventInstances
     private const long AllDayMatchSeconds = 12 * 3600;
 
     /// <summary>The instances touching [startMs, endMs), in start order; <paramref name="rows"/> from <see cref="EventRangeReads"/>.</summary>
-    public static List<EventInstance> Expand(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs)
+    public static List<EventInstance> Expand(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs) =>
+        Expand(rows, startMs, endMs, PayloadFacts);
+
+    /// <summary>As <see cref="Expand(IReadOnlyList{StoredEventRow}, long, long)"/>, each row's facts read by <paramref name="factsOf"/>.</summary>
+    public static List<EventInstance> Expand(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs, Func<StoredEventRow, StoredEventFacts> factsOf)
     {
         var instances = new List<EventInstance>();
-        foreach (var (row, facts, replaced) in Read(rows))
+        foreach (var (row, facts, replaced) in Read(rows, factsOf))
         {
             if (row.StartMs >= endMs || row.EndMs <= startMs) continue;
             if (row.SeriesItemId is null && facts.Recurrence is { } rule)
@@ -64,7 +70,7 @@ public static class EventInstances
     /// </summary>
     public static IEnumerable<(StoredEventRow Row, StoredEventFacts Facts)> Touching(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs)
     {
-        foreach (var (row, facts, replaced) in Read(rows))
+        foreach (var (row, facts, replaced) in Read(rows, PayloadFacts))
         {
             if (row.StartMs >= endMs || row.EndMs <= startMs) continue;
             if (row.SeriesItemId is null && facts.Recurrence is { } rule && !Occurrences(row, facts, rule, startMs, endMs, replaced).Any()) continue;
@@ -76,12 +82,13 @@ public static class EventInstances
     /// Each row once with its facts and, for a series master, the original starts its stored modified or deleted
     /// occurrences replace (by the series' item id).
     /// </summary>
-    private static List<(StoredEventRow Row, StoredEventFacts Facts, IReadOnlyCollection<long> Replaced)> Read(IReadOnlyList<StoredEventRow> rows)
+    private static List<(StoredEventRow Row, StoredEventFacts Facts, IReadOnlyCollection<long> Replaced)> Read(IReadOnlyList<StoredEventRow> rows,
+        Func<StoredEventRow, StoredEventFacts> factsOf)
     {
         var seen = new HashSet<long>();
         var distinct = new List<(StoredEventRow Row, StoredEventFacts Facts)>(rows.Count);
         foreach (var row in rows)
-            if (seen.Add(row.Id)) distinct.Add((row, ReadFacts(row.Payload)));
+            if (seen.Add(row.Id)) distinct.Add((row, factsOf(row)));
         var replaced = new Dictionary<string, List<long>>(StringComparer.Ordinal);
         foreach (var (row, _) in distinct)
             if (row.SeriesItemId is { } series)
@@ -160,6 +167,16 @@ public static class EventInstances
         : DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(earliestStartMs).UtcDateTime).AddDays(-2);
 
     private static readonly long EarliestPlaceableMs = DateTimeOffset.MinValue.AddDays(3).ToUnixTimeMilliseconds();
+
+    private static StoredEventFacts PayloadFacts(StoredEventRow row) => ReadFacts(row.Payload);
+
+    /// <summary>
+    /// The facts of a row read with its free/busy columns (<see cref="EventRangeReads.PrimaryCalendarsRangeAsync"/>), as
+    /// its payload has them: the payload's end zone is left out, since nothing a free/busy answer holds depends on it.
+    /// </summary>
+    public static StoredEventFacts BusyColumnFacts(StoredEventRow row) =>
+        new(row.EventId, new TimeInfo(row.StartDate, row.StartTimestamp, row.TimeZone), new TimeInfo(row.EndDate, row.EndTimestamp),
+            row.Recurrence, row.FreeBusyStatus!, row.Status!, row.SelfRsvpStatus);
 
     /// <summary>
     /// The facts of a stored payload, read without its attendees: the serialiser writes them last (CalendarEvent's order),

@@ -98,7 +98,7 @@ public static partial class FreeBusyApi
             ? await reads.PrimaryCalendarsRangeAsync(caller.TenantKey, byAsked.Values.Distinct(StringComparer.Ordinal).ToList(), startMs, endMs, ct)
             : [];
         var byOwner = rows.GroupBy(r => r.OwnerId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => Items(EventInstances.Expand(g.ToList(), startMs, endMs), query), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => Items(EventInstances.Expand(g.ToList(), startMs, endMs, EventInstances.BusyColumnFacts), query), StringComparer.Ordinal);
         return askedIds.ToDictionary(id => id, id => byOwner.GetValueOrDefault(byAsked[id]) ?? [], StringComparer.Ordinal);
     }
 

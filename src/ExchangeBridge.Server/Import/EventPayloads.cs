@@ -8,9 +8,13 @@ using CalendarAttendee = ExchangeBridge.Server.Calendars.EventAttendee;
 
 namespace ExchangeBridge.Server.Import;
 
-/// <summary>An event row as stored: its keys, its time span for queries, and its Open API shape as JSON.</summary>
+/// <summary>
+/// An event row as stored: its keys, its time span for queries, its Open API shape as JSON, and what free/busy reads of
+/// that shape (<paramref name="Facts"/>, stored in its own columns so that free/busy never reads the payload).
+/// </summary>
 public sealed record EventRow(
-    string EventId, string ExchangeItemId, string? SeriesItemId, string ChangeKey, long StartMs, long EndMs, string Payload);
+    string EventId, string ExchangeItemId, string? SeriesItemId, string ChangeKey, long StartMs, long EndMs, string Payload,
+    StoredEventFacts Facts);
 
 /// <summary>
 /// Turns imported Exchange items into the calendar v4 Open API's event shape. Ids are derived from the Exchange
@@ -41,7 +45,7 @@ public static class EventPayloads
         var view = ToView(item, eventId, calendarId, ownerUserId, isException ? $"{uuid}_0" : null, mailbox);
         var endMs = item.RecurrenceRule is null ? item.End.ToUnixTimeMilliseconds() : SeriesEndMs(item);
         yield return new EventRow(eventId, item.ItemId, item.SeriesMasterId, item.ChangeKey, item.Start.ToUnixTimeMilliseconds(),
-            endMs, JsonSerializer.Serialize(view, FeishuJsonContext.Default.CalendarEvent));
+            endMs, JsonSerializer.Serialize(view, FeishuJsonContext.Default.CalendarEvent), FactsOf(view));
 
         foreach (var deleted in item.DeletedOccurrences)
         {
@@ -54,9 +58,12 @@ public static class EventPayloads
             };
             yield return new EventRow(cancelledId, $"{item.ItemId}#deleted@{deleted.ToUnixTimeSeconds()}", item.ItemId, item.ChangeKey,
                 deleted.ToUnixTimeMilliseconds(), (deleted + duration).ToUnixTimeMilliseconds(),
-                JsonSerializer.Serialize(cancelled, FeishuJsonContext.Default.CalendarEvent));
+                JsonSerializer.Serialize(cancelled, FeishuJsonContext.Default.CalendarEvent), FactsOf(cancelled));
         }
     }
+
+    private static StoredEventFacts FactsOf(CalendarEvent view) =>
+        new(view.EventId, view.StartTime, view.EndTime, view.Recurrence, view.FreeBusyStatus, view.Status, view.SelfRsvpStatus);
 
     /// <summary>The uuid of a series or single from its event id ("{uuid}_0").</summary>
     public static string SeriesUuidOf(string eventId) => eventId[..eventId.LastIndexOf('_')];

@@ -342,14 +342,14 @@ public sealed class CalendarStore(IDatabase database)
         for (var start = 0; start < rows.Count; start += UpsertChunk)
         {
             var count = Math.Min(UpsertChunk, rows.Count - start);
-            if (values?.Length != 2 + count * 7) values = new SqlArgument[2 + count * 7];
+            if (values?.Length != 2 + count * UpsertRowNames.Count) values = new SqlArgument[2 + count * UpsertRowNames.Count];
             values[0] = ("c", calendarKey);
             values[1] = ("now", now);
             for (var i = 0; i < count; i++)
             {
                 var row = rows[start + i];
                 var names = UpsertRowParameters[i];
-                var at = 2 + i * 7;
+                var at = 2 + i * UpsertRowNames.Count;
                 values[at] = (names.EventId, row.EventId);
                 values[at + 1] = (names.ExchangeItemId, row.ExchangeItemId);
                 values[at + 2] = (names.SeriesItemId, row.SeriesItemId);
@@ -357,6 +357,15 @@ public sealed class CalendarStore(IDatabase database)
                 values[at + 4] = (names.StartMs, row.StartMs);
                 values[at + 5] = (names.EndMs, row.EndMs);
                 values[at + 6] = (names.Payload, row.Payload);
+                values[at + 7] = (names.FreeBusyStatus, row.Facts.FreeBusyStatus);
+                values[at + 8] = (names.Status, row.Facts.Status);
+                values[at + 9] = (names.SelfRsvpStatus, row.Facts.SelfRsvpStatus);
+                values[at + 10] = (names.StartDate, row.Facts.StartTime.Date);
+                values[at + 11] = (names.StartTimestamp, row.Facts.StartTime.Timestamp);
+                values[at + 12] = (names.TimeZone, row.Facts.StartTime.Timezone);
+                values[at + 13] = (names.EndDate, row.Facts.EndTime.Date);
+                values[at + 14] = (names.EndTimestamp, row.Facts.EndTime.Timestamp);
+                values[at + 15] = (names.Recurrence, row.Facts.Recurrence);
             }
             await c.ExecuteAsync(tx, UpsertStatements[count] ??= UpsertStatement(count), values, ct);
         }
@@ -365,6 +374,9 @@ public sealed class CalendarStore(IDatabase database)
     /// <summary>The parameter names of the i-th row of a multi-row upsert, used both to write its SQL and to give its values.</summary>
     private sealed class UpsertRowNames(int row)
     {
+        /// <summary>How many parameters a row has.</summary>
+        public const int Count = 16;
+
         public string EventId { get; } = $"e{row}";
         public string ExchangeItemId { get; } = $"x{row}";
         public string SeriesItemId { get; } = $"s{row}";
@@ -372,6 +384,15 @@ public sealed class CalendarStore(IDatabase database)
         public string StartMs { get; } = $"a{row}";
         public string EndMs { get; } = $"b{row}";
         public string Payload { get; } = $"p{row}";
+        public string FreeBusyStatus { get; } = $"f{row}";
+        public string Status { get; } = $"t{row}";
+        public string SelfRsvpStatus { get; } = $"r{row}";
+        public string StartDate { get; } = $"sd{row}";
+        public string StartTimestamp { get; } = $"st{row}";
+        public string TimeZone { get; } = $"z{row}";
+        public string EndDate { get; } = $"ed{row}";
+        public string EndTimestamp { get; } = $"et{row}";
+        public string Recurrence { get; } = $"rr{row}";
     }
 
     private static readonly UpsertRowNames[] UpsertRowParameters = Enumerable.Range(0, UpsertChunk).Select(i => new UpsertRowNames(i)).ToArray();
@@ -379,17 +400,23 @@ public sealed class CalendarStore(IDatabase database)
     private static PreparedStatement UpsertStatement(int rows)
     {
         var sql = new System.Text.StringBuilder(
-            "INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at) VALUES ");
+            "INSERT INTO events (event_id, calendar_key, exchange_item_id, series_item_id, change_key, start_ms, end_ms, payload, updated_at, " +
+            "free_busy_status, status, self_rsvp_status, start_date, start_timestamp, time_zone, end_date, end_timestamp, recurrence) VALUES ");
         for (var i = 0; i < rows; i++)
         {
             var n = UpsertRowParameters[i];
             sql.Append(i == 0 ? "" : ", ")
-                .Append($"(@{n.EventId}, @c, @{n.ExchangeItemId}, @{n.SeriesItemId}, @{n.ChangeKey}, @{n.StartMs}, @{n.EndMs}, @{n.Payload}, @now)");
+                .Append($"(@{n.EventId}, @c, @{n.ExchangeItemId}, @{n.SeriesItemId}, @{n.ChangeKey}, @{n.StartMs}, @{n.EndMs}, @{n.Payload}, @now, ")
+                .Append($"@{n.FreeBusyStatus}, @{n.Status}, @{n.SelfRsvpStatus}, @{n.StartDate}, @{n.StartTimestamp}, @{n.TimeZone}, @{n.EndDate}, ")
+                .Append($"@{n.EndTimestamp}, @{n.Recurrence})");
         }
         sql.Append("""
              ON CONFLICT (calendar_key, exchange_item_id) DO UPDATE SET change_key = excluded.change_key,
                 series_item_id = excluded.series_item_id, start_ms = excluded.start_ms, end_ms = excluded.end_ms,
-                payload = excluded.payload, updated_at = excluded.updated_at
+                payload = excluded.payload, updated_at = excluded.updated_at, free_busy_status = excluded.free_busy_status,
+                status = excluded.status, self_rsvp_status = excluded.self_rsvp_status, start_date = excluded.start_date,
+                start_timestamp = excluded.start_timestamp, time_zone = excluded.time_zone, end_date = excluded.end_date,
+                end_timestamp = excluded.end_timestamp, recurrence = excluded.recurrence
             """);
         return new PreparedStatement(sql.ToString());
     }

@@ -3,7 +3,10 @@ using ExchangeBridge.Core.Identity;
 
 namespace ExchangeBridge.Server.Storage;
 
-/// <summary>An event row as the range reads need it; <see cref="OwnerId"/> is the calendar owner's user_id.</summary>
+/// <summary>
+/// An event row as the range reads need it; <see cref="OwnerId"/> is the calendar owner's user_id. The free/busy read
+/// fills the columns after <see cref="Payload"/> (migration 0012) instead of it; the other reads fill the payload.
+/// </summary>
 public sealed class StoredEventRow
 {
     public long Id { get; set; }
@@ -14,6 +17,15 @@ public sealed class StoredEventRow
     public long StartMs { get; set; }
     public long EndMs { get; set; }
     public string Payload { get; set; } = "";
+    public string? FreeBusyStatus { get; set; }
+    public string? Status { get; set; }
+    public string? SelfRsvpStatus { get; set; }
+    public string? StartDate { get; set; }
+    public string? StartTimestamp { get; set; }
+    public string? TimeZone { get; set; }
+    public string? EndDate { get; set; }
+    public string? EndTimestamp { get; set; }
+    public string? Recurrence { get; set; }
 }
 
 /// <summary>A user a request names: the id it was asked by, who that is here, and their address (to match attendees by).</summary>
@@ -33,26 +45,37 @@ public sealed class EventRangeReads(IDatabase database)
     /// </summary>
     private const long ShortMs = 86_400_000;
 
-    private const string Columns =
+    private const string KeyColumns =
         "e.id AS Id, c.user_id AS OwnerId, e.event_id AS EventId, e.exchange_item_id AS ExchangeItemId, " +
-        "e.series_item_id AS SeriesItemId, e.start_ms AS StartMs, e.end_ms AS EndMs, e.payload AS Payload";
+        "e.series_item_id AS SeriesItemId, e.start_ms AS StartMs, e.end_ms AS EndMs";
+
+    private const string Columns = KeyColumns + ", e.payload AS Payload";
+
+    /// <summary>What free/busy reads: some fifty bytes a row rather than its payload's thousands.</summary>
+    private const string BusyColumns = KeyColumns +
+        ", e.free_busy_status AS FreeBusyStatus, e.status AS Status, e.self_rsvp_status AS SelfRsvpStatus, e.start_date AS StartDate, " +
+        "e.start_timestamp AS StartTimestamp, e.time_zone AS TimeZone, e.end_date AS EndDate, e.end_timestamp AS EndTimestamp, " +
+        "e.recurrence AS Recurrence";
 
     /// <summary>The rows of one calendar for [startMs, endMs), with the exceptions of its series there.</summary>
     public async Task<IReadOnlyList<StoredEventRow>> CalendarRangeAsync(long calendarKey, long startMs, long endMs, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(RangeSql("c.id = @calendarKey"),
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(RangeSql(Columns, "c.id = @calendarKey"),
             new { calendarKey, startMs, endMs, earliestShortStart = EarliestShortStart(startMs) }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>The rows of the primary calendars of <paramref name="userIds"/> (a tenant's users) for [startMs, endMs).</summary>
+    /// <summary>
+    /// The rows of the primary calendars of <paramref name="userIds"/> (a tenant's users) for [startMs, endMs), with their
+    /// free/busy columns and no payload (<see cref="Calendars.EventInstances.BusyColumnFacts"/> reads them).
+    /// </summary>
     public async Task<IReadOnlyList<StoredEventRow>> PrimaryCalendarsRangeAsync(string tenantKey, IReadOnlyCollection<string> userIds,
         long startMs, long endMs, CancellationToken ct)
     {
         if (userIds.Count == 0) return [];
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(
-            RangeSql($"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {database.InList("c.user_id", "@userIds")}"),
+            RangeSql(BusyColumns, $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {database.InList("c.user_id", "@userIds")}"),
             new { tenantKey, primary = true, userIds = userIds.ToArray(), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
             cancellationToken: ct))).AsList();
     }
@@ -108,16 +131,16 @@ public sealed class EventRangeReads(IDatabase database)
     /// Three parts: short rows by their start, long rows by their end (the partial index), and the exceptions and deleted
     /// occurrences of every series master touching the range, joined on the master's item id.
     /// </summary>
-    private static string RangeSql(string calendars) =>
+    private static string RangeSql(string columns, string calendars) =>
         $"""
-        SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+        SELECT {columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
         WHERE {calendars} AND e.start_ms >= @earliestShortStart AND e.start_ms < @endMs AND e.end_ms > @startMs
           AND e.end_ms - e.start_ms <= {ShortMs}
         UNION ALL
-        SELECT {Columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
+        SELECT {columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
         WHERE {calendars} AND e.end_ms - e.start_ms > {ShortMs} AND e.end_ms > @startMs AND e.start_ms < @endMs
         UNION ALL
-        SELECT {Columns} FROM calendars c JOIN events m ON m.calendar_key = c.id
+        SELECT {columns} FROM calendars c JOIN events m ON m.calendar_key = c.id
           JOIN events e ON e.calendar_key = m.calendar_key AND e.series_item_id = m.exchange_item_id
         WHERE {calendars} AND m.end_ms - m.start_ms > {ShortMs} AND m.end_ms > @startMs AND m.start_ms < @endMs
           AND m.series_item_id IS NULL

@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Dapper;
+using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Calendars;
 
@@ -67,6 +70,43 @@ public sealed class FreeBusyApiTests : ImportedWeekTests
         var withoutExternal = await PostAsync(List, $$"""{"user_id":"{{World.EmployeeOpenId}}",{{Week(",\"include_external_calendar\":false")}}}""", tenant);
         Assert.Empty(withoutExternal["freebusy_list"]!.AsArray());
     }
+
+    [Fact]
+    public async Task Free_busy_reads_the_busy_columns_not_the_payload()
+    {
+        // Every event made to show as free in its column alone: the payloads still say busy.
+        await ChangeEventsAsync("UPDATE events SET free_busy_status = 'free'");
+
+        var answer = await PostAsync(List, $$"""{"user_id":"{{World.EmployeeOpenId}}",{{Week()}}}""", World.AdminToken);
+
+        Assert.Empty(answer["freebusy_list"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Rows_written_before_migration_0012_answer_the_same_once_it_fills_their_columns()
+    {
+        var body = $$"""{"user_id":"{{World.EmployeeOpenId}}",{{Week(",\"only_busy\":false,\"need_rsvp_status\":true")}}}""";
+        var before = (await PostAsync(List, body, World.AdminToken)).ToJsonString();
+        await ChangeEventsAsync(
+            """
+            UPDATE events SET free_busy_status = NULL, status = NULL, self_rsvp_status = NULL, start_date = NULL, start_timestamp = NULL,
+                time_zone = NULL, end_date = NULL, end_timestamp = NULL, recurrence = NULL
+            """);
+
+        // The migration's own backfill, as it runs on a database imported before it.
+        var dialect = Server.Services.GetRequiredService<IDatabase>().Dialect;
+        await using var migration = typeof(Migrator).Assembly.GetManifestResourceStream(
+            $"ExchangeBridge.Server.Storage.Migrations.{dialect}.0012_event_busy_columns.sql")!;
+        var sql = await new StreamReader(migration).ReadToEndAsync();
+        await ChangeEventsAsync(sql[sql.IndexOf("UPDATE events SET", StringComparison.Ordinal)..]);
+
+        Assert.Equal(before, (await PostAsync(List, body, World.AdminToken)).ToJsonString());
+        Assert.Equal(5, JsonNode.Parse(before)!["freebusy_list"]!.AsArray().Count); // the series, the free, the declined among them
+    }
+
+    private Task ChangeEventsAsync(string sql) =>
+        Server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, ct) =>
+            c.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct)));
 
     [Fact]
     public async Task A_batch_answers_each_user_in_the_order_asked_one_without_a_binding_free()
