@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
@@ -202,20 +201,8 @@ public static class CalendarsApi
     internal static (int PageSize, long AfterId) Paging(HttpContext context, int defaultSize, int minSize = 1, int maxSize = MaxPageSize)
     {
         var size = PageSize(context, defaultSize, minSize, maxSize);
-        long afterId = 0;
-        if (context.Request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token))
-        {
-            try
-            {
-                var text = Encoding.UTF8.GetString(Convert.FromBase64String(token.ToString()));
-                if (!text.StartsWith("after:", StringComparison.Ordinal) || !long.TryParse(text[6..], NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
-                    throw new FormatException();
-            }
-            catch (FormatException)
-            {
-                throw FeishuException.InvalidParameter("page_token is invalid");
-            }
-        }
+        var afterId = context.Request.Query.TryGetValue("page_token", out var token) && !string.IsNullOrEmpty(token)
+            ? ListTokens.ReadOffsetToken(token.ToString()) : 0;
         return (size, afterId);
     }
 
@@ -227,8 +214,6 @@ public static class CalendarsApi
             throw FeishuException.InvalidParameter($"page_size must be {minSize}..{maxSize}");
         return size;
     }
-
-    internal static string Token(long lastId) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"after:{lastId}"));
 
     internal static long? Seconds(HttpContext context, string name)
     {

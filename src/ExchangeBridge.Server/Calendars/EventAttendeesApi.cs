@@ -43,7 +43,7 @@ public static class EventAttendeesApi
         var attendees = JsonSerializer.Deserialize(payload, FeishuJsonContext.Default.CalendarEvent)!.Attendees ?? [];
         var page = attendees.Skip((int)Math.Min(skip, int.MaxValue)).Take(pageSize).ToList();
         var hasMore = skip + pageSize < attendees.Count;
-        return FeishuJson.Result(Envelope.Success(new AttendeeListData(page, hasMore, hasMore ? CalendarsApi.Token(skip + pageSize) : "")),
+        return FeishuJson.Result(Envelope.Success(new AttendeeListData(page, hasMore, hasMore ? ListTokens.Offset(skip + pageSize) : "")),
             FeishuJsonContext.Default.EnvelopeAttendeeListData);
     }
 

@@ -60,7 +60,7 @@ public static class EventInstancesApi
         var instances = EventInstances.Expand(series, startSeconds * 1000, endSeconds * 1000);
         var page = instances.Skip((int)Math.Min(skip, int.MaxValue)).Take(pageSize + 1).ToList();
         var hasMore = page.Count > pageSize;
-        return FeishuJson.Result(Envelope.Success(new InstancesData(hasMore, hasMore ? CalendarsApi.Token(skip + pageSize) : "",
+        return FeishuJson.Result(Envelope.Success(new InstancesData(hasMore, hasMore ? ListTokens.Offset(skip + pageSize) : "",
             Views(page.Take(pageSize).ToList()))), FeishuJsonContext.Default.EnvelopeInstancesData);
     }
 

@@ -60,7 +60,7 @@ public static class EventSearchApi
         }
         var page = matches.Skip((int)Math.Min(skip, int.MaxValue)).Take(pageSize).ToList();
         var more = skip + pageSize < matches.Count;
-        return FeishuJson.Result(Envelope.Success(new EventSearchData(page, more ? CalendarsApi.Token(skip + pageSize) : "")),
+        return FeishuJson.Result(Envelope.Success(new EventSearchData(page, more ? ListTokens.Offset(skip + pageSize) : "")),
             FeishuJsonContext.Default.EnvelopeEventSearchData);
     }
 

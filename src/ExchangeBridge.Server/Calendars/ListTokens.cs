@@ -26,6 +26,13 @@ public static class ListTokens
 
     public static string Sync(long seq) => Encode($"sync:{seq}");
 
+    /// <summary>The page token of a paged read that is not a listing (instances, attendees, search): where its next page starts.</summary>
+    public static string Offset(long position) => Encode($"after:{position}");
+
+    public static long ReadOffsetToken(string token) =>
+        Decode(token)?.Split(':') is ["after", var id] && Number(id) is { } position ? position
+            : throw FeishuException.InvalidParameter("page_token is invalid");
+
     public static ListPosition ReadPageToken(string token)
     {
         var parts = Decode(token)?.Split(':');
