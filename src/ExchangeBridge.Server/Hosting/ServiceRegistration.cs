@@ -12,6 +12,7 @@ using ExchangeBridge.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging;
 
 namespace ExchangeBridge.Server.Hosting;
 
@@ -52,9 +53,10 @@ public static class ServiceRegistration
 
         services.AddSingleton(TimeProvider.System);
         // A factory, so the container disposes the database (and its connection pool) with the host.
-        services.AddSingleton<IDatabase>(_ => string.IsNullOrWhiteSpace(options.PostgresConnectionString)
+        services.AddSingleton<IDatabase>(sp => string.IsNullOrWhiteSpace(options.PostgresConnectionString)
             ? StartupRefusals.RefuseIfInvalid(() => new SqliteDatabase(Path.Combine(options.DataDir, "exchangebridge.db"))) // owned by another server
-            : new PostgresDatabase(options.PostgresConnectionString));
+            : new PostgresDatabase(options.PostgresConnectionString,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeBridge.Server.Storage.PostgresChangeListener")));
         services.AddSingleton(StartupRefusals.RefuseIfInvalid(() => SecretProtector.FromConfiguration(options.MasterKey, options.DataDir)));
         services.AddSingleton(sp => sp.GetRequiredService<IDatabase>().Changes);
         services.AddSingleton(sp => BindingReadCache.For(sp.GetRequiredService<IDatabase>()));

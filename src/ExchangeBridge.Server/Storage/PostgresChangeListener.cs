@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace ExchangeBridge.Server.Storage;
@@ -8,7 +10,7 @@ namespace ExchangeBridge.Server.Storage;
 /// connection drops it makes the caches stop answering, reconnects with back-off, and on reconnecting has everything
 /// forgotten before the caches answer again: what committed meanwhile was not heard.
 /// </summary>
-internal sealed class PostgresChangeListener : IAsyncDisposable
+internal sealed partial class PostgresChangeListener : IAsyncDisposable
 {
     public const string Channel = "exchangebridge_changes";
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(100);
@@ -17,11 +19,13 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
     private readonly string _connectionString;
     private readonly string _ownPrefix;
     private readonly ChangeFeed _changes;
+    private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public PostgresChangeListener(string connectionString, string instanceId, ChangeFeed changes)
+    public PostgresChangeListener(string connectionString, string instanceId, ChangeFeed changes, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         _connectionString = new NpgsqlConnectionStringBuilder(connectionString)
         {
             Pooling = false,
@@ -37,6 +41,7 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
     private async Task ListenAsync()
     {
         var retry = FirstRetry;
+        var dropped = false;
         while (!_stop.IsCancellationRequested)
         {
             try
@@ -47,6 +52,8 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                     await listen.ExecuteNonQueryAsync(_stop.Token);
                 _changes.Hearing();
+                if (dropped) ListeningAgain(_logger);
+                dropped = false;
                 retry = FirstRetry;
                 while (true) await connection.WaitAsync(_stop.Token);
             }
@@ -54,11 +61,14 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception)
+            catch (Exception failure)
             {
                 // Whatever broke the connection (the server restarted, the network, a failover), this instance is deaf
                 // until it listens again: a loop that ended here would leave the caches answering stale.
                 _changes.Deaf();
+                dropped = true;
+                // The exception's type and message only: Npgsql's messages name the host, never the password.
+                Deafened(_logger, failure.GetType().Name, failure.Message, retry.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(retry, _stop.Token);
@@ -86,4 +96,11 @@ internal sealed class PostgresChangeListener : IAsyncDisposable
         await _stop.CancelAsync();
         await _loop;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Lost the PostgreSQL change channel ({Failure}: {Reason}); caches answer from the database until it listens again, next try in {RetryMs} ms")]
+    private static partial void Deafened(ILogger logger, string failure, string reason, double retryMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening to the PostgreSQL change channel again; every cache was emptied first")]
+    private static partial void ListeningAgain(ILogger logger);
 }

@@ -15,12 +15,13 @@ public sealed class PostgresDatabase : IDatabase, IDisposable
     private readonly Npgsql.NpgsqlDataSource _source;
     private readonly PostgresChangeListener _listener;
 
-    public PostgresDatabase(string connectionString)
+    /// <param name="changeChannelLog">Where a lost and regained change channel is told (every cache goes quiet meanwhile).</param>
+    public PostgresDatabase(string connectionString, Microsoft.Extensions.Logging.ILogger? changeChannelLog = null)
     {
         _source = Npgsql.NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
         // Caches answer only once this instance hears the others (the listener says so when its LISTEN is in place).
         Changes = new ChangeFeed(hearsEveryWrite: false);
-        _listener = new PostgresChangeListener(connectionString, InstanceId, Changes);
+        _listener = new PostgresChangeListener(connectionString, InstanceId, Changes, changeChannelLog);
     }
 
     /// <summary>Names this instance in its notifications, so it does not act twice on its own writes.</summary>

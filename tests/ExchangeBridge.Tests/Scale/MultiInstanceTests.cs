@@ -187,6 +187,69 @@ public sealed class MultiInstanceTests
         }
     }
 
+    [PostgresFact]
+    public async Task An_instance_that_cannot_hear_the_others_answers_from_the_database_and_says_so_in_its_log()
+    {
+        var (a, b, database) = await StartPairAsync(new()
+        {
+            ["ExchangeBridge__TokenCacheSeconds"] = "600",
+            ["ExchangeBridge__RateLimits__Enabled"] = "false",
+            ["Logging__LogLevel__ExchangeBridge.Server.Storage.PostgresChangeListener"] = "Information",
+        });
+        // From another database: PostgreSQL refuses to close the door of the one a session is in.
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(database).Database!;
+        await using var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(database) { Database = "postgres" }.ConnectionString);
+        await admin.OpenAsync();
+        async Task Run(string sql)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, admin);
+            await command.ExecuteNonQueryAsync();
+        }
+        await using (a)
+        await using (b)
+        {
+            await WaitUntilBothListenAsync(database);
+            var tenantPath = $"/admin/v1/tenants/{a.Bootstrap.TenantKey}";
+            const string calendars = "/open-apis/calendar/v4/calendars";
+            var doomed = (await OperatorAsync(a, HttpMethod.Post, $"{tenantPath}/apps", new { name = "doomed" }))["data"]!;
+            var doomedAppId = doomed["app_id"]!.GetValue<string>();
+            var adminOnDoomed = OpenIdOf(await OperatorAsync(a, HttpMethod.Get, $"{tenantPath}/users/{a.Bootstrap.AdminUserId}"), doomedAppId);
+            var doomedToken = await UserTokenAsync(a, doomedAppId, doomed["app_secret"]!.GetValue<string>(), adminOnDoomed);
+            Assert.Equal((200, 0), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: doomedToken)); // kept in B's memory
+
+            // The change channel drops and cannot come back (the pools keep the connections they hold): every
+            // notification sent from now on is lost, so B must stop answering from memory.
+            try
+            {
+                await Run($"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false");
+                await Run($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'exchangebridge-listener'");
+                await UntilAsync(() => b.Output.Contains("Lost the PostgreSQL change channel", StringComparison.Ordinal), "B never logged the lost channel");
+
+                await OperatorAsync(a, HttpMethod.Delete, $"{tenantPath}/apps/{doomedAppId}");
+                Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: doomedToken));
+            }
+            finally
+            {
+                await Run($"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true");
+            }
+            await WaitUntilBothListenAsync(database);
+            await UntilAsync(() => b.Output.Contains("Listening to the PostgreSQL change channel again", StringComparison.Ordinal), "B never logged listening again");
+            Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: doomedToken));
+        }
+        await admin.CloseAsync();
+        TestDatabases.DropPostgresDatabase(database);
+
+        async Task UntilAsync(Func<bool> condition, string failure)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (!condition())
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(15), $"{failure}; its log:\n{b.Output}");
+                await Task.Delay(20);
+            }
+        }
+    }
+
     /// <summary>The open_id for <paramref name="appId"/> in an operator API answer about a user.</summary>
     private static string OpenIdOf(JsonObject answer, string appId) =>
         answer["data"]!["open_ids"]!.AsArray().First(o => o!["app_id"]!.GetValue<string>() == appId)!["open_id"]!.GetValue<string>();
