@@ -10,12 +10,12 @@ public sealed class RestartTests
     [Fact]
     public async Task Bindings_tokens_and_credentials_survive_a_restart_on_the_same_folder()
     {
-        string dataDir, userToken, bootstrapBefore;
-        // One database for both lives of the server (on PostgreSQL runs; null on SQLite, which lives in the folder).
+        string userToken, bootstrapBefore;
+        // One folder and one database for both lives of the server (the database on PostgreSQL runs; null on SQLite, which lives in the folder).
+        var dataDir = Directory.CreateTempSubdirectory("exbridge-restart-").FullName;
         var postgres = TestDatabases.CreatePostgresDatabase();
-        await using (var first = new TestServer(postgresConnectionString: postgres))
+        await using (var first = new TestServer(dataDir, postgresConnectionString: postgres))
         {
-            dataDir = first.DataDir;
             bootstrapBefore = File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json"));
             userToken = await first.AdminUserTokenAsync();
             await JsonAssert.SuccessAsync(await first.SendAsync(HttpMethod.Post, Path,
@@ -23,13 +23,16 @@ public sealed class RestartTests
                 userToken));
         }
 
-        await using var second = new TestServer(dataDir, postgresConnectionString: postgres);
-        Assert.Equal(bootstrapBefore, File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json")));
-        var got = await JsonAssert.SuccessAsync(await second.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, userToken));
-        Assert.Equal("ou_xxxxxxxxxxxxxxxxxx", got["data"]!["user_id"]!.GetValue<string>());
-        // The app secret was encrypted with the key kept in the folder: it still authenticates.
-        Assert.StartsWith("t-", await second.TenantTokenAsync());
+        await using (var second = new TestServer(dataDir, postgresConnectionString: postgres))
+        {
+            Assert.Equal(bootstrapBefore, File.ReadAllText(System.IO.Path.Combine(dataDir, "bootstrap.json")));
+            var got = await JsonAssert.SuccessAsync(await second.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, userToken));
+            Assert.Equal("ou_xxxxxxxxxxxxxxxxxx", got["data"]!["user_id"]!.GetValue<string>());
+            // The app secret was encrypted with the key kept in the folder: it still authenticates.
+            Assert.StartsWith("t-", await second.TenantTokenAsync());
+        }
         TestDatabases.DropPostgresDatabase(postgres);
+        Directory.Delete(dataDir, recursive: true);
     }
 
     [Fact]

@@ -67,6 +67,7 @@ public sealed class TestServer : IAsyncDisposable
     private readonly WebApplicationFactory<Program>? _factory;
     private readonly WebApplication? _composed;
     private readonly bool _ownsDatabase;
+    private readonly bool _ownsDataDir;
 
     /// <param name="services">extra test services (e.g. a Graph HttpClient that trusts the simulator's certificate).</param>
     /// <param name="afterPipeline">
@@ -78,6 +79,7 @@ public sealed class TestServer : IAsyncDisposable
         string? postgresConnectionString = null, Action<IServiceCollection>? services = null,
         Func<WebApplication, IEndpointRouteBuilder>? afterPipeline = null)
     {
+        _ownsDataDir = dataDir is null;
         DataDir = dataDir ?? Directory.CreateTempSubdirectory("exbridge-test-").FullName;
         _ownsDatabase = postgresConnectionString is null;
         PostgresConnectionString = postgresConnectionString ?? TestDatabases.CreatePostgresDatabase();
@@ -146,6 +148,8 @@ public sealed class TestServer : IAsyncDisposable
         if (_factory is not null) await _factory.DisposeAsync();
         if (_composed is not null) await _composed.DisposeAsync();
         if (_ownsDatabase) TestDatabases.DropPostgresDatabase(PostgresConnectionString);
+        // The host is gone, so nothing writes there any more (on Linux a file a pooled handle still holds goes with it).
+        if (_ownsDataDir) Directory.Delete(DataDir, recursive: true);
     }
 
     public async Task<JsonObject> PostJsonAsync(string path, object body, string? bearer = null) =>

@@ -23,10 +23,10 @@ public sealed class MultiInstanceTests
             ["ExchangeBridge__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["ExchangeBridge__Import__Workers"] = "0",
         };
-        var a = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-a-").FullName, environment);
+        var a = await ServerProcess.StartAsync(dataDir: null, environment);
         try
         {
-            var b = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-b-").FullName, environment);
+            var b = await ServerProcess.StartAsync(dataDir: null, environment);
             return (a, b, database);
         }
         catch

@@ -23,7 +23,7 @@ public sealed class MalformedRequestTests
     public async Task Ten_thousand_malformed_requests_get_documented_refusals_and_leave_memory_flat()
     {
         var environment = new Dictionary<string, string> { ["ExchangeBridge__RateLimits__Enabled"] = "false", ["ExchangeBridge__Import__Workers"] = "0" };
-        await using var server = await ServerProcess.StartAsync(Directory.CreateTempSubdirectory("exbridge-fuzz-").FullName, environment);
+        await using var server = await ServerProcess.StartAsync(dataDir: null, environment);
         var token = await UserTokenAsync(server);
         var corpus = Corpus(new Random(7)).Take(5200).ToList();
 
