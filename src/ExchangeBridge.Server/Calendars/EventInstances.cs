@@ -93,7 +93,8 @@ public static class EventInstances
         foreach (var (row, _) in distinct)
             if (row.SeriesItemId is { } series)
                 (replaced.TryGetValue(series, out var starts) ? starts : replaced[series] = []).Add(OriginalStartSeconds(row.EventId));
-        return distinct.Select(d => (d.Row, d.Facts, (IReadOnlyCollection<long>?)replaced.GetValueOrDefault(d.Row.ExchangeItemId) ?? [])).ToList();
+        return distinct.Select(d => (d.Row, d.Facts,
+            d.Row.ExchangeItemId is { } item && replaced.TryGetValue(item, out var starts) ? starts : (IReadOnlyCollection<long>)[])).ToList();
     }
 
     /// <summary>The occurrences of one series master touching [startMs, endMs) that no stored row replaces.</summary>
@@ -145,7 +146,7 @@ public static class EventInstances
             if (occurrenceStartMs >= endMs) yield break;
             if (occurrenceStartMs + durationMs <= startMs) continue;
             var seconds = occurrenceStartMs / 1000;
-            if (replacedStarts.Any(r => allDay ? Math.Abs(r - seconds) < AllDayMatchSeconds : r == seconds)) continue;
+            if (replacedStarts.Count > 0 && IsReplaced(replacedStarts, seconds, allDay)) continue;
             yield return allDay
                 ? new EventInstance(master, facts, $"{uuid}_{seconds}", new TimeInfo(Date: Day(start)),
                     new TimeInfo(Date: Day(start.AddMilliseconds(durationMs))), occurrenceStartMs, occurrenceStartMs + durationMs, IsOccurrence: true)
@@ -153,6 +154,13 @@ public static class EventInstances
                     facts.EndTime with { Timestamp = Seconds(occurrenceStartMs + durationMs) }, occurrenceStartMs, occurrenceStartMs + durationMs,
                     IsOccurrence: true);
         }
+    }
+
+    private static bool IsReplaced(IReadOnlyCollection<long> replacedStarts, long seconds, bool allDay)
+    {
+        foreach (var replaced in replacedStarts)
+            if (allDay ? Math.Abs(replaced - seconds) < AllDayMatchSeconds : replaced == seconds) return true;
+        return false;
     }
 
     private static EventInstance AsStored(StoredEventRow row, StoredEventFacts facts) =>
@@ -172,7 +180,8 @@ public static class EventInstances
 
     /// <summary>
     /// The facts of a row read with its free/busy columns (<see cref="EventRangeReads.PrimaryCalendarsRangeAsync"/>), as
-    /// its payload has them: the payload's end zone is left out, since nothing a free/busy answer holds depends on it.
+    /// its payload has them: the payload's end zone is left out, since nothing a free/busy answer holds depends on it, and
+    /// a row that is no series master has no start and end here (its instance is placed by its start_ms and end_ms).
     /// </summary>
     public static StoredEventFacts BusyColumnFacts(StoredEventRow row) =>
         new(row.EventId, new TimeInfo(row.StartDate, row.StartTimestamp, row.TimeZone), new TimeInfo(row.EndDate, row.EndTimestamp),

@@ -1,0 +1,55 @@
+using Dapper;
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeBridge.Tests.Storage;
+
+/// <summary>
+/// The free/busy range statement is answered from the indexes of migration 0013 alone: each row it reads by start or by
+/// end comes from index pages, never from the table, where every event's columns sit after its ~1.6 KB payload. A
+/// column added to the statement but not to the index, or a condition written so the planner cannot see the partial
+/// index is its own, turns the plan back into a table read per row.
+/// </summary>
+public sealed class EventRangeReadsTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public Task InitializeAsync()
+    {
+        _server = new TestServer();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task The_free_busy_statement_reads_events_by_start_and_by_end_from_the_indexes_alone()
+    {
+        var database = _server.Services.GetRequiredService<IDatabase>();
+        var statement = _server.Services.GetRequiredService<EventRangeReads>()
+            .PrimaryCalendarsRangeCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000, 1_796_604_800_000, CancellationToken.None);
+        await using var c = await database.OpenAsync();
+
+        List<string> plan;
+        if (database.Dialect == "Sqlite")
+        {
+            plan = (await c.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+                new CommandDefinition("EXPLAIN QUERY PLAN " + statement.CommandText, statement.Parameters))).Select(row => row.Detail).ToList();
+            Assert.Contains(plan, line => line.Contains("USING COVERING INDEX events_calendar_time", StringComparison.Ordinal));
+            Assert.Contains(plan, line => line.Contains("USING COVERING INDEX events_long", StringComparison.Ordinal));
+            Assert.DoesNotContain(plan, line => line.Contains("USING INDEX events_calendar_time", StringComparison.Ordinal) ||
+                                                line.Contains("USING INDEX events_long", StringComparison.Ordinal) || line.StartsWith("SCAN e", StringComparison.Ordinal));
+        }
+        else
+        {
+            // The tables are all but empty here: without these the planner would rightly read them whole.
+            await c.ExecuteAsync("SET enable_seqscan = off; SET enable_bitmapscan = off");
+            plan = (await c.QueryAsync<string>(new CommandDefinition("EXPLAIN " + statement.CommandText, statement.Parameters))).ToList();
+            Assert.Contains(plan, line => line.Contains("Index Only Scan using events_calendar_time", StringComparison.Ordinal));
+            Assert.Contains(plan, line => line.Contains("Index Only Scan using events_long", StringComparison.Ordinal));
+            Assert.DoesNotContain(plan, line => line.Contains(" Index Scan using events_calendar_time", StringComparison.Ordinal) ||
+                                                line.Contains(" Index Scan using events_long", StringComparison.Ordinal));
+        }
+    }
+}
