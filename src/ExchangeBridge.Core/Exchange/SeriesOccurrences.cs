@@ -29,28 +29,75 @@ public static class SeriesOccurrences
 
     /// <summary>Every date of the pattern on or after <paramref name="startDate"/>, in order.</summary>
     public static IEnumerable<DateOnly> Dates(ExchangeRecurrencePattern pattern, DateOnly startDate) =>
-        Periods(pattern, startDate).Take(MaxPeriods).SelectMany(dates => dates).Where(d => d >= startDate);
+        Periods(pattern, startDate, 0).Take(MaxPeriods).SelectMany(dates => dates).Where(d => d >= startDate);
 
-    private static IEnumerable<IEnumerable<DateOnly>> Periods(ExchangeRecurrencePattern pattern, DateOnly start)
+    /// <summary>
+    /// <see cref="Dates"/> without walking the periods (days, weeks, months, years of the pattern) that end on or before
+    /// <paramref name="from"/>: how many dates those held, so a count still ends where it does, and the dates from the
+    /// first period after them, which may still begin before <paramref name="from"/>. A read of a week of a long series
+    /// then costs what the week costs, not what the series' past does. Every period after the first holds the same number
+    /// of dates (the same weekdays of each week, one date of each day, month or year), so the skipped ones are counted
+    /// without being walked.
+    /// </summary>
+    public static (int Skipped, IEnumerable<DateOnly> Dates) DatesFrom(ExchangeRecurrencePattern pattern, DateOnly startDate, DateOnly from)
+    {
+        var skippedPeriods = Math.Min(PeriodsEndingBy(pattern, startDate, from), MaxPeriods);
+        if (skippedPeriods == 0) return (0, Dates(pattern, startDate));
+        var inFirst = Periods(pattern, startDate, 0).First().Count(d => d >= startDate);
+        var inEach = pattern is ExchangeRecurrencePattern.Weekly w ? w.DaysOfWeek.SelectMany(DaysOf).Distinct().Count() : 1;
+        var skipped = inFirst + (skippedPeriods - 1) * inEach;
+        return (skipped, Periods(pattern, startDate, skippedPeriods).Take(MaxPeriods - skippedPeriods).SelectMany(dates => dates));
+    }
+
+    /// <summary>How many of the pattern's periods from <paramref name="start"/> end on or before <paramref name="from"/>.</summary>
+    private static int PeriodsEndingBy(ExchangeRecurrencePattern pattern, DateOnly start, DateOnly from)
+    {
+        // A period ends where the next begins: whole periods from the first's beginning up to from.
+        var periods = pattern switch
+        {
+            ExchangeRecurrencePattern.Daily d => (from.DayNumber - start.DayNumber) / Math.Max(1, d.Interval),
+            ExchangeRecurrencePattern.Weekly w => (from.DayNumber - FirstDayOfWeek(w, start).DayNumber) / (7 * Math.Max(1, w.Interval)),
+            ExchangeRecurrencePattern.AbsoluteMonthly m => MonthsBetween(start, from) / Math.Max(1, m.Interval),
+            ExchangeRecurrencePattern.RelativeMonthly m => MonthsBetween(start, from) / Math.Max(1, m.Interval),
+            ExchangeRecurrencePattern.AbsoluteYearly y => YearsBetween(new DateOnly(start.Year, MonthOf(y.Month), 1), from),
+            ExchangeRecurrencePattern.RelativeYearly y => YearsBetween(new DateOnly(start.Year, MonthOf(y.Month), 1), from),
+            _ => throw new ArgumentOutOfRangeException(nameof(pattern), pattern, "unknown recurrence pattern"),
+        };
+        return Math.Max(0, periods);
+    }
+
+    private static int MonthsBetween(DateOnly start, DateOnly from) => (from.Year * 12 + from.Month) - (start.Year * 12 + start.Month);
+
+    private static int YearsBetween(DateOnly firstPeriod, DateOnly from) =>
+        from.Year - firstPeriod.Year - (from < new DateOnly(from.Year, firstPeriod.Month, 1) ? 1 : 0);
+
+    private static DateOnly FirstDayOfWeek(ExchangeRecurrencePattern.Weekly w, DateOnly start)
+    {
+        var firstDay = w.FirstDayOfWeek is { } name ? Enum.Parse<DayOfWeek>(name) : DayOfWeek.Sunday;
+        return start.AddDays(-(((int)start.DayOfWeek - (int)firstDay + 7) % 7));
+    }
+
+    /// <summary>The pattern's periods from <paramref name="start"/>'s, the first <paramref name="skip"/> left out.</summary>
+    private static IEnumerable<IEnumerable<DateOnly>> Periods(ExchangeRecurrencePattern pattern, DateOnly start, int skip)
     {
         switch (pattern)
         {
             case ExchangeRecurrencePattern.Daily d:
-                for (var day = start; ; day = day.AddDays(Math.Max(1, d.Interval))) yield return [day];
+                for (var day = start.AddDays(skip * Math.Max(1, d.Interval)); ; day = day.AddDays(Math.Max(1, d.Interval))) yield return [day];
             case ExchangeRecurrencePattern.Weekly w:
-                var firstDay = w.FirstDayOfWeek is { } name ? Enum.Parse<DayOfWeek>(name) : DayOfWeek.Sunday;
-                var week = start.AddDays(-(((int)start.DayOfWeek - (int)firstDay + 7) % 7));
                 var days = w.DaysOfWeek.SelectMany(DaysOf).ToHashSet();
-                for (; ; week = week.AddDays(7 * Math.Max(1, w.Interval)))
+                for (var week = FirstDayOfWeek(w, start).AddDays(skip * 7 * Math.Max(1, w.Interval)); ; week = week.AddDays(7 * Math.Max(1, w.Interval)))
                     yield return Enumerable.Range(0, 7).Select(week.AddDays).Where(day => days.Contains(day.DayOfWeek));
             case ExchangeRecurrencePattern.AbsoluteMonthly m:
-                for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [DayOrLast(month, m.DayOfMonth)];
+                for (var month = FirstOfMonth(start).AddMonths(skip * Math.Max(1, m.Interval)); ; month = month.AddMonths(Math.Max(1, m.Interval)))
+                    yield return [DayOrLast(month, m.DayOfMonth)];
             case ExchangeRecurrencePattern.RelativeMonthly m:
-                for (var month = FirstOfMonth(start); ; month = month.AddMonths(Math.Max(1, m.Interval))) yield return [Nth(month, m.DaysOfWeek, m.DayOfWeekIndex)];
+                for (var month = FirstOfMonth(start).AddMonths(skip * Math.Max(1, m.Interval)); ; month = month.AddMonths(Math.Max(1, m.Interval)))
+                    yield return [Nth(month, m.DaysOfWeek, m.DayOfWeekIndex)];
             case ExchangeRecurrencePattern.AbsoluteYearly y:
-                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [DayOrLast(year, y.DayOfMonth)];
+                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1).AddYears(skip); ; year = year.AddYears(1)) yield return [DayOrLast(year, y.DayOfMonth)];
             case ExchangeRecurrencePattern.RelativeYearly y:
-                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1); ; year = year.AddYears(1)) yield return [Nth(year, y.DaysOfWeek, y.DayOfWeekIndex)];
+                for (var year = new DateOnly(start.Year, MonthOf(y.Month), 1).AddYears(skip); ; year = year.AddYears(1)) yield return [Nth(year, y.DaysOfWeek, y.DayOfWeekIndex)];
             default:
                 throw new ArgumentOutOfRangeException(nameof(pattern), pattern, "unknown recurrence pattern");
         }

@@ -42,15 +42,16 @@ public static class StoredRecurrence
     /// <summary>
     /// The starts of a series' occurrences from its first, in order, as Outlook places them: the pattern's dates up to the
     /// count or end date, each at the series' time of day in its zone. Dates before <paramref name="from"/> are counted
-    /// (a count still ends where it does) but not placed: placing a date in its zone is the costly part of the walk.
+    /// (a count still ends where it does) but not placed, and the whole periods of the pattern before it are counted
+    /// without being walked (<see cref="SeriesOccurrences.DatesFrom"/>): a week of a long series costs what the week does.
     /// </summary>
     public static IEnumerable<DateTimeOffset> OccurrenceStarts(ExchangeRecurrence recurrence, DateTimeOffset seriesStart, TimeZoneInfo zone,
         bool isAllDay, DateOnly from = default)
     {
-        var dates = SeriesOccurrences.Dates(recurrence.Pattern, recurrence.Range.StartDate);
+        var (skipped, dates) = SeriesOccurrences.DatesFrom(recurrence.Pattern, recurrence.Range.StartDate, from);
         dates = recurrence.Range switch
         {
-            ExchangeRecurrenceRange.Numbered n => dates.Take(Math.Max(1, n.NumberOfOccurrences)),
+            ExchangeRecurrenceRange.Numbered n => dates.Take(Math.Max(0, Math.Max(1, n.NumberOfOccurrences) - skipped)),
             ExchangeRecurrenceRange.EndDate e => dates.TakeWhile(d => d <= e.LastDate),
             _ => dates,
         };

@@ -45,6 +45,29 @@ public class StoredRecurrenceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Patterns))]
+    public void A_walk_from_a_later_date_gives_the_occurrences_the_whole_walk_has_from_there(Pattern pattern)
+    {
+        // Counted ranges end at the same occurrence whether or not the periods before the date were walked; dates on both
+        // sides of each period boundary, in the first period, past the end and before the start.
+        foreach (Range range in new Range[] { new Range.NoEnd(January31), new Range.Numbered(January31, 17), new Range.Numbered(January31, 1),
+                     new Range.EndDate(January31, new DateOnly(2026, 6, 30)) })
+        foreach (var allDay in new[] { false, true })
+        {
+            var start = allDay ? new DateTimeOffset(2024, 1, 30, 23, 0, 0, TimeSpan.Zero) : SeriesStart;
+            var recurrence = new ExchangeRecurrence(pattern, range);
+            var whole = StoredRecurrence.OccurrenceStarts(recurrence, start, Berlin, allDay).Take(2000).ToList(); // past the last date tried
+            for (var from = new DateOnly(2023, 12, 1); from < new DateOnly(2027, 3, 1); from = from.AddDays(from.Year == 2024 ? 1 : 11))
+            {
+                var fromDate = from;
+                Assert.Equal(
+                    whole.Where(s => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(s, Berlin).DateTime) >= fromDate).Take(20),
+                    StoredRecurrence.OccurrenceStarts(recurrence, start, Berlin, allDay, from).Take(20));
+            }
+        }
+    }
+
     [Fact]
     public void Day_31_lands_on_the_last_day_of_shorter_months_at_the_series_time_across_summer_time()
     {
