@@ -47,9 +47,9 @@ public sealed class EventRangeReadsTests : IAsyncLifetime
             await c.ExecuteAsync("SET enable_seqscan = off; SET enable_bitmapscan = off");
             plan = (await c.QueryAsync<string>(new CommandDefinition("EXPLAIN " + statement.CommandText, statement.Parameters))).ToList();
             Assert.Contains(plan, line => line.Contains("Index Only Scan using events_calendar_time", StringComparison.Ordinal));
+            // The exceptions' part reads its rows from the table by design (they are few), by whichever index the planner
+            // likes for an empty table, so only the two parts above are held to index-only scans.
             Assert.Contains(plan, line => line.Contains("Index Only Scan using events_long", StringComparison.Ordinal));
-            Assert.DoesNotContain(plan, line => line.Contains(" Index Scan using events_calendar_time", StringComparison.Ordinal) ||
-                                                line.Contains(" Index Scan using events_long", StringComparison.Ordinal));
         }
     }
 }
