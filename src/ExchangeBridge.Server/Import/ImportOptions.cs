@@ -18,14 +18,15 @@ public sealed class ImportOptions
     /// Jobs run at once by this instance. A job spends its time waiting on Exchange and the database, not on a core, so
     /// there are enough workers to keep an admin account at its ceiling below; each costs a few MB while it runs.
     /// </summary>
-    public int Workers { get; set; } = 32;
+    public int Workers { get; set; } = 40;
 
     /// <summary>
     /// Jobs of one tenant running at once on this instance: one tenant whose Exchange hangs holds at most this many of
     /// its workers, and the other tenants' jobs keep moving on the rest. Per instance because workers are: what Exchange
-    /// admits, counted over every instance, is the admin account's limit below.
+    /// admits, counted over every instance, is the admin account's limit below. Above an EWS account's ceiling, so that a
+    /// company binding through one admin account can reach it on one instance; a quarter of the workers stay for others.
     /// </summary>
-    public int MaxJobsPerTenant { get; set; } = 24;
+    public int MaxJobsPerTenant { get; set; } = 30;
 
     /// <summary>
     /// The most jobs of one admin account running at once, over every instance, by connector. EWS: Exchange lets one
