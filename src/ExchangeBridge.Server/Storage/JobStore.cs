@@ -107,18 +107,18 @@ public sealed class JobStore(IDatabase database)
     /// <summary>
     /// A queued job, due, with a free lease, whose tenant runs fewer jobs here than its cap and whose admin account runs
     /// fewer over every instance than its limit (an account no longer registered counts as a limit of one, so that its
-    /// jobs still run and say so). Leased jobs are few (a lease per worker), so the counts read a handful of rows through
+    /// jobs still run and say so; an unbind's job, whose binding is gone, asks Exchange nothing and is not limited). Leased jobs are few (a lease per worker), so the counts read a handful of rows through
     /// sync_jobs_leased.
     /// </summary>
     private static string Claimable(string job) =>
         $"""
         {job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)
           AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.lease_owner = @owner AND r.tenant_key = {job}.tenant_key) < @PerTenant
-          AND EXISTS (
-            SELECT 1 FROM exchange_bindings mine
+          AND COALESCE((
+            SELECT CASE WHEN {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1) THEN 1 ELSE 0 END
+            FROM exchange_bindings mine
             LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(mine.admin_account))
-            WHERE mine.id = {job}.binding_key
-              AND {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1))
+            WHERE mine.id = {job}.binding_key), 1) = 1
         """;
 
     /// <summary>Jobs leased now, on any instance, of the bindings of one admin account (as the bindings spell it).</summary>
