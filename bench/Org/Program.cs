@@ -1,7 +1,9 @@
 // The organisation benchmark (bench/README.md, `bash bench/run org`): the simulator (hosted here) serves a company of
 // mailboxes whose sizes follow a realistic spread and throttles as Exchange documents it; one server on SQLite, or two
 // sharing PostgreSQL, get every mailbox bound through the Open API at the platform's 50 creates a second and import
-// them with their default workers, while a reader measures the calendar read API. Prints one Markdown row.
+// them with their default workers, while a reader measures the calendar read API. Exchange takes the simulator's
+// modelled service time to answer (src/ExchangeBridge.ExchangeSimulator/README.md, "Service time"), scaled with the rest
+// of time. Prints one Markdown row.
 // Usage: dotnet ExchangeBridge.Bench.Org.dll SERVER_DLL sqlite|postgres   (settings: BENCH_ORG_* below)
 using System.Diagnostics;
 using System.Globalization;
@@ -14,7 +16,7 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using static ExchangeBridge.Bench.BenchServer;
 
-const string Admin = "org-admin@contoso.com", Password = "Org-Pa55";
+const string Password = "Org-Pa55";
 const string GraphTenant = "org-tenant", GraphClient = "org-client", GraphSecret = "Org~Secret";
 var serverDll = args[0];
 var postgres = args.Length > 1 && args[1] == "postgres";
@@ -25,14 +27,18 @@ var bindRate = Setting("BENCH_ORG_BIND_RATE", 50);
 var readRate = Setting("BENCH_ORG_READ_RATE", 20);
 var readAfterSeconds = Setting("BENCH_ORG_READ_AFTER_SECONDS", 10);
 var timeout = TimeSpan.FromMinutes(Setting("BENCH_ORG_TIMEOUT_MINUTES", 60));
-var instances = postgres ? 2 : 1;
-var policy = ThrottlingPolicy.Documented.WithTimeScaledDownBy(timeScale);
+var instances = Setting("BENCH_ORG_INSTANCES", postgres ? 2 : 1);
+// Admin accounts the company binds its mailboxes through, in turn: one is what a company does; several lift Exchange's
+// concurrency per account out of the way, to see what instances add.
+var adminCount = Setting("BENCH_ORG_ADMINS", 1);
+var admins = Enumerable.Range(0, adminCount).Select(a => $"org-admin{a}@contoso.com").ToList();
+var policy = ThrottlingPolicy.Documented.WithModelledServiceTimes().WithTimeScaledDownBy(timeScale);
 
 // The company: most mailboxes a few hundred items, a tail of tens of thousands (log-normal, median 300, σ 1.3; the
 // same company on every run). Items as the import benchmark generates them: singles with attendees and bodies, weekly
 // series with a moved and a cancelled occurrence, all-day events.
 var store = new MailboxStore();
-store.AddAdmin(Admin, Password);
+foreach (var admin in admins) store.AddAdmin(admin, Password);
 store.AddGraphApp(GraphTenant, GraphClient, GraphSecret);
 var spread = new Random(7);
 var mailboxes = Enumerable.Range(0, mailboxCount).Select(i =>
@@ -77,9 +83,12 @@ try
     object account = connector == "graph"
         ? new { connector, endpoint = new Uri(simulatorBase, "/v1.0").ToString(), graph_tenant_id = GraphTenant, graph_client_id = GraphClient, client_secret = GraphSecret }
         : new { connector, endpoint = new Uri(simulatorBase, "/EWS/Exchange.asmx").ToString(), password = Password, allow_cleartext_password = true };
-    var registered = await SendAsync(http, HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{Admin}", account, operatorKey);
-    if (registered["data"]!["verification_state"]!.GetValue<string>() != "verified")
-        throw new InvalidOperationException($"the admin account was not verified: {registered.ToJsonString()}");
+    foreach (var admin in admins)
+    {
+        var registered = await SendAsync(http, HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{admin}", account, operatorKey);
+        if (registered["data"]!["verification_state"]!.GetValue<string>() != "verified")
+            throw new InvalidOperationException($"the admin account was not verified: {registered.ToJsonString()}");
+    }
     var openIds = new List<string>(mailboxCount);
     for (var i = 0; i < mailboxCount; i++)
         openIds.Add((await SendAsync(http, HttpMethod.Post, $"/admin/v1/tenants/{tenantKey}/users", new { user_id = $"employee{i:D5}", name = $"Employee {i}" }, operatorKey))
@@ -110,7 +119,7 @@ try
         var due = TimeSpan.FromSeconds(i / (double)bindRate);
         if (due > clock.Elapsed) await Task.Delay(due - clock.Elapsed);
         var instance = i % instances;
-        var body = new { admin_account = Admin, exchange_account = mailboxes[i].Address, user_id = openIds[i] };
+        var body = new { admin_account = admins[i % adminCount], exchange_account = mailboxes[i].Address, user_id = openIds[i] };
         creates.Add(SendAsync(servers[instance].Http, HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings?user_id_type=open_id", body, adminTokens[instance]));
     }
     await Task.WhenAll(creates);
@@ -136,17 +145,17 @@ try
     durations.Sort();
     var median = durations[durations.Count / 2];
     // The share of the throttling budget the import used while work remained: the limit that binds an import is the
-    // concurrency Exchange allows (EWS: EWSMaxConcurrency for the one admin account; Graph: 4 per mailbox, so 4 for
+    // concurrency Exchange allows (EWS: EWSMaxConcurrency for each admin account; Graph: 4 per mailbox, so 4 for
     // every mailbox still importing), and the simulator counts how long admitted requests held their slots.
     var allowedSlotSeconds = connector == "graph"
         ? policy.GraphMaxConcurrencyPerMailbox * durations.Sum()
-        : policy.EwsMaxConcurrency * allDone.TotalSeconds;
+        : policy.EwsMaxConcurrency * adminCount * allDone.TotalSeconds;
     var budgetUsed = counters.BusySeconds / allowedSlotSeconds;
     var rss = string.Join(" / ", servers.Select(s => PeakResidentMb(s.Process.Id).ToString("N0", CultureInfo.InvariantCulture)));
     var cpu = string.Join(" / ", servers.Select((s, i) => { s.Process.Refresh(); return (s.Process.TotalProcessorTime - cpuBefore[i]).TotalSeconds.ToString("N0", CultureInfo.InvariantCulture); }));
     var megabytes = await DatabaseMegabytesAsync();
     Console.WriteLine(
-        $"| {(postgres ? "PostgreSQL" : "SQLite")} | {instances} | {connector} | {mailboxCount:N0} | {mailboxes.Sum(m => (long)m.Items):N0} (median {mailboxes.Select(m => m.Items).Order().ElementAt(mailboxCount / 2):N0}, max {mailboxes.Max(m => m.Items):N0}) | " +
+        $"| {(postgres ? "PostgreSQL" : "SQLite")} | {instances} | {connector} × {adminCount} | {mailboxCount:N0} | {mailboxes.Sum(m => (long)m.Items):N0} (median {mailboxes.Select(m => m.Items).Order().ElementAt(mailboxCount / 2):N0}, max {mailboxes.Max(m => m.Items):N0}) | " +
         $"{events:N0} | {bound.TotalSeconds:F0} | {allDone.TotalSeconds:F0} | {events / allDone.TotalSeconds:N0} | {budgetUsed:P0} ({counters.RefusedForBudget:N0} over budget, {counters.RefusedForConcurrency:N0} over concurrency) | " +
         $"{durations[^1]:F1} / {median:F1} = {durations[^1] / median:F1} | {rss} | {cpu} | {megabytes / (events / 1e6):N0} | " +
         $"{Percentile(readsDuring, 0.5):F1} / {Percentile(readsDuring, 0.99):F1} ({readsDuring.Count:N0}) | {Percentile(readsAfter, 0.5):F1} / {Percentile(readsAfter, 0.99):F1} ({readsAfter.Count:N0}) |");

@@ -156,7 +156,7 @@ public sealed class EwsConnector(HttpClient http) : IExchangeConnector
                     throw new ExchangeConnectorException(ExchangeFailureKind.Unauthorized, $"EWS {operation}: the admin account's credentials were refused (HTTP 401)");
                 case HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable:
                     throw new ExchangeConnectorException(ExchangeFailureKind.Throttled,
-                        $"EWS {operation}: HTTP {(int)response.StatusCode}", response.Headers.RetryAfter?.Delta);
+                        $"EWS {operation}: HTTP {(int)response.StatusCode}", response.Headers.RetryAfter?.Delta) { AccountWide = true };
             }
             // Exchange sends SOAP faults with HTTP 500 (and some servers with 200): read the body either way.
             var isSoap = response.Content.Headers.ContentType?.MediaType?.Contains("xml", StringComparison.OrdinalIgnoreCase) == true;

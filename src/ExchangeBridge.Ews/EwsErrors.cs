@@ -42,8 +42,16 @@ internal static class EwsErrors
         return Create(operation, code, text, BackOff(detail?.Element(T + "MessageXml")));
     }
 
+    /// <summary>
+    /// ErrorExceededConnectionCount counts the calling account's connections (EWSMaxConcurrency); ErrorServerBusy is the
+    /// budget of the mailbox the request impersonates (Exchange 2010 SP2 RU4 on charges the target mailbox), so only the
+    /// first is about the account.
+    /// </summary>
     private static ExchangeConnectorException Create(string operation, string code, string? text, TimeSpan? backOff) =>
-        new(KindOf(code), $"EWS {operation}: {code}{(string.IsNullOrEmpty(text) ? "" : $" ({text})")}", backOff);
+        new(KindOf(code), $"EWS {operation}: {code}{(string.IsNullOrEmpty(text) ? "" : $" ({text})")}", backOff)
+        {
+            AccountWide = code == "ErrorExceededConnectionCount",
+        };
 
     private static TimeSpan? BackOff(XElement? messageXml) =>
         long.TryParse(Value(messageXml, "BackOffMilliseconds"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms > 0

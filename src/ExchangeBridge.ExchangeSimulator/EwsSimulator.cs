@@ -125,6 +125,7 @@ public static class EwsSimulator
             await Fault(context, "ErrorSchemaValidation", $"The request failed schema validation: {e.Message}");
             return;
         }
+        await store.Throttle.ServeEwsAsync(operation.Name.LocalName, context.RequestAborted);
         await Write(context, StatusCodes.Status200OK, response);
     }
 

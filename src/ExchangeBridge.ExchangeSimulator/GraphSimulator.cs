@@ -89,7 +89,7 @@ public static partial class GraphSimulator
             slot.Dispose();
             return TooManyRequests(context, overBudget);
         }
-        return new HoldingSlot(ServeAdmitted(context, store, app, user, handle), slot);
+        return new HoldingSlot(ServeAdmitted(context, store, app, user, handle), slot, throttle);
     }
 
     private static IResult ServeAdmitted(HttpContext context, MailboxStore store, GraphApp app, string user, Func<SimMailbox, IResult> handle)
@@ -137,12 +137,19 @@ public static partial class GraphSimulator
         }, statusCode: StatusCodes.Status429TooManyRequests);
     }
 
-    /// <summary>An admitted request's answer; its concurrency slot is free once the answer is written (or abandoned).</summary>
-    private sealed class HoldingSlot(IResult inner, IDisposable slot) : IResult
+    /// <summary>
+    /// An admitted request's answer, given after Exchange's service time; its concurrency slot is free once the answer is
+    /// written (or abandoned).
+    /// </summary>
+    private sealed class HoldingSlot(IResult inner, IDisposable slot, ExchangeThrottle throttle) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
-            using (slot) await inner.ExecuteAsync(httpContext);
+            using (slot)
+            {
+                await throttle.ServeGraphAsync(httpContext.RequestAborted);
+                await inner.ExecuteAsync(httpContext);
+            }
         }
     }
 

@@ -52,6 +52,16 @@ internal sealed class ExchangeThrottle(ThrottlingPolicy policy, TimeProvider clo
     public TimeSpan? ChargeGraph(string clientId, string mailbox) => Charge($"graph\n{clientId}\n{mailbox}", policy.GraphRequestsPerWindow,
         policy.GraphRequestsPerWindow / policy.GraphWindow.TotalMilliseconds, 1);
 
+    /// <summary>Exchange at work on an admitted request of <paramref name="operation"/> (<see cref="ThrottlingPolicy.EwsServiceTimes"/>).</summary>
+    public Task ServeEwsAsync(string operation, CancellationToken cancellationToken) =>
+        policy.EwsServiceTimes.TryGetValue(operation, out var time) ? WorkAsync(time, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Exchange at work on an admitted Graph request (<see cref="ThrottlingPolicy.GraphServiceTime"/>).</summary>
+    public Task ServeGraphAsync(CancellationToken cancellationToken) => WorkAsync(policy.GraphServiceTime, cancellationToken);
+
+    private Task WorkAsync(TimeSpan time, CancellationToken cancellationToken) =>
+        time > TimeSpan.Zero ? Task.Delay(time, clock, cancellationToken) : Task.CompletedTask;
+
     private Slot? Enter(string key, int limit)
     {
         var open = _open.GetOrAdd(key, _ => new StrongBox<int>());

@@ -39,6 +39,36 @@ public sealed record ThrottlingPolicy
     /// </summary>
     public TimeSpan GraphConcurrencyRetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long Exchange works on an EWS request of each operation before it answers, holding the request's connection
+    /// meanwhile (by operation name; an operation not named answers at once). A model, not a measurement: see
+    /// <see cref="ModelledEwsServiceTimes"/>. None by default, so that tests stay fast.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan> EwsServiceTimes { get; init; } = new Dictionary<string, TimeSpan>();
+
+    /// <summary>How long Graph works on one request (a $batch's parts each) before it answers; none by default.</summary>
+    public TimeSpan GraphServiceTime { get; init; }
+
+    /// <summary>
+    /// The service times the organisation benchmark assumes (the README's "Service time" gives the reasoning): Microsoft
+    /// publishes none. A GetItem of a batch of up to 50 calendar items with their bodies and attendees reads each item
+    /// from the store: 300 ms; a page of FindItem or SyncFolderItems (ids and change keys only, from an index): 150 ms;
+    /// a folder's GetFolder or FindFolder: 50 ms.
+    /// </summary>
+    public static IReadOnlyDictionary<string, TimeSpan> ModelledEwsServiceTimes { get; } = new Dictionary<string, TimeSpan>
+    {
+        ["GetItem"] = TimeSpan.FromMilliseconds(300), ["FindItem"] = TimeSpan.FromMilliseconds(150),
+        ["SyncFolderItems"] = TimeSpan.FromMilliseconds(150), ["GetFolder"] = TimeSpan.FromMilliseconds(50),
+        ["FindFolder"] = TimeSpan.FromMilliseconds(50),
+    };
+
+    /// <summary>Graph's counterpart of <see cref="ModelledEwsServiceTimes"/>: 150 ms a request (a delta page, or one GET of a $batch).</summary>
+    public static TimeSpan ModelledGraphServiceTime { get; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>These limits, with Exchange taking <see cref="ModelledEwsServiceTimes"/> and <see cref="ModelledGraphServiceTime"/> to answer.</summary>
+    public ThrottlingPolicy WithModelledServiceTimes() =>
+        this with { EwsServiceTimes = ModelledEwsServiceTimes, GraphServiceTime = ModelledGraphServiceTime };
+
     /// <summary>The figures above, as documented.</summary>
     public static ThrottlingPolicy Documented { get; } = new();
 
@@ -51,12 +81,17 @@ public sealed record ThrottlingPolicy
 
     /// <summary>
     /// The same limits with time running <paramref name="factor"/> times faster: budgets recharge that much sooner and
-    /// Graph's window is that much shorter (a benchmark that cannot wait ten minutes per window says so when it uses this).
+    /// Graph's window is that much shorter, and Exchange answers that much sooner (a benchmark that cannot wait ten
+    /// minutes per window says so when it uses this).
     /// </summary>
     public ThrottlingPolicy WithTimeScaledDownBy(double factor)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(factor);
-        return this with { EwsRechargePerHour = EwsRechargePerHour * factor, GraphWindow = GraphWindow / factor };
+        return this with
+        {
+            EwsRechargePerHour = EwsRechargePerHour * factor, GraphWindow = GraphWindow / factor,
+            EwsServiceTimes = EwsServiceTimes.ToDictionary(t => t.Key, t => t.Value / factor), GraphServiceTime = GraphServiceTime / factor,
+        };
     }
 }
 

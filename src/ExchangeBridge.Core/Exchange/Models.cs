@@ -61,6 +61,12 @@ public sealed class ExchangeConnectorException(
 {
     public ExchangeFailureKind Kind { get; } = kind;
     public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>
+    /// A throttled answer about the calling account as a whole (EWS ErrorExceededConnectionCount, an HTTP 429 or 503 of
+    /// the server), not one mailbox's budget: the caller should run fewer requests with this account at once.
+    /// </summary>
+    public bool AccountWide { get; init; }
     public bool IsRetryable => Kind is ExchangeFailureKind.Throttled or ExchangeFailureKind.Transient;
 }
 

@@ -71,6 +71,9 @@ public sealed partial class ImportEngine(
             metrics.JobFinished("failed");
             return;
         }
+        if (fault.AccountWide &&
+            await jobs.AdminAccountRefusedAsync(binding.TenantKey, binding.AdminAccount, Now, _options.ClaimLimits, ct) is { } limit)
+            LogAdminAccountLimited(logger, binding.Id, limit);
         var wait = fault.Kind == SyncFaultKind.Throttled && fault.RetryAfter is { } hint ? hint : Backoff(job.Attempts);
         LogRetrying(logger, binding.Id, job.Attempts, wait.TotalMilliseconds, fault.Reason);
         await jobs.RetryLaterAsync(job, Now + (long)wait.TotalMilliseconds, fault.Reason, unexpected, Now, ct);
@@ -289,6 +292,10 @@ public sealed partial class ImportEngine(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed what binding key {BindingKey} imported")]
     private static partial void LogUnbound(ILogger logger, long bindingKey);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Exchange refused binding key {BindingKey}'s admin account for concurrency; its jobs are limited to {Limit} at once for now")]
+    private static partial void LogAdminAccountLimited(ILogger logger, long bindingKey, int limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Binding key {BindingKey} attempt {Attempt} failed ({Reason}); retrying in {WaitMs} ms")]
     private static partial void LogRetrying(ILogger logger, long bindingKey, int attempt, double waitMs, string reason);

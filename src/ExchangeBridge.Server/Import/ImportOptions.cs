@@ -1,3 +1,5 @@
+using ExchangeBridge.Server.Storage;
+
 namespace ExchangeBridge.Server.Import;
 
 /// <summary>Settings under "ExchangeBridge:Import".</summary>
@@ -12,15 +14,36 @@ public sealed class ImportOptions
     /// <summary>How often a done binding is synced incrementally.</summary>
     public int SyncIntervalSeconds { get; set; } = 300;
 
-    /// <summary>Jobs run at once by this instance.</summary>
-    public int Workers { get; set; } = 4;
+    /// <summary>
+    /// Jobs run at once by this instance. A job spends its time waiting on Exchange and the database, not on a core, so
+    /// there are enough workers to keep an admin account at its ceiling below; each costs a few MB while it runs.
+    /// </summary>
+    public int Workers { get; set; } = 40;
 
     /// <summary>
-    /// Jobs of one tenant, and of one admin account, running at once across every instance: one tenant whose Exchange
-    /// hangs holds at most this many workers, and the others' jobs keep moving.
+    /// Jobs of one tenant running at once on this instance: one tenant whose Exchange hangs holds at most this many of
+    /// its workers, and the other tenants' jobs keep moving on the rest. Per instance because workers are: what Exchange
+    /// admits, counted over every instance, is the admin account's limit below. Above an EWS account's ceiling, so that a
+    /// company binding through one admin account can reach it on one instance; a quarter of the workers stay for others.
     /// </summary>
-    public int MaxJobsPerTenant { get; set; } = 3;
-    public int MaxJobsPerAdminAccount { get; set; } = 2;
+    public int MaxJobsPerTenant { get; set; } = 30;
+
+    /// <summary>
+    /// The most jobs of one admin account running at once, over every instance, by connector. EWS: Exchange lets one
+    /// account hold 27 connections (EWSMaxConcurrency, Exchange 2013 on and Exchange Online) and a job holds one; 25
+    /// leaves two for the admin's other clients. Graph: the limits are per app and mailbox (4 concurrent requests), and
+    /// each job is one mailbox, so jobs of one app may run far wider.
+    /// </summary>
+    public int MaxJobsPerEwsAdminAccount { get; set; } = 25;
+    public int MaxJobsPerGraphAdminAccount { get; set; } = 64;
+
+    /// <summary>
+    /// When Exchange refuses an admin account for concurrency, its limit drops to half the jobs it was running, and grows
+    /// back by one job per this interval since (additive increase, multiplicative decrease, as TCP's congestion window).
+    /// </summary>
+    public int AdminAccountGrowMilliseconds { get; set; } = 2000;
+
+    public ClaimLimits ClaimLimits => new(MaxJobsPerTenant, MaxJobsPerEwsAdminAccount, MaxJobsPerGraphAdminAccount, AdminAccountGrowMilliseconds);
 
     /// <summary>
     /// How long one request to Exchange (EWS or Graph, the token endpoint included) may take. EWS and Graph answer a
@@ -60,8 +83,9 @@ public sealed class ImportOptions
         if (LeaseSeconds < 5) throw new InvalidOperationException("ExchangeBridge:Import:LeaseSeconds must be at least 5.");
         if (PageSize is < 1 or > 512) throw new InvalidOperationException("ExchangeBridge:Import:PageSize must be 1..512 (EWS returns at most 512 changes).");
         if (FetchBatchSize is < 1 or > 100) throw new InvalidOperationException("ExchangeBridge:Import:FetchBatchSize must be 1..100.");
-        if (MaxJobsPerTenant < 1 || MaxJobsPerAdminAccount < 1)
-            throw new InvalidOperationException("ExchangeBridge:Import:MaxJobsPerTenant and MaxJobsPerAdminAccount must be positive.");
+        if (MaxJobsPerTenant < 1 || MaxJobsPerEwsAdminAccount < 1 || MaxJobsPerGraphAdminAccount < 1 || AdminAccountGrowMilliseconds < 1)
+            throw new InvalidOperationException(
+                "ExchangeBridge:Import:MaxJobsPerTenant, MaxJobsPerEwsAdminAccount, MaxJobsPerGraphAdminAccount and AdminAccountGrowMilliseconds must be positive.");
         if (RequestTimeoutSeconds < 1 || RequestTimeoutSeconds >= LeaseSeconds)
             throw new InvalidOperationException("ExchangeBridge:Import:RequestTimeoutSeconds must be positive and shorter than LeaseSeconds.");
         if (RetryBaseMilliseconds < 1 || MaxRetrySeconds < 1 || ErrRetrySeconds < 1)

@@ -14,7 +14,6 @@ public sealed partial class ImportWorker(
     private readonly ImportOptions _options = options.Value;
     private readonly string _owner = $"{Environment.ProcessId}:{Guid.NewGuid():N}@{Environment.MachineName}";
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly ClaimLimits _limits = new(options.Value.MaxJobsPerTenant, options.Value.MaxJobsPerAdminAccount);
 
     public void Wake() => _wake.Release(Math.Max(1, _options.Workers));
 
@@ -27,7 +26,7 @@ public sealed partial class ImportWorker(
         {
             try
             {
-                var job = await jobs.TryClaimAsync(_owner, clock.GetUtcNow().ToUnixTimeMilliseconds(), _options.LeaseSeconds * 1000L, _limits, ct);
+                var job = await jobs.TryClaimAsync(_owner, clock.GetUtcNow().ToUnixTimeMilliseconds(), _options.LeaseSeconds * 1000L, _options.ClaimLimits, ct);
                 if (job is null)
                 {
                     await _wake.WaitAsync(_options.PollMilliseconds, ct);

@@ -18,7 +18,8 @@ public enum SyncFaultKind
 }
 
 /// <param name="Reason">What an operator reads in the binding's error_reason: the kind first, then what happened and what to do.</param>
-public sealed record SyncFault(SyncFaultKind Kind, string Reason, TimeSpan? RetryAfter = null);
+/// <param name="AccountWide">Throttled for the admin account as a whole (<see cref="ExchangeConnectorException.AccountWide"/>).</param>
+public sealed record SyncFault(SyncFaultKind Kind, string Reason, TimeSpan? RetryAfter = null, bool AccountWide = false);
 
 /// <summary>Sorts the exceptions an import attempt ends with into <see cref="SyncFaultKind"/>s, in one place.</summary>
 public static class SyncFaults
@@ -27,7 +28,7 @@ public static class SyncFaults
     {
         ExchangeConnectorException x => x.Kind switch
         {
-            ExchangeFailureKind.Throttled => new(SyncFaultKind.Throttled, $"Throttled: {x.Message}", x.RetryAfter),
+            ExchangeFailureKind.Throttled => new(SyncFaultKind.Throttled, $"Throttled: {x.Message}", x.RetryAfter, x.AccountWide),
             // A folder or item that vanished mid-sync, or a sync state the server forgot, is gone on the next attempt.
             ExchangeFailureKind.Transient or ExchangeFailureKind.NotFound or ExchangeFailureKind.InvalidSyncState =>
                 new(SyncFaultKind.Transient, $"Transient: {x.Message}"),

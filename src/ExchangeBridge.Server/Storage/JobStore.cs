@@ -32,8 +32,12 @@ public sealed class JobRecord
     public string LeaseOwner { get; set; } = "";
 }
 
-/// <summary>How many jobs of one tenant, and of one admin account, may run at once (across every instance).</summary>
-public sealed record ClaimLimits(int PerTenant, int PerAdminAccount);
+/// <summary>
+/// How many jobs may run at once: of one tenant on this instance (<paramref name="PerTenant"/>); of one admin account
+/// over every instance, its limit as Exchange last admitted it (exchange_admin_accounts.import_limit, halved on a
+/// refusal) grown by one job every <paramref name="GrowMs"/>, never above its connector's ceiling.
+/// </summary>
+public sealed record ClaimLimits(int PerTenant, int PerEwsAdminAccount, int PerGraphAdminAccount, long GrowMs);
 
 /// <summary>
 /// The durable work queue: rows in the same database as the bindings, each leased by one worker at a time. A worker
@@ -55,8 +59,9 @@ public sealed class JobStore(IDatabase database)
 
     /// <summary>
     /// Leases a due job whose lease is free, or null when none may run now. Fair across tenants: among due jobs, those of
-    /// the tenant served longest ago go first (then the most overdue), and none of a tenant or admin account that already
-    /// runs its cap of jobs (<see cref="ClaimLimits"/>), so one tenant whose Exchange hangs cannot hold every worker.
+    /// the tenant served longest ago go first (then the most overdue), and none of a tenant that already runs its cap of
+    /// jobs here, so one tenant whose Exchange hangs cannot hold every worker, nor of an admin account that runs as many as
+    /// Exchange admits (<see cref="ClaimLimits"/>).
     /// The candidate is picked by a read, off the writer; the take re-checks everything in one statement and, if another
     /// worker was quicker, the next candidate is picked.
     /// </summary>
@@ -72,7 +77,7 @@ public sealed class JobStore(IDatabase database)
                     WHERE {Claimable("j")}
                     ORDER BY (SELECT t.last_claimed_at FROM tenants t WHERE t.tenant_key = j.tenant_key), j.run_at, j.id
                     LIMIT 1
-                    """, new { now, limits.PerTenant, limits.PerAdminAccount, queued = JobStates.Queued }, cancellationToken: ct));
+                    """, ClaimParameters(null, owner, now, leaseMs, limits), cancellationToken: ct));
             if (candidate is not { } id) return null;
             var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             {
@@ -82,8 +87,7 @@ public sealed class JobStore(IDatabase database)
                     WHERE id = @id AND {Claimable("sync_jobs")}
                     RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
                               unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner
-                    """, new { id, owner, now, leaseUntil = now + leaseMs, limits.PerTenant, limits.PerAdminAccount, queued = JobStates.Queued },
-                    tx, cancellationToken: token));
+                    """, ClaimParameters(id, owner, now, leaseMs, limits), tx, cancellationToken: token));
                 if (job is not null)
                     await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
                         new { now, job.TenantKey }, tx, cancellationToken: token));
@@ -94,19 +98,68 @@ public sealed class JobStore(IDatabase database)
         return null;
     }
 
+    private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits) => new
+    {
+        id, owner, now, leaseUntil = now + leaseMs, limits.PerTenant, limits.PerEwsAdminAccount, limits.PerGraphAdminAccount,
+        limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,
+    };
+
     /// <summary>
-    /// A queued job, due, with a free lease, whose tenant and admin account run fewer jobs than their caps. Leased jobs
-    /// are few (a lease per worker), so the counts read a handful of rows through sync_jobs_leased.
+    /// A queued job, due, with a free lease, whose tenant runs fewer jobs here than its cap and whose admin account runs
+    /// fewer over every instance than its limit (an account no longer registered counts as a limit of one, so that its
+    /// jobs still run and say so; an unbind's job, whose binding is gone, asks Exchange nothing and is not limited). Leased jobs are few (a lease per worker), so the counts read a handful of rows through
+    /// sync_jobs_leased.
     /// </summary>
     private static string Claimable(string job) =>
         $"""
         {job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)
-          AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.tenant_key = {job}.tenant_key) < @PerTenant
-          AND (SELECT COUNT(*) FROM sync_jobs r
-               JOIN exchange_bindings rb ON rb.id = r.binding_key
-               JOIN exchange_bindings mine ON mine.id = {job}.binding_key
-               WHERE r.lease_expires_at >= @now AND rb.tenant_key = mine.tenant_key AND rb.admin_account = mine.admin_account) < @PerAdminAccount
+          AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.lease_owner = @owner AND r.tenant_key = {job}.tenant_key) < @PerTenant
+          AND COALESCE((
+            SELECT CASE WHEN {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1) THEN 1 ELSE 0 END
+            FROM exchange_bindings mine
+            LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(mine.admin_account))
+            WHERE mine.id = {job}.binding_key), 1) = 1
         """;
+
+    /// <summary>Jobs leased now, on any instance, of the bindings of one admin account (as the bindings spell it).</summary>
+    private static string RunningOfAdminAccount(string tenantKey, string adminAccount) =>
+        $"""
+        (SELECT COUNT(*) FROM sync_jobs r JOIN exchange_bindings rb ON rb.id = r.binding_key
+         WHERE r.lease_expires_at >= @now AND rb.tenant_key = {tenantKey} AND rb.admin_account = {adminAccount})
+        """;
+
+    /// <summary>
+    /// An admin account's limit now: its connector's ceiling, or, since Exchange last refused it, the limit set then grown
+    /// by one job every @GrowMs (integer division on both databases), up to the ceiling. Computed, not stored, so growing
+    /// back costs no write.
+    /// </summary>
+    private static string AdminAccountLimit(string a)
+    {
+        var ceiling = $"(CASE WHEN {a}.connector = @graph THEN @PerGraphAdminAccount ELSE @PerEwsAdminAccount END)";
+        var grown = $"({a}.import_limit + (@now - {a}.import_limit_at) / @GrowMs)";
+        return $"(CASE WHEN {a}.import_limit IS NULL OR {grown} >= {ceiling} THEN {ceiling} ELSE {grown} END)";
+    }
+
+    /// <summary>
+    /// Exchange refused an admin account for concurrency: its limit becomes half the jobs it runs now, at least one, so the
+    /// account backs off whatever else shares it. While more jobs run than the limit (they started before it was lowered)
+    /// a refusal is the same congestion, not news, and changes nothing; once they have drained to the limit and Exchange
+    /// still refuses, the limit halves again (TCP's one decrease per round trip). Returns the new limit, or null when it
+    /// was left alone.
+    /// </summary>
+    public Task<int?> AdminAccountRefusedAsync(string tenantKey, string adminAccount, long now, ClaimLimits limits, CancellationToken ct) =>
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
+            $"""
+            UPDATE exchange_admin_accounts
+            SET import_limit = (SELECT CASE WHEN x.n < 2 THEN 1 ELSE x.n / 2 END FROM (SELECT {RunningOfAdminAccount("@tenantKey", "@adminAccount")} AS n) x),
+                import_limit_at = @now
+            WHERE email = lower(trim(@adminAccount)) AND tenant_key = @tenantKey
+              AND {RunningOfAdminAccount("@tenantKey", "@adminAccount")} <= {AdminAccountLimit("exchange_admin_accounts")}
+            RETURNING import_limit
+            """, new
+            {
+                tenantKey, adminAccount, now, limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph,
+            }, tx, cancellationToken: token)), ct);
 
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
     public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct) =>

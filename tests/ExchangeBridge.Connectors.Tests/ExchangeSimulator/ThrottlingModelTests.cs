@@ -44,6 +44,30 @@ public sealed class ThrottlingModelTests : IAsyncLifetime
         Assert.Equal((10_000, TimeSpan.FromSeconds(10)), (scaled.GraphRequestsPerWindow, scaled.GraphWindow));
         Assert.Equal(TimeSpan.FromMilliseconds(900_000 * 60), scaled.EwsRechargePerHour);
         Assert.Equal((27, 4), (scaled.EwsMaxConcurrency, scaled.GraphMaxConcurrencyPerMailbox));
+
+        Assert.Empty(documented.EwsServiceTimes); // Exchange answers at once unless a benchmark asks for the model
+        var modelled = documented.WithModelledServiceTimes().WithTimeScaledDownBy(60);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), modelled.EwsServiceTimes["GetItem"]);
+        Assert.Equal(TimeSpan.FromMilliseconds(2.5), modelled.GraphServiceTime);
+    }
+
+    [Fact]
+    public async Task An_admitted_EWS_request_holds_its_connection_for_its_operations_service_time()
+    {
+        var service = TimeSpan.FromSeconds(2);
+        _sim.Store.EnforceThrottling(ThrottlingPolicy.Documented with
+        {
+            EwsMaxConcurrency = 1, EwsServiceTimes = new Dictionary<string, TimeSpan> { ["GetFolder"] = service },
+        }); // the real clock: service time is time spent
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var inService = PostEwsAsync(Alisa);
+        await WaitUntilAsync(() => _sim.Store.ThrottlingCounters.Admitted == 1);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, (await PostEwsAsync(Bob)).Status); // the one connection is still Exchange's
+        Assert.Equal(HttpStatusCode.OK, (await inService).Status);
+        Assert.True(started.Elapsed >= service, $"answered after {started.Elapsed}");
+        Assert.Equal(HttpStatusCode.OK, (await PostEwsAsync(Bob)).Status);
+        Assert.True(_sim.Store.ThrottlingCounters.BusySeconds >= service.TotalSeconds);
     }
 
     [Fact]

@@ -84,6 +84,15 @@ public sealed class ImportWorld : IAsyncDisposable
         Assert.Equal("doing", created["data"]!["status"]!.GetValue<string>());
     }
 
+    /// <summary>Binds <paramref name="mailbox"/> (already in the simulator) for a new employee of its own; returns the binding's id.</summary>
+    public async Task<string> BindForNewEmployeeAsync(string mailbox, string userId)
+    {
+        var employee = TestServer.OpenIdOf(await Server.CreateUserAsync(userId), Server.Bootstrap.AppId);
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+            $$"""{"admin_account":"{{Admin}}","exchange_account":"{{mailbox}}","user_id":"{{employee}}"}""", _adminToken));
+        return ExchangeBindingId.Encode(Admin, mailbox);
+    }
+
     public Task<HttpResponseMessage> UnbindAsync() =>
         Server.SendAsync(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken);
 
