@@ -117,7 +117,7 @@ public sealed class JobStore(IDatabase database)
           AND COALESCE((
             SELECT CASE WHEN {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1) THEN 1 ELSE 0 END
             FROM exchange_bindings mine
-            LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(mine.admin_account))
+            LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(mine.admin_account)) AND a.tenant_key = mine.tenant_key
             WHERE mine.id = {job}.binding_key), 1) = 1
         """;
 
