@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
@@ -32,7 +33,7 @@ public sealed class BearerTokenHandler(
             var caller = tokens.TryGetCachedCaller(token, out var cached) ? cached
                 : await tokens.ValidateAsync(token.ToString(), Context.RequestAborted);
             Context.Features.Set(caller);
-            return AuthenticateResult.Success(Tickets.GetValue(caller, NewTicket));
+            return await Authenticated(caller);
         }
         catch (FeishuException e)
         {
@@ -44,17 +45,36 @@ public sealed class BearerTokenHandler(
     public static ReadOnlySpan<char> BearerToken(string header) =>
         header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header.AsSpan(7).Trim() : default;
 
-    // A validated caller is cached for a while (TokenService): its ticket is built once with it, not on every request.
-    private static readonly ConditionalWeakTable<Caller, AuthenticationTicket> Tickets = new();
+    /// <summary>
+    /// The request's caller when its header's token is one <see cref="TokenService"/> validated a moment ago (and has not
+    /// forgotten since: a revocation, resignation or change of the app forgets it at commit), set on the request as
+    /// <see cref="HandleAuthenticateAsync"/> sets it; false for anything else, which the handler then authenticates or refuses.
+    /// </summary>
+    public static bool TryAuthenticateCached(HttpContext context, TokenService tokens, [NotNullWhen(true)] out Task<AuthenticateResult>? result)
+    {
+        var token = BearerToken(context.Request.Headers.Authorization.ToString());
+        if (token.IsEmpty || !tokens.TryGetCachedCaller(token, out var caller))
+        {
+            result = null;
+            return false;
+        }
+        context.Features.Set(caller);
+        result = Authenticated(caller);
+        return true;
+    }
 
-    private static AuthenticationTicket NewTicket(Caller caller)
+    // A validated caller is cached for a while (TokenService): its result (ticket, principal, claims) is built once with
+    // it, not on every request. Nothing downstream changes a request's principal, so requests of one caller can share it.
+    private static readonly ConditionalWeakTable<Caller, Task<AuthenticateResult>> Results = new();
+
+    private static Task<AuthenticateResult> Authenticated(Caller caller) => Results.GetValue(caller, static caller =>
     {
         var identity = new ClaimsIdentity(SchemeName);
         identity.AddClaim(new Claim("tenant_key", caller.TenantKey));
         identity.AddClaim(new Claim("app_id", caller.AppId));
         if (caller.UserId is not null) identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, caller.UserId));
-        return new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName);
-    }
+        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+    });
 
     private AuthenticateResult Refuse(FeishuException refusal)
     {
