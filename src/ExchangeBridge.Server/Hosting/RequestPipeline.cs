@@ -26,7 +26,8 @@ public static class RequestPipeline
     /// 4. routing, so every step below knows the endpoint and reads its metadata;
     /// 5. authentication, which has no default scheme: the scheme a policy names (the bearer token's caller, or the
     ///    operator key) authenticates when
-    /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error;
+    /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error (a caller the token
+    ///    cache holds is authenticated and evaluated by <see cref="FeishuPolicyEvaluator"/> without the framework's handler);
     /// 7. the endpoint's method rate limit, counted for the authorised caller's app only.
     /// </summary>
     public static WebApplication UseExchangeBridgePipeline(this WebApplication app)
