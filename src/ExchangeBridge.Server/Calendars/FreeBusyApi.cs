@@ -109,25 +109,31 @@ public static partial class FreeBusyApi
     public static Dictionary<string, IReadOnlyList<FreeBusyItem>> BusyByOwner(IReadOnlyList<StoredEventRow> rows, FreeBusyQuery query)
     {
         var (startMs, endMs) = (query.TimeMin.ToUnixTimeMilliseconds(), query.TimeMax.ToUnixTimeMilliseconds());
-        return rows.GroupBy(r => r.OwnerId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => Items(EventInstances.Expand(g.ToList(), startMs, endMs, EventInstances.BusyColumnFacts), query), StringComparer.Ordinal);
+        var rowsByOwner = new Dictionary<string, List<StoredEventRow>>(StringComparer.Ordinal);
+        foreach (var row in rows)
+            (rowsByOwner.TryGetValue(row.OwnerId, out var own) ? own : rowsByOwner[row.OwnerId] = []).Add(row);
+        var offsetText = query.TimeMin.ToString("zzz", CultureInfo.InvariantCulture);
+        var busy = new Dictionary<string, IReadOnlyList<FreeBusyItem>>(rowsByOwner.Count, StringComparer.Ordinal);
+        foreach (var (owner, ownRows) in rowsByOwner)
+            busy[owner] = Items(EventInstances.BusyStretches(ownRows, startMs, endMs), query, offsetText);
+        return busy;
     }
 
     /// <summary>
     /// What counts: a cancelled event never; with only_busy (the default) neither an event shown as free nor one the user
-    /// declined. Each is its own stretch, as the platform lists them, in the offset the request's time_min was written in.
+    /// declined. Each is its own stretch, as the platform lists them, in the offset the request's time_min was written in
+    /// (<paramref name="offsetText"/>).
     /// </summary>
-    private static IReadOnlyList<FreeBusyItem> Items(List<EventInstance> instances, FreeBusyQuery query)
+    private static List<FreeBusyItem> Items(List<BusyStretch> stretches, FreeBusyQuery query, string offsetText)
     {
         var offset = query.TimeMin.Offset;
-        var offsetText = query.TimeMin.ToString("zzz", CultureInfo.InvariantCulture);
-        var items = new List<FreeBusyItem>(instances.Count);
-        foreach (var instance in instances)
+        var items = new List<FreeBusyItem>(stretches.Count);
+        foreach (var stretch in stretches)
         {
-            var facts = instance.Facts;
+            var facts = stretch.Row;
             if (facts.Status == "cancelled") continue;
             if (query.OnlyBusy && (facts.FreeBusyStatus == "free" || facts.SelfRsvpStatus == "decline")) continue;
-            items.Add(new FreeBusyItem(Rfc3339(instance.StartMs, offset, offsetText), Rfc3339(instance.EndMs, offset, offsetText),
+            items.Add(new FreeBusyItem(Rfc3339(stretch.StartMs, offset, offsetText), Rfc3339(stretch.EndMs, offset, offsetText),
                 query.NeedRsvpStatus ? facts.SelfRsvpStatus ?? "needs_action" : null));
         }
         return items;

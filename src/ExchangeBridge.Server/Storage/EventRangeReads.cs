@@ -62,7 +62,7 @@ public sealed class EventRangeReads(IDatabase database)
     private const string BusyColumns = KeyColumns +
         ", e.free_busy_status AS FreeBusyStatus, e.status AS Status, e.self_rsvp_status AS SelfRsvpStatus, e.start_date AS StartDate, " +
         "e.start_timestamp AS StartTimestamp, e.time_zone AS TimeZone, e.end_date AS EndDate, e.end_timestamp AS EndTimestamp, " +
-        "e.recurrence AS Recurrence";
+        "e.recurrence AS Recurrence, c.id AS CalendarKey";
 
     /// <summary>
     /// What free/busy reads of a short row that is no series master, all held by events_calendar_time (migration 0013): its
@@ -74,7 +74,7 @@ public sealed class EventRangeReads(IDatabase database)
         "e.id AS Id, c.user_id AS OwnerId, e.event_id AS EventId, NULL AS ExchangeItemId, e.series_item_id AS SeriesItemId, " +
         "e.start_ms AS StartMs, e.end_ms AS EndMs, e.free_busy_status AS FreeBusyStatus, e.status AS Status, " +
         "e.self_rsvp_status AS SelfRsvpStatus, NULL AS StartDate, NULL AS StartTimestamp, NULL AS TimeZone, NULL AS EndDate, " +
-        "NULL AS EndTimestamp, NULL AS Recurrence";
+        "NULL AS EndTimestamp, NULL AS Recurrence, c.id AS CalendarKey";
 
     /// <summary>The rows of one calendar for [startMs, endMs), with the exceptions of its series there.</summary>
     public async Task<IReadOnlyList<StoredEventRow>> CalendarRangeAsync(long calendarKey, long startMs, long endMs, CancellationToken ct)
@@ -107,7 +107,8 @@ public sealed class EventRangeReads(IDatabase database)
     /// <summary>
     /// The free/busy rows, read column by column rather than mapped: some 3,400 rows a request for 100 users, where each
     /// value read is a call into the driver, so the columns only a series master uses (its item id, rule, and start and
-    /// end as the payload writes them) are read for masters alone, and numbers are read as numbers.
+    /// end as the payload writes them) are read for masters alone, numbers are read as numbers, and the owner's user_id is
+    /// read once per calendar (by its key) rather than decoded into a new string on every row.
     /// </summary>
     private static async Task<List<StoredEventRow>> ReadBusyRowsAsync(DbDataReader reader, CancellationToken ct)
     {
@@ -116,13 +117,16 @@ public sealed class EventRangeReads(IDatabase database)
             endMs = reader.GetOrdinal("EndMs"), freeBusy = reader.GetOrdinal("FreeBusyStatus"), status = reader.GetOrdinal("Status"),
             rsvp = reader.GetOrdinal("SelfRsvpStatus"), startDate = reader.GetOrdinal("StartDate"), startTimestamp = reader.GetOrdinal("StartTimestamp"),
             timeZone = reader.GetOrdinal("TimeZone"), endDate = reader.GetOrdinal("EndDate"), endTimestamp = reader.GetOrdinal("EndTimestamp"),
-            recurrence = reader.GetOrdinal("Recurrence");
+            recurrence = reader.GetOrdinal("Recurrence"), calendarKey = reader.GetOrdinal("CalendarKey");
         var rows = new List<StoredEventRow>();
+        var ownerOfCalendar = new Dictionary<long, string>();
         while (await reader.ReadAsync(ct))
         {
+            var calendar = reader.GetInt64(calendarKey);
+            if (!ownerOfCalendar.TryGetValue(calendar, out var ownerId)) ownerOfCalendar[calendar] = ownerId = reader.GetString(owner);
             var row = new StoredEventRow
             {
-                Id = reader.GetInt64(id), OwnerId = reader.GetString(owner), EventId = reader.GetString(eventId),
+                Id = reader.GetInt64(id), OwnerId = ownerId, EventId = reader.GetString(eventId),
                 SeriesItemId = NullableString(reader, seriesItemId), StartMs = reader.GetInt64(startMs), EndMs = reader.GetInt64(endMs),
                 FreeBusyStatus = NullableString(reader, freeBusy), Status = NullableString(reader, status), SelfRsvpStatus = NullableString(reader, rsvp),
                 Recurrence = NullableString(reader, recurrence),
