@@ -85,8 +85,10 @@ public static class EventInstances
             // A master's start and end columns are the payload's start and end times (the end's zone aside, which placing ignores).
             if (row.SeriesItemId is null && row.Recurrence is { } rule &&
                 SeriesPlacement.Of(row.StartMs, row.StartDate, row.StartTimestamp, row.TimeZone, row.EndDate, row.EndTimestamp, rule) is { } series)
+            {
                 foreach (var occurrenceStartMs in series.StartsIn(startMs, endMs, replaced))
                     stretches.Add(new BusyStretch(row, occurrenceStartMs, occurrenceStartMs + series.DurationMs, IsOccurrence: true));
+            }
             else
                 stretches.Add(new BusyStretch(row, row.StartMs, row.EndMs, IsOccurrence: false));
         }

@@ -130,11 +130,12 @@ public static partial class FreeBusyApi
         var items = new List<FreeBusyItem>(stretches.Count);
         foreach (var stretch in stretches)
         {
-            var facts = stretch.Row;
-            if (facts.Status == "cancelled") continue;
-            if (query.OnlyBusy && (facts.FreeBusyStatus == "free" || facts.SelfRsvpStatus == "decline")) continue;
+            // The row's free/busy columns are its facts (a series master's for an occurrence).
+            var row = stretch.Row;
+            if (row.Status == "cancelled") continue;
+            if (query.OnlyBusy && (row.FreeBusyStatus == "free" || row.SelfRsvpStatus == "decline")) continue;
             items.Add(new FreeBusyItem(Rfc3339(stretch.StartMs, offset, offsetText), Rfc3339(stretch.EndMs, offset, offsetText),
-                query.NeedRsvpStatus ? facts.SelfRsvpStatus ?? "needs_action" : null));
+                query.NeedRsvpStatus ? row.SelfRsvpStatus ?? "needs_action" : null));
         }
         return items;
     }
