@@ -231,12 +231,6 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
         }
     }
 
-    /// <summary>How much of the database file a connection maps; past SQLite's own limit it is cut back to that.</summary>
-    private const long MmapBytes = 4L << 30;
-
-    /// <summary>Each connection's private page cache, in KiB (SQLite's default is 2 MB).</summary>
-    private const int PageCacheKib = 8192;
-
     private async Task OpenConfiguredAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         await connection.OpenAsync(cancellationToken);
@@ -248,13 +242,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
         pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; " +
                              $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages}; " +
                              // A WAL started over keeps its file; past this size the file is cut back.
-                             $"PRAGMA journal_size_limit={WalCheckpointer.RestartPages * 4096}; " +
-                             // Reads take the database's pages from a shared mapping of the file instead of a pread and a copy
-                             // into each connection's private cache per page (the OS page cache holds them either way); SQLite
-                             // caps the mapping at its build's limit (2 GB). Writes still go through write().
-                             $"PRAGMA mmap_size={MmapBytes}; " +
-                             // The pages past the mapping and the WAL's stay in the private cache: 8 MB (in KiB) instead of 2.
-                             $"PRAGMA cache_size=-{PageCacheKib};";
+                             $"PRAGMA journal_size_limit={WalCheckpointer.RestartPages * 4096};";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         _configured.AddOrUpdate(handle, handle);
     }
