@@ -47,12 +47,12 @@ public sealed class FairWorkersTests() : ImportWorldTests(SimulatedConnector.Ews
                     .ToJsonString(), bossToken));
             hanging.Add(ExchangeBindingId.Encode(OtherAdmin, mailbox));
         }
-        await WaitUntilAsync(async () => await LeasedAsync(hanging) >= 1, TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => await LeasedAsync(hanging) >= 1, "one of the hanging jobs leased", TimeSpan.FromSeconds(30));
 
         Simulator.Store.Put(Simulator.Store.DefaultFolder(ImportWorld.Mailbox),
             new SimCalendarItem { ItemId = "a", Subject = "A", Start = ImportWorld.Monday, End = ImportWorld.Monday.AddHours(1) });
         await World.BindAsync();
-        await WaitUntilAsync(async () => (await World.DiagnosticsAsync())["status"]!.GetValue<string>() == "done", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(async () => (await World.DiagnosticsAsync())["status"]!.GetValue<string>() == "done", "the binding done", TimeSpan.FromSeconds(20));
 
         Assert.Equal(1, await LeasedAsync(hanging)); // the cap: one of the other tenant's jobs runs, the other waits its turn
     }
@@ -68,15 +68,5 @@ public sealed class FairWorkersTests() : ImportWorldTests(SimulatedConnector.Ews
             if (diagnostics["data"]!["jobs"]!.AsArray().Any(j => j!["lease_owner"] is not null)) leased++;
         }
         return leased;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within {within.TotalSeconds} s");
-            await Task.Delay(20);
-        }
     }
 }

@@ -223,7 +223,7 @@ public sealed class MultiInstanceTests
             {
                 await Run($"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS false");
                 await Run($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'exchangebridge-listener'");
-                await UntilAsync(() => b.Output.Contains("Lost the PostgreSQL change channel", StringComparison.Ordinal), "B never logged the lost channel");
+                await Eventually.TrueAsync(() => b.Output.Contains("Lost the PostgreSQL change channel", StringComparison.Ordinal), "B to log the lost channel", TimeSpan.FromSeconds(15));
 
                 await OperatorAsync(a, HttpMethod.Delete, $"{tenantPath}/apps/{doomedAppId}");
                 Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: doomedToken));
@@ -233,21 +233,11 @@ public sealed class MultiInstanceTests
                 await Run($"ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true");
             }
             await WaitUntilBothListenAsync(database);
-            await UntilAsync(() => b.Output.Contains("Listening to the PostgreSQL change channel again", StringComparison.Ordinal), "B never logged listening again");
+            await Eventually.TrueAsync(() => b.Output.Contains("Listening to the PostgreSQL change channel again", StringComparison.Ordinal), "B to log listening again", TimeSpan.FromSeconds(15));
             Assert.Equal((400, 99991668), await b.StatusAndCodeAsync(HttpMethod.Get, calendars, bearer: doomedToken));
         }
         await admin.CloseAsync();
         TestDatabases.DropPostgresDatabase(database);
-
-        async Task UntilAsync(Func<bool> condition, string failure)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (!condition())
-            {
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(15), $"{failure}; its log:\n{b.Output}");
-                await Task.Delay(20);
-            }
-        }
     }
 
     /// <summary>The open_id for <paramref name="appId"/> in an operator API answer about a user.</summary>
