@@ -106,6 +106,20 @@ public sealed class EventDeliveryStore(IDatabase database)
             """, new { id = delivery.Id, owner, state, nextAttemptAt, error, deliveredAt, now }, tx,
             cancellationToken: token)), ct) == 1;
 
+    /// <summary>
+    /// Deletes up to <paramref name="limit"/> settled (delivered or failed) deliveries settled before <paramref name="cutoff"/>,
+    /// through the (state, next_attempt_at) index: settling sets next_attempt_at to the time it settled. A bounded batch
+    /// keeps the writer's turn short; a full batch means more may be left.
+    /// </summary>
+    public Task<int> DeleteSettledBeforeAsync(long cutoff, int limit, CancellationToken ct) =>
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            """
+            DELETE FROM event_deliveries WHERE id IN (
+                SELECT id FROM event_deliveries
+                WHERE state IN (@delivered, @failed) AND next_attempt_at < @cutoff
+                LIMIT @limit)
+            """, new { cutoff, limit, delivered = DeliveryStates.Delivered, failed = DeliveryStates.Failed }, tx, cancellationToken: token)), ct);
+
     /// <summary>The tenant's latest deliveries, newest first; of one app, or of those in one state, when asked.</summary>
     public async Task<IReadOnlyList<DeliveryView>> RecentAsync(string tenantKey, string? appId, string? state, int limit, CancellationToken ct)
     {

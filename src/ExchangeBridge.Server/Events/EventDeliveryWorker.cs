@@ -16,6 +16,11 @@ public sealed partial class EventDeliveryWorker(
     private readonly EventOptions _options = options.Value;
     private readonly IReadOnlyList<int> _retrySchedule = options.Value.RetrySchedule();
     private readonly string _owner = $"{Environment.ProcessId}:{Guid.NewGuid():N}@{Environment.MachineName}";
+    private long _nextPruneAt;
+
+    /// <summary>How often an idle sender deletes settled deliveries past their retention, and how many at a time.</summary>
+    private const long PruneEveryMs = 60_000;
+    private const int PruneBatch = 1_000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +32,7 @@ public sealed partial class EventDeliveryWorker(
                 var claimed = await deliveries.ClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _options.Concurrency, stoppingToken);
                 if (claimed.Count == 0)
                 {
+                    await PruneWhenDueAsync(stoppingToken);
                     await Task.Delay(_options.PollMilliseconds, stoppingToken);
                     continue;
                 }
@@ -46,6 +52,21 @@ public sealed partial class EventDeliveryWorker(
     }
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Once a minute, while idle: deletes delivered and failed deliveries older than the retention, a batch at a time
+    /// (every instance may do it; a row deleted twice is deleted once).
+    /// </summary>
+    private async Task PruneWhenDueAsync(CancellationToken ct)
+    {
+        var now = Now;
+        if (now < _nextPruneAt) return;
+        var cutoff = now - _options.RetentionHours * 3_600_000L;
+        int deleted;
+        do deleted = await deliveries.DeleteSettledBeforeAsync(cutoff, PruneBatch, ct);
+        while (deleted == PruneBatch && !ct.IsCancellationRequested);
+        _nextPruneAt = now + PruneEveryMs;
+    }
 
     private async Task DeliverAsync(ClaimedDelivery delivery, CancellationToken ct)
     {

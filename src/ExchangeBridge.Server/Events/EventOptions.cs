@@ -25,6 +25,12 @@ public sealed class EventOptions
     /// </summary>
     public string RetryScheduleSeconds { get; set; } = "15,300,3600,21600";
 
+    /// <summary>
+    /// Hours a delivered or failed delivery stays listed for the operator before it is deleted; pending ones are never
+    /// deleted. Without it the outbox would grow by one row per event for ever.
+    /// </summary>
+    public int RetentionHours { get; set; } = 168;
+
     public IReadOnlyList<int> RetrySchedule() =>
         RetryScheduleSeconds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
@@ -33,6 +39,7 @@ public sealed class EventOptions
     {
         if (Concurrency < 0) throw new InvalidOperationException("ExchangeBridge:Events:Concurrency must not be negative (0 sends nothing).");
         if (PollMilliseconds < 1) throw new InvalidOperationException("ExchangeBridge:Events:PollMilliseconds must be positive.");
+        if (RetentionHours < 1) throw new InvalidOperationException("ExchangeBridge:Events:RetentionHours must be at least 1.");
         if (RequestTimeoutSeconds < 1 || LeaseSeconds <= RequestTimeoutSeconds)
             throw new InvalidOperationException("ExchangeBridge:Events:LeaseSeconds must be longer than RequestTimeoutSeconds (at least 1).");
         try

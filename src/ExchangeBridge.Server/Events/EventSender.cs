@@ -15,6 +15,9 @@ public sealed class EventSender(IHttpClientFactory clients, TimeProvider clock)
 {
     public const string ClientName = "events";
 
+    /// <summary>The most of an app's answer that is read: a challenge echo is under a hundred bytes.</summary>
+    public const int MaxAnswerBytes = 64 * 1024;
+
     public Task<PushOutcome> PushAsync(string requestUrl, string plain, string? encryptKey, CancellationToken ct) =>
         PostAsync(requestUrl, plain, encryptKey, _ => null, ct);
 

@@ -81,8 +81,15 @@ public static class ServiceRegistration
         services.AddSingleton<EventDeliveryStore>();
         services.AddSingleton<EventSender>();
         services.AddHostedService<EventDeliveryWorker>();
-        // Pushes to apps' request URLs: an answer later than the platform's 3 seconds counts as a failed push.
-        services.AddHttpClient(EventSender.ClientName, client => client.Timeout = TimeSpan.FromSeconds(events.RequestTimeoutSeconds));
+        // Pushes to apps' request URLs: an answer later than the platform's 3 seconds counts as a failed push. The URL is the
+        // app's to choose, so a redirect is an answer (not 200, so a failure), never a second request to wherever it points,
+        // and an answer is read only as far as a challenge echo needs.
+        services.AddHttpClient(EventSender.ClientName, client =>
+            {
+                client.Timeout = TimeSpan.FromSeconds(events.RequestTimeoutSeconds);
+                client.MaxResponseContentBufferSize = EventSender.MaxAnswerBytes;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddHostedService<DatabaseShutdown>();
 
         ExchangeBridgeMetrics.AddExchangeBridgeMetrics(services);

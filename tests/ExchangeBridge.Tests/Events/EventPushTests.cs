@@ -103,6 +103,46 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
     }
 
     [Fact]
+    public async Task A_redirect_from_the_request_url_is_a_failed_push_and_is_not_followed()
+    {
+        var calendar = Store.DefaultFolder(Mailbox);
+        await using var receiver = await BoundWithReceiverAsync();
+        await SubscribeToPrimaryAsync();
+        // The app's URL answers 307 (method kept) pointing at another listener that would accept anything.
+        await using var elsewhere = await EventReceiver.StartAsync(EncryptKey);
+        receiver.RedirectTo = elsewhere.Url;
+
+        Store.Put(calendar, Meeting("AAMkAGpush+1/A=", "Planning"));
+        await World.SyncAgainAsync();
+
+        var pending = await WaitForDeliveriesAsync(d => d.Count == 1 && d[0]["last_error"] is not null);
+        Assert.Equal("HTTP 307", pending[0]["last_error"]!.GetValue<string>());
+        Assert.Single(receiver.Received);
+        Assert.Empty(elsewhere.Received);
+    }
+
+    [Fact]
+    public async Task A_settled_delivery_is_deleted_after_the_retention_and_a_pending_one_is_kept()
+    {
+        var calendar = Store.DefaultFolder(Mailbox);
+        await using var receiver = await BoundWithReceiverAsync();
+        await SubscribeToPrimaryAsync();
+        Store.Put(calendar, Meeting("AAMkAGpush+1/A=", "Planning"));
+        await World.SyncAgainAsync();
+        await WaitForDeliveriesAsync(d => d.Count == 1 && d[0]["state"]!.GetValue<string>() == "delivered");
+        receiver.Answer = _ => 500;
+        Store.Put(calendar, Meeting("AAMkAGpush+2/A=", "Review"));
+        await World.SyncAgainAsync();
+        var refused = (await WaitForDeliveriesAsync(d => d.Count == 2 && d[1]["last_error"] is not null))[1]["event_id"]!.GetValue<string>();
+
+        // A week (the default retention) and an hour later only the delivery still pending is left.
+        World.Server.Clock.Advance(TimeSpan.FromHours(169));
+        var left = await WaitForDeliveriesAsync(d => d.Count == 1);
+        Assert.Equal(refused, left[0]["event_id"]!.GetValue<string>());
+        Assert.Equal("pending", left[0]["state"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_deleted_app_is_sent_nothing_more()
     {
         var calendar = Store.DefaultFolder(Mailbox);

@@ -42,6 +42,9 @@ public sealed class EventReceiver : IAsyncDisposable
     /// <summary>The HTTP status each event is answered with; 200 accepts it.</summary>
     public Func<ReceivedEvent, int> Answer { get; set; } = _ => 200;
 
+    /// <summary>When set, every event is answered 307 with this <c>Location</c> instead of <see cref="Answer"/>'s status.</summary>
+    public string? RedirectTo { get; set; }
+
     /// <summary>Every event received (challenges not included), in arrival order, redeliveries included.</summary>
     public IReadOnlyList<ReceivedEvent> Received => _received.ToList();
 
@@ -80,7 +83,7 @@ public sealed class EventReceiver : IAsyncDisposable
         var status = Answer(received);
         _received.Enqueue(received);
         _arrived.Release();
-        return Results.StatusCode(status);
+        return RedirectTo is { } location ? Results.Redirect(location, permanent: false, preserveMethod: true) : Results.StatusCode(status);
     }
 
     /// <summary>Waits (bounded) until <paramref name="until"/> holds for what was received.</summary>
