@@ -168,8 +168,8 @@ public sealed class AdminStore(IDatabase database)
     }
 
     /// <summary>
-    /// Changes a user's standing. Resigning also revokes every token the user holds and deletes their pending codes, in
-    /// the same transaction: their access ends at once rather than when a token expires, and reinstating them later
+    /// Changes a user's standing. Resigning also revokes every token the user holds and deletes their pending codes and
+    /// the event subscriptions they made, in the same transaction: their access ends at once rather than when a token expires, and reinstating them later
     /// brings none of it back. Revoked tokens are marked rather than deleted, so that while the user is resigned they
     /// are still recognised and answered with the platform's "resigned" codes (195100, 20021).
     /// </summary>
@@ -191,6 +191,10 @@ public sealed class AdminStore(IDatabase database)
                     new { tenantKey, userId, now }, tx, cancellationToken: token));
                 await c.ExecuteAsync(new CommandDefinition(
                     "DELETE FROM authorization_codes WHERE tenant_key = @tenantKey AND user_id = @userId",
+                    new { tenantKey, userId }, tx, cancellationToken: token));
+                // The event subscriptions the user made for apps end with the access they were made under.
+                await c.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM event_subscriptions WHERE tenant_key = @tenantKey AND user_id = @userId",
                     new { tenantKey, userId }, tx, cancellationToken: token));
             }
             return updated;

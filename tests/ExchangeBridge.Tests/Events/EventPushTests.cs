@@ -143,6 +143,25 @@ public sealed class EventPushTests() : ImportWorldTests(SimulatedConnector.Ews, 
     }
 
     [Fact]
+    public async Task A_resigned_users_subscriptions_end_with_their_access()
+    {
+        var calendar = Store.DefaultFolder(Mailbox);
+        await using var receiver = await BoundWithReceiverAsync();
+        await SubscribeToPrimaryAsync();
+        await JsonAssert.SuccessAsync(await World.Server.SendAsync(HttpMethod.Patch,
+            $"/admin/v1/tenants/{World.Server.Bootstrap.TenantKey}/users/alisa", """{"resigned":true}""", World.Server.Bootstrap.OperatorKey));
+        // Reinstated, the user has no subscription back: it was made under access that ended.
+        await JsonAssert.SuccessAsync(await World.Server.SendAsync(HttpMethod.Patch,
+            $"/admin/v1/tenants/{World.Server.Bootstrap.TenantKey}/users/alisa", """{"resigned":false}""", World.Server.Bootstrap.OperatorKey));
+
+        Store.Put(calendar, Meeting("AAMkAGpush+1/A=", "Planning"));
+        await World.SyncAgainAsync();
+
+        Assert.Empty(await WaitForDeliveriesAsync(_ => true));
+        Assert.Empty(receiver.Received);
+    }
+
+    [Fact]
     public async Task A_deleted_app_is_sent_nothing_more()
     {
         var calendar = Store.DefaultFolder(Mailbox);
