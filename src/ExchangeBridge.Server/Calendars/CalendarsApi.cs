@@ -127,11 +127,17 @@ public static class CalendarsApi
     private static FeishuJsonResult<Envelope<EventListData>> EventList(EventListData data) =>
         FeishuJson.Result(Envelope.Success(data), FeishuJsonContext.Default.EnvelopeEventListData);
 
-    /// <summary>A sync point ahead of the stream was never given by it (another calendar's, a database restored from a backup).</summary>
+    /// <summary>
+    /// A sync point ahead of the stream was never given by it (another calendar's, a database restored from a backup); one
+    /// before the log's retention cut would miss the changes deleted with it.
+    /// </summary>
     private static async Task CheckSyncPointAsync(ChangeReads changes, string stream, long after, CancellationToken ct)
     {
-        if (after > await changes.CurrentSeqAsync(stream, ct))
+        var (pruned, last) = await changes.ReadableSpanAsync(stream, ct);
+        if (after > last)
             throw new FeishuException(FeishuErrors.SyncTokenExpired, "the sync_token is not one this list gave; list again without it");
+        if (after < pruned)
+            throw new FeishuException(FeishuErrors.SyncTokenExpired, "the sync_token is older than the changes kept; list again without it");
     }
 
     /// <summary>Each key once, where it last changed in the page, so that a client applying the page in order ends where the log does.</summary>

@@ -20,6 +20,18 @@ public sealed class ChangeReads(IDatabase database)
             "SELECT last_seq FROM change_streams WHERE stream = @stream", new { stream }, cancellationToken: ct)) ?? 0;
     }
 
+    /// <summary>
+    /// The part of the stream a sync_token can still read from: after <c>Pruned</c> (the last change deleted by the log's
+    /// retention, 0 when none was) up to <c>Last</c>.
+    /// </summary>
+    public async Task<(long Pruned, long Last)> ReadableSpanAsync(string stream, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        // No row yet: nothing logged, nothing pruned, (0, 0).
+        return await c.QueryFirstOrDefaultAsync<(long Pruned, long Last)>(new CommandDefinition(
+            "SELECT pruned_seq, last_seq FROM change_streams WHERE stream = @stream", new { stream }, cancellationToken: ct));
+    }
+
     public async Task<IReadOnlyList<EventChangeRow>> EventChangesAsync(string calendarId, long afterSeq, int limit, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);

@@ -10,13 +10,13 @@ namespace ExchangeBridge.Server.Events;
 /// its event_id, as the platform asks of them.
 /// </summary>
 public sealed partial class EventDeliveryWorker(
-    EventDeliveryStore deliveries, EventSender sender, SecretProtector protector, TimeProvider clock, IOptions<EventOptions> options,
-    ILogger<EventDeliveryWorker> logger) : BackgroundService
+    EventDeliveryStore deliveries, ChangeLogRetention changeLog, EventSender sender, SecretProtector protector, TimeProvider clock,
+    IOptions<EventOptions> options, ILogger<EventDeliveryWorker> logger) : BackgroundService
 {
     private readonly EventOptions _options = options.Value;
     private readonly IReadOnlyList<int> _retrySchedule = options.Value.RetrySchedule();
     private readonly string _owner = $"{Environment.ProcessId}:{Guid.NewGuid():N}@{Environment.MachineName}";
-    private long _nextPruneAt;
+    private long? _lastPruneAt;
 
     /// <summary>How often an idle sender deletes settled deliveries past their retention, and how many at a time.</summary>
     private const long PruneEveryMs = 60_000;
@@ -24,12 +24,13 @@ public sealed partial class EventDeliveryWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.Concurrency == 0) return;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var claimed = await deliveries.ClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _options.Concurrency, stoppingToken);
+                // Concurrency 0 sends nothing from this instance; it still keeps the outbox and the log to their retention.
+                var claimed = _options.Concurrency == 0 ? []
+                    : await deliveries.ClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _options.Concurrency, stoppingToken);
                 if (claimed.Count == 0)
                 {
                     await PruneWhenDueAsync(stoppingToken);
@@ -54,18 +55,22 @@ public sealed partial class EventDeliveryWorker(
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
-    /// Once a minute, while idle: deletes delivered and failed deliveries older than the retention, a batch at a time
-    /// (every instance may do it; a row deleted twice is deleted once).
+    /// Once a minute, while idle: deletes delivered and failed deliveries older than their retention, and changes older
+    /// than the change log's, a batch at a time (every instance may do it; a row deleted twice is deleted once).
     /// </summary>
     private async Task PruneWhenDueAsync(CancellationToken ct)
     {
         var now = Now;
-        if (now < _nextPruneAt) return;
-        var cutoff = now - _options.RetentionHours * 3_600_000L;
-        int deleted;
-        do deleted = await deliveries.DeleteSettledBeforeAsync(cutoff, PruneBatch, ct);
-        while (deleted == PruneBatch && !ct.IsCancellationRequested);
-        _nextPruneAt = now + PruneEveryMs;
+        // A clock set back (by hand, or by NTP) prunes at once rather than waiting for the time it had reached.
+        if (_lastPruneAt is { } last && now >= last && now - last < PruneEveryMs) return;
+        await PruneAsync(deliveries.DeleteSettledBeforeAsync, now - _options.RetentionHours * 3_600_000L, ct);
+        await PruneAsync(changeLog.PruneBeforeAsync, now - _options.ChangeRetentionDays * 86_400_000L, ct);
+        _lastPruneAt = now;
+    }
+
+    private static async Task PruneAsync(Func<long, int, CancellationToken, Task<int>> pruneBatch, long cutoff, CancellationToken ct)
+    {
+        while (await pruneBatch(cutoff, PruneBatch, ct) == PruneBatch && !ct.IsCancellationRequested) { }
     }
 
     private async Task DeliverAsync(ClaimedDelivery delivery, CancellationToken ct)

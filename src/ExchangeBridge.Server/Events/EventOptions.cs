@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ExchangeBridge.Server.Events;
 
-/// <summary>Settings under "ExchangeBridge:Events": how the outbox is delivered to apps' request URLs.</summary>
+/// <summary>Settings under "ExchangeBridge:Events": how the outbox is delivered to apps' request URLs, and how long it and the change log are kept.</summary>
 public sealed class EventOptions
 {
     public const string Section = "ExchangeBridge:Events";
@@ -31,6 +31,12 @@ public sealed class EventOptions
     /// </summary>
     public int RetentionHours { get; set; } = 168;
 
+    /// <summary>
+    /// Days the change log that sync tokens read is kept. A sync_token older than that is answered 190008 (expired) and
+    /// the client lists in full again, as it does on the platform.
+    /// </summary>
+    public int ChangeRetentionDays { get; set; } = 30;
+
     public IReadOnlyList<int> RetrySchedule() =>
         RetryScheduleSeconds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => int.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture)).ToList();
@@ -40,6 +46,7 @@ public sealed class EventOptions
         if (Concurrency < 0) throw new InvalidOperationException("ExchangeBridge:Events:Concurrency must not be negative (0 sends nothing).");
         if (PollMilliseconds < 1) throw new InvalidOperationException("ExchangeBridge:Events:PollMilliseconds must be positive.");
         if (RetentionHours < 1) throw new InvalidOperationException("ExchangeBridge:Events:RetentionHours must be at least 1.");
+        if (ChangeRetentionDays < 1) throw new InvalidOperationException("ExchangeBridge:Events:ChangeRetentionDays must be at least 1.");
         if (RequestTimeoutSeconds < 1 || LeaseSeconds <= RequestTimeoutSeconds)
             throw new InvalidOperationException("ExchangeBridge:Events:LeaseSeconds must be longer than RequestTimeoutSeconds (at least 1).");
         try

@@ -79,6 +79,7 @@ public static class ServiceRegistration
         services.AddSingleton<ChangeReads>();
         services.AddSingleton<EventSettingsStore>();
         services.AddSingleton<EventDeliveryStore>();
+        services.AddSingleton<ChangeLogRetention>();
         services.AddSingleton<EventSender>();
         services.AddHostedService<EventDeliveryWorker>();
         // Pushes to apps' request URLs: an answer later than the platform's 3 seconds counts as a failed push. The URL is the

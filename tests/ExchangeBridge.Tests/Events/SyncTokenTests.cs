@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Tests.Import;
+using ExchangeBridge.Testing;
 using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Events;
@@ -66,6 +67,34 @@ public sealed class SyncTokenTests() : ImportWorldTests(SimulatedConnector.Ews)
     }
 
     [Fact]
+    public async Task A_sync_token_older_than_the_change_log_keeps_is_expired_and_a_full_listing_starts_again()
+    {
+        var calendar = Store.DefaultFolder(Mailbox);
+        Store.Put(calendar, Meeting("AAMkAGsync+1/A=", "Standing"));
+        await BindUntilDoneAsync();
+        var calendarId = await PrimaryCalendarIdAsync();
+        var (_, token) = await ListEventsUntilSyncTokenAsync(calendarId, "");
+        Store.Put(calendar, Meeting("AAMkAGsync+2/A=", "Planning"));
+        await World.SyncAgainAsync();
+        Assert.Equal(["Planning"], (await ListEventsUntilSyncTokenAsync(calendarId, token)).Items.Select(Summary));
+
+        // 31 days on, the change log's 30 days have passed over both changes: the token would miss them, so it is expired.
+        World.Server.Clock.Advance(TimeSpan.FromDays(31));
+        _employeeToken = (await World.Server.UserTokensAsync(World.EmployeeOpenId)).AccessToken;
+        var sinceToken = $"/open-apis/calendar/v4/calendars/{Uri.EscapeDataString(calendarId)}/events?sync_token={Uri.EscapeDataString(token)}";
+        await Eventually.TrueAsync(async () => (await Get(sinceToken)).StatusCode == System.Net.HttpStatusCode.BadRequest,
+            "the log's retention to cut the token's changes");
+        await JsonAssert.ErrorAsync(await Get(sinceToken), 400, 190008);
+
+        // A full listing starts again, and its token reads on from there.
+        var (all, fresh) = await ListEventsUntilSyncTokenAsync(calendarId, "");
+        Assert.Equal(["Planning", "Standing"], all.Select(Summary).Order());
+        Store.Put(calendar, Meeting("AAMkAGsync+3/A=", "Review"));
+        await World.SyncAgainAsync();
+        Assert.Equal(["Review"], (await ListEventsUntilSyncTokenAsync(calendarId, fresh)).Items.Select(Summary));
+    }
+
+    [Fact]
     public async Task Anchor_time_lists_only_the_events_that_end_after_it()
     {
         var calendar = Store.DefaultFolder(Mailbox);
@@ -102,7 +131,9 @@ public sealed class SyncTokenTests() : ImportWorldTests(SimulatedConnector.Ews)
         Assert.Empty((await ListCalendarsUntilSyncTokenAsync(next)).Items);
     }
 
-    private Task<HttpResponseMessage> Get(string path) => World.Server.SendAsync(HttpMethod.Get, path, null, World.EmployeeToken);
+    private string? _employeeToken;
+
+    private Task<HttpResponseMessage> Get(string path) => World.Server.SendAsync(HttpMethod.Get, path, null, _employeeToken ?? World.EmployeeToken);
 
     /// <summary>A listing from a sync token ("" for a full one), page by page until the page that carries the next sync token.</summary>
     private async Task<(List<JsonObject> Items, string SyncToken)> ListEventsUntilSyncTokenAsync(string calendarId, string syncToken,
