@@ -1,9 +1,7 @@
-using ExchangeBridge.Server.Import;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Import;
 using ExchangeBridge.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace ExchangeBridge.Tests.Storage;
 
@@ -19,6 +17,7 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
 })
 {
     private const long LeaseMs = 60_000;
+    private static readonly ClaimLimits Limits = new(PerTenant: 30, PerEwsAdminAccount: 25, PerGraphAdminAccount: 64, GrowMs: 2000);
 
     [Fact]
     public async Task A_claim_whose_lease_ran_out_can_neither_renew_nor_release_the_job_once_the_same_instance_claimed_it_again()
@@ -26,18 +25,17 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
         Store.AddMailbox("employee0@contoso.com");
         await World.BindForNewEmployeeAsync("employee0@contoso.com", "employee0");
         var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var limits = World.Server.Services.GetRequiredService<IOptions<ImportOptions>>().Value.ClaimLimits;
         var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, limits, default);
+        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, default);
         Assert.NotNull(first);
         var later = now + LeaseMs + 1;
-        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, limits, default);
+        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, default);
         Assert.Equal(first.Id, second?.Id);
 
         Assert.False(await jobs.RenewAsync(first, later, LeaseMs, default));
         await jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
-        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, limits, default));
+        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, default));
         Assert.True(await jobs.RenewAsync(second!, later + 1, LeaseMs, default));
     }
 }
