@@ -66,6 +66,18 @@ var environment = new Dictionary<string, string>
     ["Logging__LogLevel__Default"] = "Warning",
     ["SSL_CERT_FILE"] = trusted,
 };
+// BENCH_ORG_LOG_DIR keeps each server's log there (server0.log, …), with the import's own steps (claims, leases, statuses,
+// retries) at Debug and timestamps: what a run that did not finish needs to be explained.
+var logDirectory = Environment.GetEnvironmentVariable("BENCH_ORG_LOG_DIR");
+if (logDirectory is not null)
+{
+    Directory.CreateDirectory(logDirectory);
+    environment["Logging__LogLevel__ExchangeBridge.Server.Import"] = "Debug";
+    environment["Logging__Console__FormatterName"] = "simple";
+    environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
+    environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
+    environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
+}
 if (database is not null)
 {
     environment["ExchangeBridge__PostgresConnectionString"] = database;
@@ -175,7 +187,8 @@ finally
 async Task<(Process Process, HttpClient Http, string DataDir)> StartServerAsync(string dataDir)
 {
     Directory.CreateDirectory(dataDir);
-    var (process, client) = await StartAsync(serverDll, dataDir, environment);
+    var log = logDirectory is null ? null : Path.Combine(logDirectory, Path.GetFileName(dataDir) + ".log");
+    var (process, client) = await StartAsync(serverDll, dataDir, environment, log);
     return (process, client, dataDir);
 }
 

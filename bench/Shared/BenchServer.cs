@@ -44,8 +44,11 @@ internal static class BenchServer
     /// <summary>
     /// The server (<paramref name="serverDll"/>) on a free loopback port over <paramref name="dataDir"/>, with
     /// <paramref name="environment"/> set, once its health endpoint answers; the client's base address is the server.
+    /// Its console output is dropped, or appended to <paramref name="logFile"/> when one is named (to find out afterwards
+    /// what a run's servers did).
     /// </summary>
-    public static async Task<(Process Process, HttpClient Http)> StartAsync(string serverDll, string dataDir, IReadOnlyDictionary<string, string> environment)
+    public static async Task<(Process Process, HttpClient Http)> StartAsync(string serverDll, string dataDir, IReadOnlyDictionary<string, string> environment,
+        string? logFile = null)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet", [serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir])
@@ -54,8 +57,9 @@ internal static class BenchServer
         };
         foreach (var (name, value) in environment) start.Environment[name] = value;
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = logFile is null ? null : TextWriter.Synchronized(new StreamWriter(logFile, append: true) { AutoFlush = true });
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) log?.WriteLine(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) log?.WriteLine(line.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };

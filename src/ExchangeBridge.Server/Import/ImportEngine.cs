@@ -18,6 +18,7 @@ public sealed partial class ImportEngine(
     TimeProvider clock, IOptions<ImportOptions> options, Hosting.ExchangeBridgeMetrics metrics, ILogger<ImportEngine> logger)
 {
     private readonly ImportOptions _options = options.Value;
+    private readonly ClaimLimits _limits = options.Value.ClaimLimits;
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     public async Task RunAsync(JobRecord job, CancellationToken ct)
@@ -72,7 +73,7 @@ public sealed partial class ImportEngine(
             return;
         }
         if (fault.AccountWide &&
-            await jobs.AdminAccountRefusedAsync(binding.TenantKey, binding.AdminAccount, Now, _options.ClaimLimits, ct) is { } limit)
+            await jobs.AdminAccountRefusedAsync(binding.TenantKey, binding.AdminAccount, Now, _limits, ct) is { } limit)
             LogAdminAccountLimited(logger, binding.Id, limit);
         var wait = fault.Kind == SyncFaultKind.Throttled && fault.RetryAfter is { } hint ? hint : Backoff(job.Attempts);
         LogRetrying(logger, binding.Id, job.Attempts, wait.TotalMilliseconds, fault.Reason);
@@ -268,7 +269,6 @@ public sealed partial class ImportEngine(
     {
         if (!await calendars.ApplyPageAsync(job.BindingKey, calendar.Id, rows, deleted, resyncListed, progress, Now, ct)) throw new BindingGoneException();
         metrics.EventsImported(rows.Count);
-        if (!await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, ct)) throw new BindingGoneException();
     }
 
     /// <summary>
@@ -281,7 +281,7 @@ public sealed partial class ImportEngine(
         return TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetrySeconds * 1000.0, exponential * (0.8 + Random.Shared.NextDouble() * 0.4)));
     }
 
-    /// <summary>The binding was unbound, or the job taken over, while this worker was busy: stop quietly.</summary>
+    /// <summary>The binding was unbound while this worker was busy: stop quietly.</summary>
     private sealed class BindingGoneException : Exception;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Binding key {BindingKey} is now {Status}")]

@@ -43,6 +43,7 @@ public sealed class ImportOptions
     /// </summary>
     public int AdminAccountGrowMilliseconds { get; set; } = 2000;
 
+    /// <summary>The limits a claim follows, as one value: its users take it once, when they start, not once per claim.</summary>
     public ClaimLimits ClaimLimits => new(MaxJobsPerTenant, MaxJobsPerEwsAdminAccount, MaxJobsPerGraphAdminAccount, AdminAccountGrowMilliseconds);
 
     /// <summary>

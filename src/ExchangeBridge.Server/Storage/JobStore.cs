@@ -30,6 +30,8 @@ public sealed class JobRecord
     /// <summary>Unexpected failures in a row before this attempt.</summary>
     public int UnexpectedFailures { get; set; }
     public string LeaseOwner { get; set; } = "";
+    /// <summary>This claim's own token: what renews and releases the lease, so that a later claim of the job, of the same instance included, is never taken for this one.</summary>
+    public string LeaseClaim { get; set; } = "";
 }
 
 /// <summary>
@@ -62,8 +64,8 @@ public sealed class JobStore(IDatabase database)
     /// the tenant served longest ago go first (then the most overdue), and none of a tenant that already runs its cap of
     /// jobs here, so one tenant whose Exchange hangs cannot hold every worker, nor of an admin account that runs as many as
     /// Exchange admits (<see cref="ClaimLimits"/>).
-    /// The candidate is picked by a read, off the writer; the take re-checks everything in one statement and, if another
-    /// worker was quicker, the next candidate is picked.
+    /// The candidate is picked by a read, off the writer (<see cref="Candidate"/>); the take re-checks everything for that one
+    /// job in one statement and, if another worker was quicker, the next candidate is picked.
     /// </summary>
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits, CancellationToken ct)
     {
@@ -72,21 +74,17 @@ public sealed class JobStore(IDatabase database)
             long? candidate;
             await using (var c = await database.OpenAsync(ct))
                 candidate = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    $"""
-                    SELECT j.id FROM sync_jobs j
-                    WHERE {Claimable("j")}
-                    ORDER BY (SELECT t.last_claimed_at FROM tenants t WHERE t.tenant_key = j.tenant_key), j.run_at, j.id
-                    LIMIT 1
-                    """, ClaimParameters(null, owner, now, leaseMs, limits), cancellationToken: ct));
+                    Candidate, ClaimParameters(null, owner, now, leaseMs, limits), cancellationToken: ct));
             if (candidate is not { } id) return null;
             var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             {
                 var job = await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
                     $"""
-                    UPDATE sync_jobs SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
+                    UPDATE sync_jobs SET lease_owner = @owner, lease_claim = @claim, lease_expires_at = @leaseUntil, attempts = attempts + 1,
+                        updated_at = @now
                     WHERE id = @id AND {Claimable("sync_jobs")}
                     RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
-                              unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner
+                              unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner, lease_claim AS LeaseClaim
                     """, ClaimParameters(id, owner, now, leaseMs, limits), tx, cancellationToken: token));
                 if (job is not null)
                     await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
@@ -100,9 +98,38 @@ public sealed class JobStore(IDatabase database)
 
     private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits) => new
     {
-        id, owner, now, leaseUntil = now + leaseMs, limits.PerTenant, limits.PerEwsAdminAccount, limits.PerGraphAdminAccount,
-        limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,
+        id, owner, claim = id is null ? null : Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
+        limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,
     };
+
+    /// <summary>
+    /// The due job to claim next, under the same rules as <see cref="Claimable"/>, with the jobs running counted once per
+    /// tenant and per admin account (a grouped read of the few leased rows, through sync_jobs_leased) rather than again for
+    /// every queued job: when an organisation's bindings wait behind their admin account's limit, every look for work went
+    /// through all of them, each with two counts of its own.
+    /// </summary>
+    private static readonly string Candidate =
+        $"""
+        SELECT j.id
+        FROM sync_jobs j
+        LEFT JOIN tenants t ON t.tenant_key = j.tenant_key
+        LEFT JOIN exchange_bindings b ON b.id = j.binding_key
+        LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(b.admin_account)) AND a.tenant_key = b.tenant_key
+        LEFT JOIN (SELECT r.tenant_key, COUNT(*) AS n FROM sync_jobs r
+                   WHERE r.lease_expires_at >= @now AND r.lease_owner = @owner GROUP BY r.tenant_key) here ON here.tenant_key = j.tenant_key
+        LEFT JOIN (SELECT rb.tenant_key, rb.admin_account, COUNT(*) AS n FROM sync_jobs r JOIN exchange_bindings rb ON rb.id = r.binding_key
+                   WHERE r.lease_expires_at >= @now GROUP BY rb.tenant_key, rb.admin_account) account
+               ON account.tenant_key = b.tenant_key AND account.admin_account = b.admin_account
+        WHERE {Due("j")}
+          AND COALESCE(here.n, 0) < @PerTenant
+          AND (b.id IS NULL OR COALESCE(account.n, 0) < COALESCE({AdminAccountLimit("a")}, 1))
+        ORDER BY t.last_claimed_at, j.run_at, j.id
+        LIMIT 1
+        """;
+
+    /// <summary>Queued, due, and with no live lease.</summary>
+    private static string Due(string job) =>
+        $"{job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)";
 
     /// <summary>
     /// A queued job, due, with a free lease, whose tenant runs fewer jobs here than its cap and whose admin account runs
@@ -112,7 +139,7 @@ public sealed class JobStore(IDatabase database)
     /// </summary>
     private static string Claimable(string job) =>
         $"""
-        {job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)
+        {Due(job)}
           AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.lease_owner = @owner AND r.tenant_key = {job}.tenant_key) < @PerTenant
           AND COALESCE((
             SELECT CASE WHEN {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1) THEN 1 ELSE 0 END
@@ -150,11 +177,11 @@ public sealed class JobStore(IDatabase database)
     public Task<int?> AdminAccountRefusedAsync(string tenantKey, string adminAccount, long now, ClaimLimits limits, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.QuerySingleOrDefaultAsync<int?>(new CommandDefinition(
             $"""
+            WITH running AS MATERIALIZED (SELECT {RunningOfAdminAccount("@tenantKey", "@adminAccount")} AS n)
             UPDATE exchange_admin_accounts
-            SET import_limit = (SELECT CASE WHEN x.n < 2 THEN 1 ELSE x.n / 2 END FROM (SELECT {RunningOfAdminAccount("@tenantKey", "@adminAccount")} AS n) x),
-                import_limit_at = @now
+            SET import_limit = (SELECT CASE WHEN n < 2 THEN 1 ELSE n / 2 END FROM running), import_limit_at = @now
             WHERE email = lower(trim(@adminAccount)) AND tenant_key = @tenantKey
-              AND {RunningOfAdminAccount("@tenantKey", "@adminAccount")} <= {AdminAccountLimit("exchange_admin_accounts")}
+              AND (SELECT n FROM running) <= {AdminAccountLimit("exchange_admin_accounts")}
             RETURNING import_limit
             """, new
             {
@@ -166,8 +193,8 @@ public sealed class JobStore(IDatabase database)
         await database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET lease_expires_at = @leaseUntil, updated_at = @now
-            WHERE id = @Id AND lease_owner = @LeaseOwner AND state = @queued
-            """, new { job.Id, job.LeaseOwner, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
+            WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
+            """, new { job.Id, job.LeaseClaim, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
 
     /// <summary>
     /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts and last error
@@ -178,10 +205,10 @@ public sealed class JobStore(IDatabase database)
         {
             await c.ExecuteAsync(new CommandDefinition(
                 """
-                UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
+                UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                     attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
-                WHERE id = @Id AND lease_owner = @LeaseOwner
-                """, new { job.Id, job.LeaseOwner, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token));
+                WHERE id = @Id AND lease_claim = @LeaseClaim
+                """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token));
             await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
                 new { job.BindingKey, now }, tx, cancellationToken: token));
             return true;
@@ -194,11 +221,11 @@ public sealed class JobStore(IDatabase database)
     public Task RetryLaterAsync(JobRecord job, long runAt, string error, bool unexpected, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_expires_at = NULL,
+            UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                 unexpected_failures = CASE WHEN @unexpected THEN unexpected_failures + 1 ELSE 0 END,
                 last_error = @error, last_error_at = @now, updated_at = @now
-            WHERE id = @Id AND lease_owner = @LeaseOwner
-            """, new { job.Id, job.LeaseOwner, runAt, error, unexpected, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
+            WHERE id = @Id AND lease_claim = @LeaseClaim
+            """, new { job.Id, job.LeaseClaim, runAt, error, unexpected, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
 
     /// <summary>
     /// Runs the tenant's imports that wait on a failure now: those of bindings in err, and those retrying after a fault
@@ -227,9 +254,9 @@ public sealed class JobStore(IDatabase database)
     private Task FinishAsync(JobRecord job, string state, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
-            UPDATE sync_jobs SET state = @state, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            WHERE id = @Id AND lease_owner = @LeaseOwner
-            """, new { job.Id, job.LeaseOwner, state, now }, tx, cancellationToken: token)), ct);
+            UPDATE sync_jobs SET state = @state, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL, updated_at = @now
+            WHERE id = @Id AND lease_claim = @LeaseClaim
+            """, new { job.Id, job.LeaseClaim, state, now }, tx, cancellationToken: token)), ct);
 
     /// <summary>How a binding's sync stands: when it last went through, and its import's failures since then and next attempt.</summary>
     public async Task<SyncView> FindSyncAsync(long bindingKey, CancellationToken ct)

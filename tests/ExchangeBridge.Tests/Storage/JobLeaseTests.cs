@@ -1,0 +1,41 @@
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Tests.Import;
+using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeBridge.Tests.Storage;
+
+/// <summary>
+/// A lease belongs to one claim, not to the instance that made it: an instance's workers share its name, and a job whose
+/// lease ran out under a worker still running, claimed again by another worker of the same instance, was run by both
+/// (both renewals matched; on PostgreSQL the two then deadlocked on the same calendar). The claims are made here, at
+/// times the test names.
+/// </summary>
+public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, new Dictionary<string, string?>
+{
+    ["ExchangeBridge:Import:Workers"] = "0", // the test is the workers
+})
+{
+    private const long LeaseMs = 60_000;
+    private static readonly ClaimLimits Limits = new(PerTenant: 30, PerEwsAdminAccount: 25, PerGraphAdminAccount: 64, GrowMs: 2000);
+
+    [Fact]
+    public async Task A_claim_whose_lease_ran_out_can_neither_renew_nor_release_the_job_once_the_same_instance_claimed_it_again()
+    {
+        Store.AddMailbox("employee0@contoso.com");
+        await World.BindForNewEmployeeAsync("employee0@contoso.com", "employee0");
+        var jobs = World.Server.Services.GetRequiredService<JobStore>();
+        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, default);
+        Assert.NotNull(first);
+        var later = now + LeaseMs + 1;
+        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, default);
+        Assert.Equal(first.Id, second?.Id);
+
+        Assert.False(await jobs.RenewAsync(first, later, LeaseMs, default));
+        await jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
+        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, default));
+        Assert.True(await jobs.RenewAsync(second!, later + 1, LeaseMs, default));
+    }
+}
