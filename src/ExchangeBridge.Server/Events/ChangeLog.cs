@@ -67,6 +67,44 @@ public static class ChangeLog
         return last - count + 1;
     }
 
+    /// <summary>One row of the log: an event's change (event_id set) or a calendar's (event_id null).</summary>
+    private readonly record struct LoggedChange(string CalendarId, string? EventId, string ChangeType, string? RemovedPayload);
+
+    /// <summary>Rows per INSERT: a page's changes go in a few statements (one round trip each on PostgreSQL), not one per change.</summary>
+    private const int InsertChunk = 64;
+
+    /// <summary>The INSERT of 1..InsertChunk rows, each text made once (the same few texts, so each engine prepares them once).</summary>
+    private static readonly string[] InsertChangesSql = Enumerable.Range(0, InsertChunk + 1).Select(rows => rows == 0 ? "" :
+        "INSERT INTO calendar_changes (stream, seq, calendar_id, event_id, change_type, removed_payload, created_at) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@stream, @q{i}, @c{i}, @e{i}, @t{i}, @r{i}, @now)"))).ToArray();
+
+    private static readonly string[][] InsertChangesNames = Enumerable.Range(0, InsertChunk)
+        .Select(i => new[] { $"q{i}", $"c{i}", $"e{i}", $"t{i}", $"r{i}" }).ToArray();
+
+    /// <summary>Logs <paramref name="count"/> changes numbered from <paramref name="firstSeq"/>, in order, a chunk per statement.</summary>
+    private static async Task InsertChangesAsync(DbConnection c, DbTransaction tx, string stream, long firstSeq, int count,
+        Func<int, LoggedChange> change, long now, CancellationToken ct)
+    {
+        for (var start = 0; start < count; start += InsertChunk)
+        {
+            var rows = Math.Min(InsertChunk, count - start);
+            var parameters = new DynamicParameters();
+            parameters.Add("stream", stream);
+            parameters.Add("now", now);
+            for (var i = 0; i < rows; i++)
+            {
+                var (calendarId, eventId, changeType, removed) = change(start + i);
+                var names = InsertChangesNames[i];
+                parameters.Add(names[0], firstSeq + start + i);
+                parameters.Add(names[1], calendarId);
+                parameters.Add(names[2], eventId, System.Data.DbType.String);
+                parameters.Add(names[3], changeType);
+                parameters.Add(names[4], removed, System.Data.DbType.String);
+            }
+            await c.ExecuteAsync(new CommandDefinition(InsertChangesSql[rows], parameters, tx, cancellationToken: ct));
+        }
+    }
+
     /// <summary>Logs a page's event changes in their order and queues calendar.calendar.event.changed_v4 for each subscribed app.</summary>
     public static async Task RecordEventChangesAsync(DbConnection c, DbTransaction tx, CalendarOwner calendar, IReadOnlyList<EventChange> changes,
         long now, CancellationToken ct)
@@ -74,15 +112,8 @@ public static class ChangeLog
         if (changes.Count == 0) return;
         var stream = EventStream(calendar.CalendarId);
         var first = await TakeSequenceAsync(c, tx, stream, changes.Count, ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO calendar_changes (stream, seq, calendar_id, event_id, change_type, removed_payload, created_at)
-            VALUES (@stream, @seq, @calendarId, @eventId, @changeType, @removedPayload, @now)
-            """, changes.Select((change, i) => new
-            {
-                stream, seq = first + i, calendarId = calendar.CalendarId, eventId = change.EventId, changeType = change.ChangeType,
-                removedPayload = change.RemovedPayload, now,
-            }), tx, cancellationToken: ct));
+        await InsertChangesAsync(c, tx, stream, first, changes.Count,
+            i => new LoggedChange(calendar.CalendarId, changes[i].EventId, changes[i].ChangeType, changes[i].RemovedPayload), now, ct);
 
         var subscribers = await SubscribersAsync(c, tx, calendar.TenantKey, SubscriptionKinds.Events, calendar.CalendarId, null,
             EventTypes.EventChanged, ct);
@@ -104,14 +135,8 @@ public static class ChangeLog
         if (changes.Count == 0) return;
         var stream = CalendarListStream(tenantKey, userId);
         var first = await TakeSequenceAsync(c, tx, stream, changes.Count, ct);
-        await c.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO calendar_changes (stream, seq, calendar_id, event_id, change_type, removed_payload, created_at)
-            VALUES (@stream, @seq, @calendarId, NULL, @changeType, @removedSummary, @now)
-            """, changes.Select((change, i) => new
-            {
-                stream, seq = first + i, calendarId = change.CalendarId, changeType = change.ChangeType, removedSummary = change.RemovedSummary, now,
-            }), tx, cancellationToken: ct));
+        await InsertChangesAsync(c, tx, stream, first, changes.Count,
+            i => new LoggedChange(changes[i].CalendarId, null, changes[i].ChangeType, changes[i].RemovedSummary), now, ct);
 
         // The platform's event names only the user: the app reads what changed with the calendar list's sync_token.
         var subscribers = await SubscribersAsync(c, tx, tenantKey, SubscriptionKinds.Calendars, "", userId, EventTypes.CalendarChanged, ct);
