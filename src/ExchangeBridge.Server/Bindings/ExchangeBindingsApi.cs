@@ -18,13 +18,21 @@ public static class ExchangeBindingsApi
 
     public const string Path = "/open-apis/calendar/v4/exchange_bindings";
 
+    private const string BindingIdRouteValue = "exchange_binding_id";
+
     public static IEndpointRouteBuilder MapExchangeBindingsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(Path);
         group.MapPost("", CreateExchangeBinding).RequireAuthorization(Policies.CreateBinding).RateLimited("exchange_bindings.create")
             .WithName("CreateExchangeBinding").WithSummary("Bind an Exchange account to a Feishu user");
-        // Catch-all: base64 ids may hold '/', which some SDKs send unescaped.
-        group.MapGet("/{**exchange_binding_id}", GetExchangeBinding).RequireAuthorization(Policies.ReadBinding).RateLimited("exchange_bindings.get")
+        // Catch-all: base64 ids may hold '/', which some SDKs send unescaped. The most frequent call is mapped as a plain
+        // RequestDelegate with its services at hand: the same route, metadata and filters (the framework builds a binder
+        // around it only when a filter is added), without a generated binder resolving them for every request.
+        var bindings = app.ServiceProvider.GetRequiredService<ExchangeBindingService>();
+        var answers = app.ServiceProvider.GetRequiredService<BindingReadCache>();
+        group.MapGet("/{**exchange_binding_id}", context => GetExchangeBinding(
+                context, context.Request.RouteValues[BindingIdRouteValue] as string, bindings, answers, context.RequestAborted))
+            .RequireAuthorization(Policies.ReadBinding).RateLimited("exchange_bindings.get")
             .WithName("GetExchangeBinding").WithSummary("A binding and its import status");
         group.MapDelete("/{**exchange_binding_id}", DeleteExchangeBinding).RequireAuthorization(Policies.DeleteBinding).RateLimited("exchange_bindings.delete")
             .WithName("DeleteExchangeBinding").WithSummary("Unbind, removing what was imported");

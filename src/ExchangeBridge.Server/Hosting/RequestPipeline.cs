@@ -26,8 +26,10 @@ public static class RequestPipeline
     /// 4. routing, so every step below knows the endpoint and reads its metadata;
     /// 5. authentication, which has no default scheme: the scheme a policy names (the bearer token's caller, or the
     ///    operator key) authenticates when
-    /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error (a caller the token
-    ///    cache holds is authenticated and evaluated by <see cref="FeishuPolicyEvaluator"/> without the framework's handler);
+    /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error; both are the
+    ///    framework's middleware, except that <see cref="AuthorizationStep"/> lets an endpoint with no policy through and
+    ///    admits a caller the token cache holds whom a Feishu policy admits, without a request service scope (a caller
+    ///    the framework authenticates is evaluated by <see cref="FeishuPolicyEvaluator"/>);
     /// 7. the endpoint's method rate limit, counted for the authorised caller's app only.
     /// </summary>
     public static WebApplication UseExchangeBridgePipeline(this WebApplication app)
@@ -38,8 +40,7 @@ public static class RequestPipeline
         app.UseRequestLog();
         app.UseWireErrors();
         app.UseRouting();
-        app.UseAuthentication();
-        app.UseAuthorization();
+        app.UseFeishuAuthorization();
         app.UseMethodRateLimits();
         return app;
     }

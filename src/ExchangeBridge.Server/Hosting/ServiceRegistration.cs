@@ -120,6 +120,10 @@ public static class ServiceRegistration
             .AddPolicy(OperatorKeyHandler.Policy, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireRole("operator"));
         services.AddSingleton<IAuthorizationHandler, FeishuRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, FeishuAuthorizationResultHandler>();
+        // The endpoint middleware's check that authorisation ran reads a mark the framework's authorisation middleware
+        // leaves in the request's Items; AuthorizationStep admits a cached caller without that middleware (or the Items
+        // it would allocate), and is itself the pipeline's authorisation, on every route (RequestPipeline).
+        services.Configure<RouteOptions>(routing => routing.SuppressCheckForUnhandledSecurityMetadata = true);
         return services;
     }
 

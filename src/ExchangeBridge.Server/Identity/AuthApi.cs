@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ExchangeBridge.Core.Errors;
 using ExchangeBridge.Core.Identity;
+using ExchangeBridge.Server.RateLimits;
 using ExchangeBridge.Server.Wire;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -24,10 +25,14 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         var v3 = app.MapGroup("/open-apis/auth/v3");
-        // Routing matches these with or without the trailing slash some clients send, as the platform does.
-        v3.MapPost("/tenant_access_token/internal", IssueTenantAccessToken)
+        // Routing matches these with or without the trailing slash some clients send, as the platform does. Called before
+        // nearly every other call, they are plain RequestDelegates with their services at hand: the same route, metadata
+        // and filters (a filter gets the framework's binder around them), without a generated binder per request.
+        var tokens = app.ServiceProvider.GetRequiredService<TokenService>();
+        var limiter = app.ServiceProvider.GetRequiredService<RateLimiter>();
+        v3.MapPost("/tenant_access_token/internal", context => IssueTenantAccessToken(context.Request, tokens, limiter, context.RequestAborted))
             .WithName("IssueTenantAccessToken").WithSummary("Tenant token of a self-built app");
-        v3.MapPost("/app_access_token/internal", IssueAppAccessToken)
+        v3.MapPost("/app_access_token/internal", context => IssueAppAccessToken(context.Request, tokens, limiter, context.RequestAborted))
             .WithName("IssueAppAccessToken").WithSummary("App token of a self-built app");
 
         var oidc = app.MapGroup("/open-apis/authen/v1/oidc").RequireAuthorization(Policies.ExchangeCode);
@@ -39,17 +44,17 @@ public static class AuthApi
         return app;
     }
 
-    public static async Task IssueTenantAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
+    public static async Task IssueTenantAccessToken(HttpRequest request, TokenService tokens, RateLimiter limiter, CancellationToken ct)
     {
-        var app = await AuthenticateAppAsync(request, tokens, ct);
+        var app = await AuthenticateAppAsync(request, tokens, limiter, ct);
         var issued = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response, new TenantAccessTokenResponse(0, "ok", issued.Token, issued.ExpiresInSeconds),
             FeishuJsonContext.Default.TenantAccessTokenResponse, ct);
     }
 
-    public static async Task IssueAppAccessToken(HttpRequest request, TokenService tokens, CancellationToken ct)
+    public static async Task IssueAppAccessToken(HttpRequest request, TokenService tokens, RateLimiter limiter, CancellationToken ct)
     {
-        var app = await AuthenticateAppAsync(request, tokens, ct);
+        var app = await AuthenticateAppAsync(request, tokens, limiter, ct);
         var appToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.App, ct);
         var tenantToken = await tokens.IssueAppScopedTokenAsync(app, TokenKind.Tenant, ct);
         await FeishuJson.WriteAsync(request.HttpContext.Response,
@@ -82,7 +87,7 @@ public static class AuthApi
     }
 
     public static async Task<Results<FeishuJsonResult<OAuthTokenResponse>, FeishuJsonResult<OAuthErrorResponse>>> OAuthToken(
-        HttpRequest request, TokenService tokens, CancellationToken ct)
+        HttpRequest request, TokenService tokens, RateLimiter limiter, CancellationToken ct)
     {
         OAuthTokenRequest body;
         try
@@ -101,7 +106,7 @@ public static class AuthApi
         Storage.AppRecord app;
         try
         {
-            app = await AuthenticateLimitedAsync(request.HttpContext, tokens, body.ClientId, body.ClientSecret, ct);
+            app = await AuthenticateLimitedAsync(request.HttpContext, tokens, limiter, body.ClientId, body.ClientSecret, ct);
         }
         catch (FeishuException e) when (e.Error != FeishuErrors.RequestFrequencyLimit)
         {
@@ -128,23 +133,22 @@ public static class AuthApi
             FeishuJsonContext.Default.OAuthTokenResponse);
     }
 
-    private static async Task<Storage.AppRecord> AuthenticateAppAsync(HttpRequest request, TokenService tokens, CancellationToken ct)
+    private static readonly JsonStringFields AppCredentials = new("app_id", "app_secret");
+
+    private static async Task<Storage.AppRecord> AuthenticateAppAsync(HttpRequest request, TokenService tokens, RateLimiter limiter, CancellationToken ct)
     {
-        var (appId, appSecret) = await JsonBody.ReadObjectAsync(request, FeishuErrors.TokenInvalidParam, body => (
-            JsonBody.OptionalString(body, "app_id", FeishuErrors.TokenInvalidParam),
-            JsonBody.OptionalString(body, "app_secret", FeishuErrors.TokenInvalidParam)), ct);
-        return await AuthenticateLimitedAsync(request.HttpContext, tokens, appId, appSecret, ct);
+        var credentials = await JsonBody.ReadStringsAsync(request, FeishuErrors.TokenInvalidParam, AppCredentials, ct);
+        return await AuthenticateLimitedAsync(request.HttpContext, tokens, limiter, credentials[0], credentials[1], ct);
     }
 
     /// <summary>
     /// Authenticates an app under the token endpoints' limits, counting wrong secrets towards a lock-out. A request that
     /// names no app is refused before any counter: counting unknown app_ids would keep state for whatever a caller sends.
     /// </summary>
-    private static async Task<Storage.AppRecord> AuthenticateLimitedAsync(HttpContext context, TokenService tokens, string? appId,
-        string? appSecret, CancellationToken ct)
+    private static async Task<Storage.AppRecord> AuthenticateLimitedAsync(HttpContext context, TokenService tokens, RateLimiter limiter,
+        string? appId, string? appSecret, CancellationToken ct)
     {
         var presented = await tokens.FindPresentedAppAsync(appId, appSecret, ct);
-        var limiter = context.RequestServices.GetRequiredService<RateLimits.RateLimiter>();
         await limiter.CheckTokenRequestAsync(context, presented.App.AppId, ct);
         try
         {

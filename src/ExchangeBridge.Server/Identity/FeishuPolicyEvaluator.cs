@@ -1,15 +1,16 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
 
 namespace ExchangeBridge.Server.Identity;
 
 /// <summary>
-/// The framework's policy evaluator, which <c>UseAuthorization</c> calls for every endpoint with a policy, doing the
-/// common case of a Feishu policy directly: a bearer token whose caller <see cref="TokenService"/> validated a moment
-/// ago, meeting every requirement. Everything else (no or unknown token, a refusal, the operator key, any requirement
-/// this class does not know) goes to the framework's own evaluation, unchanged.
+/// The framework's policy evaluator, which <c>UseAuthorization</c> calls for every endpoint with a policy that
+/// <see cref="AuthorizationStep"/> did not decide itself, doing the cases of a Feishu policy it can directly: a bearer
+/// token whose caller <see cref="TokenService"/> holds (a cached caller refused, whose refusal the framework answers) is
+/// authenticated without the handler, and a caller meeting every requirement (one the handler has just validated) is
+/// admitted without the authorisation service. Everything else (no or unknown token, a refusal, the operator key, any
+/// requirement this class does not know) goes to the framework's own evaluation, unchanged.
 /// </summary>
 /// <remarks>
 /// The framework's general machinery is most of what a cached GET costs after routing: per request it resolves and
@@ -36,27 +37,9 @@ public sealed class FeishuPolicyEvaluator(IAuthorizationService authorization, T
 
     public override Task<PolicyAuthorizationResult> AuthorizeAsync(
         AuthorizationPolicy policy, AuthenticateResult authenticationResult, HttpContext context, object? resource) =>
-        authenticationResult.Succeeded && context.Features.Get<Caller>() is { } caller && MeetsEvery(policy, context.User, caller)
+        authenticationResult.Succeeded && context.User.Identity is { IsAuthenticated: true } &&
+        context.Features.Get<Caller>() is { } caller && FeishuPolicy.Read(policy)?.Admits(caller) == true
             ? Succeeded
             // A refusal (whose first unmet requirement FeishuAuthorizationResultHandler names) or a policy not Feishu's.
             : base.AuthorizeAsync(policy, authenticationResult, context, resource);
-
-    /// <summary>
-    /// True when the framework's evaluation would succeed: the caller is authenticated (DenyAnonymous) and meets every
-    /// Feishu requirement; false when any is unmet or is of a kind only the framework evaluates.
-    /// </summary>
-    private static bool MeetsEvery(AuthorizationPolicy policy, System.Security.Claims.ClaimsPrincipal user, Caller caller)
-    {
-        foreach (var requirement in policy.Requirements)
-        {
-            var met = requirement switch
-            {
-                DenyAnonymousAuthorizationRequirement => user.Identity is { IsAuthenticated: true },
-                IFeishuRequirement feishu => feishu.Refusal(caller) is null,
-                _ => false,
-            };
-            if (!met) return false;
-        }
-        return true;
-    }
 }

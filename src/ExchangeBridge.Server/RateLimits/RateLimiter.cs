@@ -86,7 +86,7 @@ public sealed record RateLimitedMethod(string Name);
 public static class RateLimitedEndpoints
 {
     /// <summary>Counts every call of the endpoint against its method's and its app's limits (see <see cref="UseMethodRateLimits"/>).</summary>
-    public static RouteHandlerBuilder RateLimited(this RouteHandlerBuilder endpoint, string method) =>
+    public static TBuilder RateLimited<TBuilder>(this TBuilder endpoint, string method) where TBuilder : IEndpointConventionBuilder =>
         endpoint.WithMetadata(new RateLimitedMethod(method));
 
     /// <summary>

@@ -22,9 +22,51 @@ public static class JsonBody
         AllowDuplicateProperties = false,
     };
 
+    /// <summary>The same rules for a reader (duplicate names are the reader's caller's to find).</summary>
+    internal static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        MaxDepth = ParseOptions.MaxDepth,
+        AllowTrailingCommas = ParseOptions.AllowTrailingCommas,
+        CommentHandling = ParseOptions.CommentHandling,
+    };
+
     /// <summary>Reads the body as a JSON object and hands it to <paramref name="read"/>, which takes what it needs.</summary>
     public static async Task<T> ReadObjectAsync<T>(HttpRequest request, FeishuError invalid,
         Func<JsonElement, T> read, CancellationToken cancellationToken)
+    {
+        var (buffer, length) = await ReadPooledAsync(request, invalid, cancellationToken);
+        try
+        {
+            return ReadDocument(buffer.AsMemory(0, length), invalid, read);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The body's named string fields, as <see cref="ReadObjectAsync{T}"/> and <see cref="OptionalString"/> read them, with
+    /// the same refusals. A flat object of well-formed fields (the token endpoints' bodies) is read in one pass with no
+    /// document (<see cref="JsonStringFields.TryReadFlat"/>); anything else, every refusal included, by the document.
+    /// </summary>
+    public static async Task<string?[]> ReadStringsAsync(HttpRequest request, FeishuError invalid, JsonStringFields fields,
+        CancellationToken cancellationToken)
+    {
+        var (buffer, length) = await ReadPooledAsync(request, invalid, cancellationToken);
+        try
+        {
+            return fields.TryReadFlat(buffer.AsSpan(0, length), out var values) ? values
+                : ReadDocument(buffer.AsMemory(0, length), invalid, body => fields.Names.Select(name => OptionalString(body, name, invalid)).ToArray());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The body's bytes in a pooled buffer the caller returns; the endpoint's own refusal for a body too large, empty or cut off.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadPooledAsync(HttpRequest request, FeishuError invalid, CancellationToken cancellationToken)
     {
         EnsureJsonContentType(request, invalid);
         if (request.ContentLength > MaxBytes) throw new FeishuException(invalid, "request body too large");
@@ -58,27 +100,32 @@ public static class JsonBody
                 if (length > MaxBytes) throw new FeishuException(invalid, "request body too large");
             }
             if (length == 0) throw new FeishuException(invalid, "request body is empty");
-
-            JsonDocument document;
-            try
-            {
-                // The document reads straight from the pooled buffer, so it must not outlive this method.
-                document = JsonDocument.Parse(buffer.AsMemory(0, length), ParseOptions);
-            }
-            catch (JsonException)
-            {
-                throw new FeishuException(invalid, "request body is not valid JSON");
-            }
-            using (document)
-            {
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
-                    throw new FeishuException(invalid, "request body must be a JSON object");
-                return read(document.RootElement);
-            }
+            return (buffer, length);
         }
-        finally
+        catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    private static T ReadDocument<T>(ReadOnlyMemory<byte> json, FeishuError invalid, Func<JsonElement, T> read)
+    {
+        JsonDocument document;
+        try
+        {
+            // The document reads straight from the pooled buffer, so it must not outlive its reader.
+            document = JsonDocument.Parse(json, ParseOptions);
+        }
+        catch (JsonException)
+        {
+            throw new FeishuException(invalid, "request body is not valid JSON");
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new FeishuException(invalid, "request body must be a JSON object");
+            return read(document.RootElement);
         }
     }
 

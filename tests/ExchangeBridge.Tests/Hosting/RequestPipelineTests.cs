@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -49,6 +51,69 @@ public sealed class RequestPipelineTests
         refused.Headers.Add("X-Test-Refuse", "yes");
         Assert.Equal(418, (int)(await server.Http.SendAsync(refused)).StatusCode);
         Assert.Equal(3, filtered);
+    }
+
+    [Fact]
+    public async Task A_requirement_added_to_the_routed_GET_holds_for_a_caller_and_answer_from_the_caches()
+    {
+        await using var server = new TestServer(afterPipeline: app =>
+        {
+            var routes = app.MapGroup("");
+            // A rule no Feishu policy knows, added to every route: a caller admitted from the token cache must meet it too.
+            routes.RequireAuthorization(policy => policy.RequireAssertion(authorization =>
+                authorization.Resource is not HttpContext http || !http.Request.Headers.ContainsKey("X-Test-Refuse")));
+            return routes;
+        });
+        var token = await server.AdminUserTokenAsync();
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, BindingsPath, CreateBody, token));
+        for (var i = 0; i < 2; i++)
+            await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", null, token));
+        Assert.True(server.Services.GetRequiredService<TokenService>().TryGetCachedCaller(token, out _));
+        Assert.Equal(TestDatabases.OnPostgres ? 0 : 1, server.Services.GetRequiredService<BindingReadCache>().Count);
+
+        var refused = new HttpRequestMessage(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}");
+        refused.Headers.Authorization = new("Bearer", token);
+        refused.Headers.Add("X-Test-Refuse", "yes");
+        Assert.Equal(403, (int)(await server.Http.SendAsync(refused)).StatusCode);
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", null, token));
+    }
+
+    [Fact]
+    public async Task A_cached_caller_and_the_token_endpoints_are_served_without_a_request_service_scope()
+    {
+        bool? scoped = null;
+        await using var server = new TestServer(afterPipeline: app =>
+        {
+            app.Use(async (context, next) =>
+            {
+                await next(context);
+                // The request's services feature is made when something first asks for RequestServices, which opens the
+                // request's scope: the framework's authentication and authorisation middleware and generated binders do.
+                scoped = context.Features.Get<IServiceProvidersFeature>() is not null;
+            });
+            return app;
+        });
+        async Task<bool> ScopedAsync(HttpMethod method, string path, string? body = null, string? token = null)
+        {
+            await JsonAssert.SuccessAsync(await server.SendAsync(method, path, body, token));
+            return scoped!.Value;
+        }
+
+        var token = await server.AdminUserTokenAsync();
+        Assert.True(await ScopedAsync(HttpMethod.Post, BindingsPath, CreateBody, token));
+        var tokens = server.Services.GetRequiredService<TokenService>();
+        Assert.True(tokens.TryGetCachedCaller(token, out _));
+        Assert.False(await ScopedAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", token: token));
+        Assert.False(await ScopedAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", token: token));
+
+        // A caller the cache does not hold is the framework's to authenticate, in the request's scope.
+        await server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Rows(TouchedKinds.Tokens), (_, _, _) => Task.FromResult(0));
+        Assert.False(tokens.TryGetCachedCaller(token, out _));
+        Assert.True(await ScopedAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", token: token));
+
+        var credentials = $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""";
+        Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", credentials));
+        Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/app_access_token/internal", credentials));
     }
 
     [Fact]
