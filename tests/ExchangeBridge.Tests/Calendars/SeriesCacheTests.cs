@@ -8,6 +8,7 @@ namespace ExchangeBridge.Tests.Calendars;
 /// is a miss, which the free/busy read then reads in full (the tests against a changed, deleted or unbound series are in
 /// <see cref="FreeBusyApiTests"/>).
 /// </summary>
+[Trait("Database", "Independent")]
 public sealed class SeriesCacheTests
 {
     [Fact]

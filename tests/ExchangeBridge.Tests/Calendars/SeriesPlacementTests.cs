@@ -8,6 +8,7 @@ namespace ExchangeBridge.Tests.Calendars;
 /// A placement kept by the series cache has every start placed once and finds a range's by a binary search; it must
 /// answer every range exactly as the walk of the rule from that range does, exceptions' replaced starts left out alike.
 /// </summary>
+[Trait("Database", "Independent")]
 public sealed class SeriesPlacementTests
 {
     public static TheoryData<string> Series => ["weekly-berlin", "every-other-day-new-york", "last-friday-shanghai", "all-day-yearly", "no-end"];
