@@ -49,10 +49,6 @@ public readonly record struct BusyStretch(StoredEventRow Row, long StartMs, long
 /// </summary>
 public static class EventInstances
 {
-    /// <summary>An all-day series' dates are read in UTC and moved by its first day's offset, so the zone's summer time can move
-    /// an occurrence's instant by an hour against the id its exception was stored under: match those within half a day.</summary>
-    private const long AllDayMatchSeconds = 12 * 3600;
-
     /// <summary>The instances touching [startMs, endMs), in start order; <paramref name="rows"/> from <see cref="EventRangeReads"/>.</summary>
     public static List<EventInstance> Expand(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs)
     {
@@ -79,21 +75,52 @@ public static class EventInstances
     public static List<BusyStretch> BusyStretches(IReadOnlyList<StoredEventRow> rows, long startMs, long endMs)
     {
         var stretches = new List<BusyStretch>(rows.Count);
+        var starts = new List<long>();
         foreach (var (row, replaced) in Read(rows))
         {
             if (row.StartMs >= endMs || row.EndMs <= startMs) continue;
-            // A master's start and end columns are the payload's start and end times (the end's zone aside, which placing ignores).
+            // A master read through the series cache comes placed; otherwise its start and end columns are the payload's start
+            // and end times (the end's zone aside, which placing ignores).
             if (row.SeriesItemId is null && row.Recurrence is { } rule &&
-                SeriesPlacement.Of(row.StartMs, row.StartDate, row.StartTimestamp, row.TimeZone, row.EndDate, row.EndTimestamp, rule) is { } series)
+                (row.Placement ?? SeriesPlacement.Of(row.StartMs, row.StartDate, row.StartTimestamp, row.TimeZone, row.EndDate, row.EndTimestamp, rule))
+                is { } series)
             {
-                foreach (var occurrenceStartMs in series.StartsIn(startMs, endMs, replaced))
+                starts.Clear();
+                series.StartsIn(startMs, endMs, replaced, starts);
+                foreach (var occurrenceStartMs in starts)
                     stretches.Add(new BusyStretch(row, occurrenceStartMs, occurrenceStartMs + series.DurationMs, IsOccurrence: true));
             }
             else
                 stretches.Add(new BusyStretch(row, row.StartMs, row.EndMs, IsOccurrence: false));
         }
-        stretches.Sort(static (a, b) => a.StartMs != b.StartMs ? a.StartMs.CompareTo(b.StartMs) : string.CompareOrdinal(a.EventId, b.EventId));
+        stretches.Sort(InExpandOrder);
         return stretches;
+    }
+
+    /// <summary>The longest id an instance is ordered by without allocating it (the platform's ids are some 40 characters).</summary>
+    private const int IdOnStack = 128;
+
+    /// <summary>
+    /// <see cref="Expand(IReadOnlyList{StoredEventRow}, long, long)"/>'s order (start, then id), with an occurrence's id
+    /// written on the stack rather than made: many occurrences start on the same hour, and each tie would otherwise format two.
+    /// </summary>
+    private static int InExpandOrder(BusyStretch a, BusyStretch b)
+    {
+        if (a.StartMs != b.StartMs) return a.StartMs.CompareTo(b.StartMs);
+        Span<char> aId = stackalloc char[IdOnStack], bId = stackalloc char[IdOnStack];
+        return IdOf(a, aId).SequenceCompareTo(IdOf(b, bId));
+    }
+
+    /// <summary>The instance's id, written into <paramref name="buffer"/> for an occurrence when it fits (else made).</summary>
+    private static ReadOnlySpan<char> IdOf(in BusyStretch stretch, Span<char> buffer)
+    {
+        if (!stretch.IsOccurrence) return stretch.Row.EventId;
+        var masterId = stretch.Row.EventId;
+        var uuid = masterId.AsSpan(0, masterId.LastIndexOf('_') + 1); // with its '_'
+        if (uuid.Length >= buffer.Length || !uuid.TryCopyTo(buffer) ||
+            !(stretch.StartMs / 1000).TryFormat(buffer[uuid.Length..], out var digits, default, CultureInfo.InvariantCulture))
+            return stretch.EventId;
+        return buffer[..(uuid.Length + digits)];
     }
 
     /// <summary>
@@ -144,7 +171,9 @@ public static class EventInstances
             yield return AsStored(master, facts);
             yield break;
         }
-        foreach (var occurrenceStartMs in series.StartsIn(startMs, endMs, replacedStarts))
+        var starts = new List<long>();
+        series.StartsIn(startMs, endMs, replacedStarts, starts);
+        foreach (var occurrenceStartMs in starts)
         {
             var occurrenceEndMs = occurrenceStartMs + series.DurationMs;
             var id = OccurrenceId(facts.EventId, occurrenceStartMs);
@@ -160,83 +189,8 @@ public static class EventInstances
     internal static string OccurrenceId(string masterEventId, long occurrenceStartMs) =>
         $"{EventPayloads.SeriesUuidOf(masterEventId)}_{occurrenceStartMs / 1000}";
 
-    /// <summary>
-    /// Where a series master's occurrences fall: its recurrence read from its rule at its first start, its length, and for an
-    /// all-day series the shift from its dates (walked in UTC) to the instant its first day starts at.
-    /// </summary>
-    private sealed record SeriesPlacement(ExchangeRecurrence Recurrence, DateTimeOffset SeriesStart, TimeZoneInfo Zone, bool AllDay, long OffsetMs,
-        long DurationMs)
-    {
-        /// <summary>The placement of a master starting at <paramref name="masterStartMs"/> with the payload's start and end
-        /// times; null for a rule the import does not write (none is), which is then answered as its stored first occurrence.</summary>
-        public static SeriesPlacement? Of(long masterStartMs, string? startDate, string? startTimestamp, string? timeZone, string? endDate,
-            string? endTimestamp, string rule)
-        {
-            var allDay = startDate is not null;
-            DateTimeOffset seriesStart;
-            TimeZoneInfo zone;
-            long offsetMs, durationMs;
-            if (allDay)
-            {
-                // The payload keeps an all-day series' dates, not its zone: walk the dates in UTC and move each to the instant the
-                // series' first day starts at.
-                var firstDay = DateOnly.ParseExact(startDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-                seriesStart = new DateTimeOffset(firstDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-                zone = TimeZoneInfo.Utc;
-                offsetMs = masterStartMs - seriesStart.ToUnixTimeMilliseconds();
-                var lastDay = DateOnly.ParseExact(endDate ?? startDate!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-                durationMs = (lastDay.DayNumber - firstDay.DayNumber) * 86_400_000L;
-            }
-            else
-            {
-                seriesStart = DateTimeOffset.FromUnixTimeSeconds(long.Parse(startTimestamp!, CultureInfo.InvariantCulture));
-                zone = timeZone is { } name && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var found) ? found : TimeZoneInfo.Utc;
-                offsetMs = 0;
-                durationMs = long.Parse(endTimestamp!, CultureInfo.InvariantCulture) * 1000 - seriesStart.ToUnixTimeMilliseconds();
-            }
-            try
-            {
-                return new SeriesPlacement(StoredRecurrence.Parse(rule, seriesStart, zone, allDay), seriesStart, zone, allDay, offsetMs, durationMs);
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
-        }
-
-        /// <summary>The starts of the occurrences touching [startMs, endMs) that no stored row replaces, in order.</summary>
-        public IEnumerable<long> StartsIn(long startMs, long endMs, IReadOnlyCollection<long> replacedStarts)
-        {
-            foreach (var start in StoredRecurrence.OccurrenceStarts(Recurrence, SeriesStart, Zone, AllDay, FirstDateToPlace(startMs - DurationMs - OffsetMs)))
-            {
-                var occurrenceStartMs = start.ToUnixTimeMilliseconds() + OffsetMs;
-                if (occurrenceStartMs >= endMs) yield break;
-                if (occurrenceStartMs + DurationMs <= startMs) continue;
-                if (replacedStarts.Count > 0 && IsReplaced(replacedStarts, occurrenceStartMs / 1000, AllDay)) continue;
-                yield return occurrenceStartMs;
-            }
-        }
-    }
-
-    private static bool IsReplaced(IReadOnlyCollection<long> replacedStarts, long seconds, bool allDay)
-    {
-        foreach (var replaced in replacedStarts)
-            if (allDay ? Math.Abs(replaced - seconds) < AllDayMatchSeconds : replaced == seconds) return true;
-        return false;
-    }
-
     private static EventInstance AsStored(StoredEventRow row, StoredEventFacts facts) =>
         new(row, facts, facts.EventId, facts.StartTime, facts.EndTime, row.StartMs, row.EndMs, IsOccurrence: false);
-
-    /// <summary>
-    /// The earliest date an occurrence ending after <paramref name="earliestStartMs"/> can fall on, in any zone (a day's
-    /// margin either way), so the walk places no date long before the range.
-    /// </summary>
-    private static DateOnly FirstDateToPlace(long earliestStartMs) =>
-        earliestStartMs <= EarliestPlaceableMs ? default
-        : DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeMilliseconds(earliestStartMs).UtcDateTime).AddDays(-2);
-
-    private static readonly long EarliestPlaceableMs = DateTimeOffset.MinValue.AddDays(3).ToUnixTimeMilliseconds();
 
     private static StoredEventFacts PayloadFacts(StoredEventRow row) => ReadFacts(row.Payload);
 

@@ -325,7 +325,8 @@ public sealed class CalendarStore(IDatabase database)
     /// one per event (a round-trip each on PostgreSQL). On SQLite each statement is prepared once for the writer
     /// connection's life rather than once per page. Not more rows per statement: SQLite finds each parameter by name in
     /// a linear scan, so binding grows with the square of the statement's parameters. A row listed twice keeps its last
-    /// version, since one INSERT … ON CONFLICT may not touch a row twice.
+    /// version, since one INSERT … ON CONFLICT may not touch a row twice. Every rewrite counts the row's version up
+    /// (migration 0015), which is what free/busy's parsed series are held under.
     /// </summary>
     private static async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
         long now, CancellationToken ct)
@@ -416,7 +417,7 @@ public sealed class CalendarStore(IDatabase database)
                 payload = excluded.payload, updated_at = excluded.updated_at, free_busy_status = excluded.free_busy_status,
                 status = excluded.status, self_rsvp_status = excluded.self_rsvp_status, start_date = excluded.start_date,
                 start_timestamp = excluded.start_timestamp, time_zone = excluded.time_zone, end_date = excluded.end_date,
-                end_timestamp = excluded.end_timestamp, recurrence = excluded.recurrence
+                end_timestamp = excluded.end_timestamp, recurrence = excluded.recurrence, version = events.version + 1
             """);
         return new PreparedStatement(sql.ToString());
     }

@@ -108,6 +108,49 @@ public sealed class FreeBusyApiTests : ImportedWeekTests
         Server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, ct) =>
             c.ExecuteAsync(new CommandDefinition(sql, transaction: tx, cancellationToken: ct)));
 
+    // The series cache (SeriesCache) holds the stand-up once the first answer placed it: each change below must be
+    // answered from the database as it now is, never from what the cache held.
+
+    [Fact]
+    public async Task A_series_moved_in_Exchange_is_answered_where_it_now_falls()
+    {
+        Assert.Contains((At(Monday), At(Monday.AddMinutes(15))), await EmployeeWeekAsync());
+
+        Store.Put(Store.DefaultFolder(Mailbox), Standup(Monday.AddHours(2)));
+        await World.SyncAgainAsync();
+
+        var week = await EmployeeWeekAsync();
+        Assert.Contains((At(Monday.AddHours(2)), At(Monday.AddHours(2).AddMinutes(15))), week);
+        Assert.DoesNotContain((At(Monday), At(Monday.AddMinutes(15))), week);
+    }
+
+    [Fact]
+    public async Task A_series_deleted_in_Exchange_is_no_longer_busy()
+    {
+        Assert.Equal(3, (await EmployeeWeekAsync()).Count);
+
+        Store.Delete(Store.DefaultFolder(Mailbox), "standup");
+        await World.SyncAgainAsync();
+
+        Assert.DoesNotContain((At(Monday), At(Monday.AddMinutes(15))), await EmployeeWeekAsync());
+        Assert.Equal(2, (await EmployeeWeekAsync()).Count);
+    }
+
+    [Fact]
+    public async Task An_unbound_calendar_is_no_longer_busy()
+    {
+        Assert.Equal(3, (await EmployeeWeekAsync()).Count);
+
+        await JsonAssert.SuccessAsync(await World.UnbindAsync());
+
+        // The unbind's clean-up runs as a job: free once it has removed the calendar.
+        await Eventually.TrueAsync(async () => (await World.CalendarsAsync()).Count == 0, "the unbind removed the calendar");
+        Assert.Empty(await EmployeeWeekAsync());
+    }
+
+    private async Task<List<(string Start, string End)>> EmployeeWeekAsync() =>
+        Stretches((await PostAsync(List, $$"""{"user_id":"{{World.EmployeeOpenId}}",{{Week()}}}""", World.AdminToken))["freebusy_list"]!.AsArray());
+
     [Fact]
     public async Task A_batch_answers_each_user_in_the_order_asked_one_without_a_binding_free()
     {

@@ -22,11 +22,8 @@ public abstract class ImportedWeekTests() : ImportWorldTests(SimulatedConnector.
     {
         await base.InitializeAsync();
         var folder = Store.DefaultFolder(Mailbox);
-        Store.Put(folder, new SimCalendarItem
+        Store.Put(folder, Standup(Monday) with
         {
-            ItemId = "standup", Subject = "Standup", Start = Monday, End = Monday.AddMinutes(15),
-            Recurrence = new SimRecurrence("<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
-                $"<t:NoEndRecurrence><t:StartDate>{Monday:yyyy-MM-dd}</t:StartDate></t:NoEndRecurrence>"),
             Exceptions = [new SimException("standup-moved", Monday.AddDays(7), Monday.AddDays(8), Monday.AddDays(8).AddMinutes(15), "Standup (moved)")],
             DeletedOccurrences = [Monday.AddDays(14)],
         });
@@ -56,6 +53,14 @@ public abstract class ImportedWeekTests() : ImportWorldTests(SimulatedConnector.
         await World.WaitForStatusAsync("done");
         CalendarId = (await World.CalendarsAsync()).Single()["calendar_id"]!.GetValue<string>();
     }
+
+    /// <summary>The weekly stand-up of 15 minutes, on Mondays from <paramref name="first"/> on, without exceptions.</summary>
+    protected static SimCalendarItem Standup(DateTimeOffset first) => new()
+    {
+        ItemId = "standup", Subject = "Standup", Start = first, End = first.AddMinutes(15),
+        Recurrence = new SimRecurrence("<t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>Monday</t:DaysOfWeek></t:WeeklyRecurrence>",
+            $"<t:NoEndRecurrence><t:StartDate>{first:yyyy-MM-dd}</t:StartDate></t:NoEndRecurrence>"),
+    };
 
     /// <summary>The id the import gave an item's event (a series: its master, "{uuid}_0", not its stored occurrences).</summary>
     protected async Task<string> EventIdOfAsync(string summary) =>

@@ -26,30 +26,51 @@ public sealed class EventRangeReadsTests : IAsyncLifetime
     [Fact]
     public async Task The_free_busy_statement_reads_events_by_start_and_by_end_from_the_indexes_alone()
     {
-        var database = _server.Services.GetRequiredService<IDatabase>();
-        var statement = _server.Services.GetRequiredService<EventRangeReads>()
-            .PrimaryCalendarsRangeCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000, 1_796_604_800_000, CancellationToken.None);
-        await using var c = await database.OpenAsync();
+        var plan = await PlanAsync(Reads.PrimaryCalendarsRangeCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
+            1_796_604_800_000, CancellationToken.None));
 
-        List<string> plan;
-        if (database.Dialect == "Sqlite")
+        if (Database.Dialect == "Sqlite")
         {
-            plan = (await c.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
-                new CommandDefinition("EXPLAIN QUERY PLAN " + statement.CommandText, statement.Parameters))).Select(row => row.Detail).ToList();
             Assert.Contains(plan, line => line.Contains("USING COVERING INDEX events_calendar_time", StringComparison.Ordinal));
             Assert.Contains(plan, line => line.Contains("USING COVERING INDEX events_long", StringComparison.Ordinal));
+            // Each master's exceptions are looked up in the index of exceptions alone, not in events_series' million entries.
+            Assert.Contains(plan, line => line.Contains("USING INDEX events_exceptions", StringComparison.Ordinal));
             Assert.DoesNotContain(plan, line => line.Contains("USING INDEX events_calendar_time", StringComparison.Ordinal) ||
                                                 line.Contains("USING INDEX events_long", StringComparison.Ordinal) || line.StartsWith("SCAN e", StringComparison.Ordinal));
         }
         else
         {
-            // The tables are all but empty here: without these the planner would rightly read them whole.
-            await c.ExecuteAsync("SET enable_seqscan = off; SET enable_bitmapscan = off");
-            plan = (await c.QueryAsync<string>(new CommandDefinition("EXPLAIN " + statement.CommandText, statement.Parameters))).ToList();
             Assert.Contains(plan, line => line.Contains("Index Only Scan using events_calendar_time", StringComparison.Ordinal));
             // The exceptions' part reads its rows from the table by design (they are few), by whichever index the planner
             // likes for an empty table, so only the two parts above are held to index-only scans.
             Assert.Contains(plan, line => line.Contains("Index Only Scan using events_long", StringComparison.Ordinal));
         }
+    }
+
+    [Fact]
+    public async Task The_series_masters_ids_and_versions_are_read_from_events_long_alone()
+    {
+        var plan = await PlanAsync(Reads.PrimaryCalendarsMastersCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
+            1_796_604_800_000, CancellationToken.None));
+
+        Assert.Contains(plan, line => line.Contains(Database.Dialect == "Sqlite" ? "USING COVERING INDEX events_long" : "Index Only Scan using events_long",
+            StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, line => line.StartsWith("SCAN e", StringComparison.Ordinal));
+    }
+
+    private IDatabase Database => _server.Services.GetRequiredService<IDatabase>();
+
+    private EventRangeReads Reads => _server.Services.GetRequiredService<EventRangeReads>();
+
+    /// <summary>The planner's plan of a statement, line by line.</summary>
+    private async Task<List<string>> PlanAsync(CommandDefinition statement)
+    {
+        await using var c = await Database.OpenAsync();
+        if (Database.Dialect == "Sqlite")
+            return (await c.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+                new CommandDefinition("EXPLAIN QUERY PLAN " + statement.CommandText, statement.Parameters))).Select(row => row.Detail).ToList();
+        // The tables are all but empty here: without these the planner would rightly read them whole.
+        await c.ExecuteAsync("SET enable_seqscan = off; SET enable_bitmapscan = off");
+        return (await c.QueryAsync<string>(new CommandDefinition("EXPLAIN " + statement.CommandText, statement.Parameters))).ToList();
     }
 }
