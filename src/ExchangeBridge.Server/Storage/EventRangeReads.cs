@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Dapper;
 using ExchangeBridge.Core.Identity;
 using ExchangeBridge.Server.Calendars;
@@ -145,7 +148,7 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     internal CommandDefinition PrimaryCalendarsRangeCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
         CancellationToken ct) =>
         new(RangeSql(ShortBusyColumns, BusyColumns, PrimaryCalendarsOf("@userIds"), withMasters: false),
-            new { tenantKey, primary = true, userIds = userIds.ToArray(), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
+            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
             cancellationToken: ct);
 
     /// <summary>
@@ -157,10 +160,31 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     {
         var aggregate = database.Dialect == "Sqlite" ? "group_concat" : "string_agg";
         return new($"{MastersSql($"c.id, c.user_id, {aggregate}(e.id || ':' || e.version, ',')", PrimaryCalendarsOf("@userIds"))} GROUP BY c.id, c.user_id",
-            new { tenantKey, primary = true, userIds = userIds.ToArray(), startMs, endMs }, cancellationToken: ct);
+            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs }, cancellationToken: ct);
     }
 
-    private string PrimaryCalendarsOf(string userIds) => $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {database.InList("c.user_id", userIds)}";
+    /// <summary>
+    /// The primary calendars of the users in one parameter, so that the statement's text is the same whatever their number:
+    /// on SQLite a JSON array read by json_each (a list expanded into a parameter a user would make the driver bind each by
+    /// name, SQLite parse a new text every request, and the text differ with every count), on PostgreSQL an array.
+    /// </summary>
+    private string PrimaryCalendarsOf(string userIds) =>
+        $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND " +
+        (database.Dialect == "Sqlite" ? $"c.user_id IN (SELECT value FROM json_each({userIds}))" : database.InList("c.user_id", userIds));
+
+    /// <summary>The users of <see cref="PrimaryCalendarsOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
+    private object UserIdsParameter(IReadOnlyCollection<string> userIds)
+    {
+        if (database.Dialect != "Sqlite") return userIds.ToArray();
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var userId in userIds) json.WriteStringValue(userId);
+            json.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     /// <summary>The series masters of <paramref name="calendars"/> touching the range, by the partial index events_long.</summary>
     private static string MastersSql(string columns, string calendars) =>
