@@ -13,12 +13,7 @@ public sealed record CalendarChangeRow(long Seq, string CalendarId, string? Summ
 public sealed class ChangeReads(IDatabase database)
 {
     /// <summary>The stream's last committed sequence number (0 before its first change).</summary>
-    public async Task<long> CurrentSeqAsync(string stream, CancellationToken ct)
-    {
-        await using var c = await database.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT last_seq FROM change_streams WHERE stream = @stream", new { stream }, cancellationToken: ct)) ?? 0;
-    }
+    public async Task<long> CurrentSeqAsync(string stream, CancellationToken ct) => (await ReadableSpanAsync(stream, ct)).Last;
 
     /// <summary>
     /// The part of the stream a sync_token can still read from: after <c>Pruned</c> (the last change deleted by the log's

@@ -28,8 +28,7 @@ public static class RequestPipeline
     ///    operator key) authenticates when
     /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error; both are the
     ///    framework's middleware, except that <see cref="AuthorizationStep"/> lets an endpoint with no policy through and
-    ///    admits a caller the token cache holds whom a Feishu policy admits, without a request service scope (a caller
-    ///    the framework authenticates is evaluated by <see cref="FeishuPolicyEvaluator"/>);
+    ///    admits a caller the token cache holds whom a Feishu policy admits, without a request service scope;
     /// 7. the endpoint's method rate limit, counted for the authorised caller's app only.
     /// </summary>
     public static WebApplication UseExchangeBridgePipeline(this WebApplication app)

@@ -114,7 +114,7 @@ public static class ServiceRegistration
             .AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorKeyHandler.SchemeName, null);
         // Stateless, so one each for the process; the framework's own registrations make two objects per request.
         services.AddSingleton<IAuthorizationService, DefaultAuthorizationService>();
-        services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, FeishuPolicyEvaluator>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.Policy.IPolicyEvaluator, Microsoft.AspNetCore.Authorization.Policy.PolicyEvaluator>();
         services.AddAuthorizationBuilder()
             .AddFeishuPolicies()
             .AddPolicy(OperatorKeyHandler.Policy, p => p.AddAuthenticationSchemes(OperatorKeyHandler.SchemeName).RequireRole("operator"));

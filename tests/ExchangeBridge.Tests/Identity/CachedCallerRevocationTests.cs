@@ -5,11 +5,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ExchangeBridge.Tests.Identity;
 
 /// <summary>
-/// Callers cached as in production (TokenCacheSeconds on): FeishuPolicyEvaluator admits a cached caller from the token
+/// Callers cached as in production (TokenCacheSeconds on): AuthorizationStep admits a cached caller from the token
 /// cache's <see cref="Caller"/> without the framework's handler, so every change of standing an operator commits must
 /// reach the very next request of a caller admitted that way a moment before, on the GET answered from memory too.
 /// </summary>
-public sealed class FeishuPolicyEvaluatorTests : IAsyncLifetime
+public sealed class CachedCallerRevocationTests : IAsyncLifetime
 {
     private const string Path = "/open-apis/calendar/v4/exchange_bindings";
     private const string DocumentedId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
