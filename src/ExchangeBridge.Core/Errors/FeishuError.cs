@@ -30,7 +30,12 @@ public static class FeishuErrors
     public static readonly FeishuError AdminAccountNotFound = new(195106, 404, "admin account is not found");
 
     // The calendar read API's own refusals.
-    public static readonly FeishuError CalendarNotFound = new(191002, 404, "calendar not found");
+    /// <summary>
+    /// A calendar the caller holds no role on, as the platform answers it (191002, HTTP 403). An id that names no calendar
+    /// gets the same answer, so an id never tells whether someone else's calendar exists; the platform's own advice for
+    /// 191002 is to check the calendar id.
+    /// </summary>
+    public static readonly FeishuError CalendarNoAccess = new(191002, 403, "no calendar access_role");
     public static readonly FeishuError CalendarEventNotFound = new(193001, 404, "event not found");
     /// <summary>
     /// instance_view's two limits, by the codes the platform answers them with (larksuite/cli's calendar agenda splits the

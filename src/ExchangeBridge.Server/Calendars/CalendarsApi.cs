@@ -180,7 +180,7 @@ public static class CalendarsApi
         var caller = Caller.Of(context);
         if (calendarId.Length > 256) throw FeishuException.InvalidParameter("calendar_id is malformed");
         return (OwnerOf(caller) is { } owner ? await store.FindAsync(caller.TenantKey, owner, calendarId, ct) : null)
-               ?? throw new FeishuException(FeishuErrors.CalendarNotFound);
+               ?? throw new FeishuException(FeishuErrors.CalendarNoAccess);
     }
 
     /// <summary>Whose imported calendars the caller reads: a user their own; an app (a tenant token) nobody's.</summary>

@@ -63,7 +63,7 @@ public static class EventSubscriptionsApi
     {
         var caller = Caller.Of(context);
         if (calendarId.Length > 256 || await calendars.FindAsync(caller.TenantKey, caller.UserId!, calendarId, ct) is null)
-            throw new FeishuException(FeishuErrors.CalendarNotFound);
+            throw new FeishuException(FeishuErrors.CalendarNoAccess);
         return caller;
     }
 

@@ -48,7 +48,7 @@ public sealed class CalendarReadPolicyTests() : ImportWorldTests(SimulatedConnec
         var listed = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, tenant));
         Assert.Empty(listed["data"]!["calendar_list"]!.AsArray());
         foreach (var path in new[] { Calendar, $"{Calendar}/events" })
-            await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, path, null, tenant), 404, 191002);
+            await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, path, null, tenant), 403, 191002);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class CalendarReadPolicyTests() : ImportWorldTests(SimulatedConnec
         // The super administrator who made the binding is another user: the employee's calendar is not theirs.
         var listed = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, "/open-apis/calendar/v4/calendars", null, World.AdminToken));
         Assert.Empty(listed["data"]!["calendar_list"]!.AsArray());
-        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Calendar}/events", null, World.AdminToken), 404, 191002);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Calendar}/events", null, World.AdminToken), 403, 191002);
     }
 
     [Fact]

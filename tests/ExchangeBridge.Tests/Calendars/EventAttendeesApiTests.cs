@@ -24,7 +24,7 @@ public sealed class EventAttendeesApiTests : ImportedWeekTests
             await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get,
                 $"{CalendarPath}/events/{eventId}/attendees?page_size={size}", null, World.EmployeeToken), 400, 190002);
         await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get,
-            $"{CalendarPath}/events/{eventId}/attendees", null, World.AdminToken), 404, 191002);
+            $"{CalendarPath}/events/{eventId}/attendees", null, World.AdminToken), 403, 191002);
         await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get,
             $"{CalendarPath}/events/{Uuid(eventId)}_5/attendees", null, World.EmployeeToken), 404, 193001);
     }

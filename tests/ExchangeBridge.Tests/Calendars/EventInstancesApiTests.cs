@@ -59,7 +59,7 @@ public sealed class EventInstancesApiTests : ImportedWeekTests
             $"{path}?start_time={Seconds(Monday)}&end_time={Seconds(Monday)}", null, World.EmployeeToken), 400, 190002);
         // Another user's calendar is not theirs to read, whatever the endpoint.
         await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get,
-            $"{path}?start_time={Seconds(Monday)}&end_time={Seconds(Monday.AddDays(1))}", null, World.AdminToken), 404, 191002);
+            $"{path}?start_time={Seconds(Monday)}&end_time={Seconds(Monday.AddDays(1))}", null, World.AdminToken), 403, 191002);
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class IsolationTests : IAsyncLifetime
         { "a forged user token", "forged", "GET", $"{Bindings}/{AId}", null, 400, 99991668 },
         { "a real token with one character changed", "tampered", "GET", $"{Bindings}/{AId}", null, 400, 99991668 },
         { "a deleted app's token", "a_deleted_app", "GET", $"{Bindings}/{AId}", null, 400, 99991668 },
-        { "B opens A's calendar by guessing its id", "b_admin", "GET", "/open-apis/calendar/v4/calendars/feishu.cn_000000000000000000000000@group.calendar.feishu.cn", null, 404, 191002 },
+        { "B opens A's calendar by guessing its id", "b_admin", "GET", "/open-apis/calendar/v4/calendars/feishu.cn_000000000000000000000000@group.calendar.feishu.cn", null, 403, 191002 },
         { "B's tenant token (an app without the bot capability) lists calendars", "b_tenant", "GET", "/open-apis/calendar/v4/calendars", null, 404, 190007 },
         { "no operator key on the operator API", "none", "GET", "/admin/v1/tenants", null, 401, 40100 },
         { "a user token on the operator API", "a_admin", "GET", "/admin/v1/tenants", null, 401, 40100 },
