@@ -29,7 +29,8 @@ public static class RequestPipeline
     /// 6. authorisation evaluates the endpoint's policy, whose first unmet requirement names the error; both are the
     ///    framework's middleware, except that <see cref="AuthorizationStep"/> lets an endpoint with no policy through and
     ///    admits a caller the token cache holds whom a Feishu policy admits, without a request service scope;
-    /// 7. the endpoint's method rate limit, counted for the authorised caller's app only.
+    /// 7. the endpoint's method rate limit, counted for the authorised caller's app only;
+    /// 8. a request routing matched to no route answered as the gateway answers it (<see cref="WireErrors.UseGatewayNotFound"/>).
     /// </summary>
     public static WebApplication UseExchangeBridgePipeline(this WebApplication app)
     {
@@ -41,12 +42,14 @@ public static class RequestPipeline
         app.UseRouting();
         app.UseFeishuAuthorization();
         app.UseMethodRateLimits();
+        app.UseGatewayNotFound();
         return app;
     }
 
     /// <summary>
-    /// The Open API, the operator API, the operators' console, health and metrics, the demo's simulator; anything else is
-    /// the gateway's 404.
+    /// The Open API, the operator API, the operators' console, health and metrics, the demo's simulator. Anything else is
+    /// the gateway's 404, answered by the pipeline's last step rather than a fallback route (see
+    /// <see cref="WireErrors.UseGatewayNotFound"/>).
     /// </summary>
     public static IEndpointRouteBuilder MapExchangeBridgeEndpoints(this IEndpointRouteBuilder app)
     {
@@ -65,7 +68,6 @@ public static class RequestPipeline
         app.MapMethods("/healthz", [HttpMethods.Get, HttpMethods.Head], () => "ok").WithName("Health").WithSummary("Liveness");
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapDemoMailboxes();
-        app.MapFallback(WireErrors.NotFound);
         return app;
     }
 }

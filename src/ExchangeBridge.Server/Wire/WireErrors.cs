@@ -85,8 +85,17 @@ public static partial class WireErrors
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected fault log_id={LogId} {Method} {Route}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string logId, string method, string route);
 
-    /// <summary>Paths nobody serves answer as the platform's gateway does.</summary>
-    public static Task NotFound(HttpContext context)
+    /// <summary>
+    /// Answers a request that routing matched to no route — a path nobody serves, or a method its path does not serve (the
+    /// framework's 405 answer is an endpoint but no route) — as the platform's gateway does, after every other step, as a
+    /// fallback route's answer was. Not a fallback route: its catch-all would be a candidate of every path, so the matcher
+    /// would copy every request's path into route values and test its constraint, on the busiest routes too.
+    /// </summary>
+    public static IApplicationBuilder UseGatewayNotFound(this IApplicationBuilder app) =>
+        app.Use((context, next) => context.GetEndpoint() is RouteEndpoint ? next(context) : NotFound(context));
+
+    /// <summary>The platform's gateway's answer to a path nobody serves.</summary>
+    private static Task NotFound(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         context.Response.ContentType = "text/plain; charset=utf-8";

@@ -316,10 +316,15 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
         await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", "{}", _admin));
     }
 
-    [Fact]
-    public async Task Unknown_paths_answer_like_the_gateway()
+    [Theory]
+    [InlineData("GET", "/open-apis/nonexistent/v1/foo")]
+    [InlineData("GET", "/open-apis/nonexistent/v1/foo.json")]
+    // Paths served for other methods: the gateway's 404 too, not the framework's 405.
+    [InlineData("PUT", $"{Path}/{DocumentedId}")]
+    [InlineData("GET", "/open-apis/auth/v3/tenant_access_token/internal")]
+    public async Task Unknown_paths_and_methods_answer_like_the_gateway(string method, string path)
     {
-        var response = await _server.SendAsync(HttpMethod.Get, "/open-apis/nonexistent/v1/foo");
+        var response = await _server.SendAsync(new HttpMethod(method), path);
         Assert.Equal(404, (int)response.StatusCode);
         Assert.Equal("404 page not found", Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()));
     }

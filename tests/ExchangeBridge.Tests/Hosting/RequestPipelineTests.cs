@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Hosting;
@@ -114,6 +115,46 @@ public sealed class RequestPipelineTests
         var credentials = $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""";
         Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", credentials));
         Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/app_access_token/internal", credentials));
+    }
+
+    [Fact]
+    public async Task The_busiest_routes_are_matched_without_a_rival_candidate()
+    {
+        // A rival candidate (a fallback route's catch-all matches every path) makes routing copy the path into route values
+        // and test the rival's constraints on every request before choosing.
+        var weighed = new CandidatesWeighed();
+        await using var server = new TestServer(services: services => services.AddSingleton<MatcherPolicy>(weighed));
+        var token = await server.AdminUserTokenAsync();
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, BindingsPath, CreateBody, token));
+        var credentials = $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""";
+        weighed.Requests.Clear();
+
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", null, token));
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Get, $"{BindingsPath}/{DocumentedId}", null, token));
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", credentials));
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/auth/v3/app_access_token/internal", credentials));
+        Assert.Equal(200, (int)(await server.SendAsync(HttpMethod.Get, "/healthz")).StatusCode);
+
+        Assert.Equal([("GetExchangeBinding", 1), ("GetExchangeBinding", 1), ("IssueTenantAccessToken", 1), ("IssueAppAccessToken", 1), ("Health", 1)],
+            weighed.Requests);
+    }
+
+    /// <summary>Notes, for each request, the endpoint routing found first and how many it weighed; it changes nothing.</summary>
+    private sealed class CandidatesWeighed : MatcherPolicy, IEndpointSelectorPolicy
+    {
+        public ConcurrentQueue<(string Found, int Weighed)> Requests { get; } = new();
+
+        public override int Order => 0;
+
+        public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => true;
+
+        public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
+        {
+            var found = Enumerable.Range(0, candidates.Count).Where(candidates.IsValidCandidate)
+                .Select(i => candidates[i].Endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "(unnamed)").FirstOrDefault();
+            Requests.Enqueue((found ?? "(none)", candidates.Count));
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]
