@@ -108,7 +108,9 @@ public static class ExchangeBindingsApi
 
     /// <summary>
     /// The route value with the one escape the server leaves in paths (%2F) undone; '+' stays '+', as base64 means it.
+    /// An id without '%' (nearly every one) is taken as it is, without the slower case-blind search.
     /// </summary>
     private static string DecodeId(string? routeValue) =>
-        string.IsNullOrEmpty(routeValue) ? "" : routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        string.IsNullOrEmpty(routeValue) ? "" :
+        routeValue.Contains('%', StringComparison.Ordinal) ? routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : routeValue;
 }

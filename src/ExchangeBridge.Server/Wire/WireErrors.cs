@@ -46,11 +46,26 @@ public static partial class WireErrors
         WriteAsync(context, exception.Error, exception.WireMessage, exception.MissingScopes, exception.Troubleshooter);
 
     /// <summary>Catches every refusal and fault thrown below it.</summary>
-    public static IApplicationBuilder UseWireErrors(this IApplicationBuilder app) => app.Use(async (context, next) =>
+    public static IApplicationBuilder UseWireErrors(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        Task below;
+        try
+        {
+            below = next(context);
+        }
+        catch (Exception e)
+        {
+            below = Task.FromException(e);
+        }
+        // Most answers are written before next returns, and need no state machine around them.
+        return below.IsCompletedSuccessfully ? below : AnswerFaultAsync(context, below);
+    });
+
+    private static async Task AnswerFaultAsync(HttpContext context, Task below)
     {
         try
         {
-            await next(context);
+            await below;
         }
         catch (FeishuException e)
         {
@@ -75,7 +90,7 @@ public static partial class WireErrors
             LogUnexpected(logger, e, LogId.Of(context), context.Request.Method, Hosting.RequestLog.RouteOf(context));
             await WriteAsync(context, FeishuErrors.InternalServiceError);
         }
-    });
+    }
 
     /// <summary>What to tell a caller whose body Kestrel refused: not Kestrel's own text, which names its settings.</summary>
     public static string BodyRefusal(BadHttpRequestException e) =>
