@@ -27,15 +27,15 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
         var jobs = World.Server.Services.GetRequiredService<JobStore>();
         var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, default);
+        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, [], default);
         Assert.NotNull(first);
         var later = now + LeaseMs + 1;
-        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, default);
+        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, [], default);
         Assert.Equal(first.Id, second?.Id);
 
         Assert.False(await jobs.RenewAsync(first, later, LeaseMs, default));
         await jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
-        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, default));
+        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, [], default));
         Assert.True(await jobs.RenewAsync(second!, later + 1, LeaseMs, default));
     }
 }
