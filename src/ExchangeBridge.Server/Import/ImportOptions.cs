@@ -30,9 +30,11 @@ public sealed class ImportOptions
 
     /// <summary>
     /// The most jobs of one admin account running at once, over every instance, by connector. EWS: Exchange lets one
-    /// account hold 27 connections (EWSMaxConcurrency, Exchange 2013 on and Exchange Online) and a job holds one; 25
-    /// leaves two for the admin's other clients. Graph: the limits are per app and mailbox (4 concurrent requests), and
-    /// each job is one mailbox, so jobs of one app may run far wider.
+    /// account hold 27 connections (EWSMaxConcurrency, Exchange 2013 on and Exchange Online) and a job asking Exchange
+    /// holds at least one; 25 leaves two for the admin's other clients. The connections themselves are counted below,
+    /// per instance; this cap, in the database, is what several instances follow together, and what Exchange's refusals
+    /// lower. Graph: the limits are per app and mailbox (4 concurrent requests), and each job is one mailbox, so jobs of
+    /// one app may run far wider.
     /// </summary>
     public int MaxJobsPerEwsAdminAccount { get; set; } = 25;
     public int MaxJobsPerGraphAdminAccount { get; set; } = 64;
