@@ -78,6 +78,9 @@ if (logDirectory is not null)
     environment["Logging__Console__FormatterOptions__TimestampFormat"] = "HH:mm:ss.fff ";
     environment["Logging__Console__FormatterOptions__UseUtcTimestamp"] = "true";
 }
+// Each instance counts its own connections to an admin account (AdminAccountConnections): servers sharing the accounts
+// are each given their share of the 25 a server takes alone, as the README of the settings says to.
+if (instances > 1) environment["ExchangeBridge__Import__MaxConnectionsPerEwsAdminAccount"] = (25 / instances).ToString(CultureInfo.InvariantCulture);
 if (database is not null)
 {
     environment["ExchangeBridge__PostgresConnectionString"] = database;

@@ -32,11 +32,12 @@ internal sealed class ExchangeThrottle(ThrottlingPolicy policy, TimeProvider clo
     private readonly ConcurrentDictionary<string, StrongBox<int>> _open = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Budget> _budgets = new(StringComparer.OrdinalIgnoreCase);
     private long _admitted, _refusedForConcurrency, _refusedForBudget, _busyTicks;
+    private int _peakConcurrency;
 
     public ThrottlingPolicy Policy => policy;
 
     public ThrottlingCounters Counters => new(Interlocked.Read(ref _admitted), Interlocked.Read(ref _refusedForConcurrency),
-        Interlocked.Read(ref _refusedForBudget), TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks)).TotalSeconds);
+        Interlocked.Read(ref _refusedForBudget), TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks)).TotalSeconds, Volatile.Read(ref _peakConcurrency));
 
     /// <summary>One of the calling account's EWSMaxConcurrency connections, held until disposed; null when all are open.</summary>
     public IDisposable? EnterEws(string account) => Enter("ews\n" + account, policy.EwsMaxConcurrency);
@@ -65,10 +66,21 @@ internal sealed class ExchangeThrottle(ThrottlingPolicy policy, TimeProvider clo
     private Slot? Enter(string key, int limit)
     {
         var open = _open.GetOrAdd(key, _ => new StrongBox<int>());
-        if (Interlocked.Increment(ref open.Value) <= limit) return new Slot(this, open, clock.GetUtcNow());
+        var opened = Interlocked.Increment(ref open.Value);
+        if (opened <= limit)
+        {
+            RecordPeak(opened);
+            return new Slot(this, open, clock.GetUtcNow());
+        }
         Interlocked.Decrement(ref open.Value);
         Interlocked.Increment(ref _refusedForConcurrency);
         return null;
+    }
+
+    private void RecordPeak(int opened)
+    {
+        var peak = Volatile.Read(ref _peakConcurrency);
+        while (opened > peak && Interlocked.CompareExchange(ref _peakConcurrency, opened, peak) is var seen && seen != peak) peak = seen;
     }
 
     private TimeSpan? Charge(string key, double capacity, double refillPerMs, double cost)

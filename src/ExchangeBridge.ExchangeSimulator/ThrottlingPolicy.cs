@@ -100,4 +100,5 @@ public sealed record ThrottlingPolicy
 /// <param name="RefusedForConcurrency">Requests over a concurrency limit (EWS ErrorExceededConnectionCount, Graph 429 MailboxConcurrency).</param>
 /// <param name="RefusedForBudget">Requests over a budget (EWS ErrorServerBusy, Graph 429 TooManyRequests).</param>
 /// <param name="BusySeconds">The sum over admitted requests of the time each held its concurrency slot.</param>
-public readonly record struct ThrottlingCounters(long Admitted, long RefusedForConcurrency, long RefusedForBudget, double BusySeconds);
+/// <param name="PeakConcurrency">The most admitted requests open at once under one concurrency limit (one EWS calling account, one Graph app and mailbox).</param>
+public readonly record struct ThrottlingCounters(long Admitted, long RefusedForConcurrency, long RefusedForBudget, double BusySeconds, int PeakConcurrency);

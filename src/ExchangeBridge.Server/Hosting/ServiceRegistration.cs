@@ -72,6 +72,7 @@ public static class ServiceRegistration
         services.AddSingleton<CalendarStore>();
         services.AddSingleton<EventRangeReads>();
         services.AddSingleton<JobStore>();
+        services.AddSingleton<AdminAccountConnections>();
         services.AddSingleton<ImportEngine>();
         services.AddSingleton<ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ImportWorker>());

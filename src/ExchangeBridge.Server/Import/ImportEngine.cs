@@ -15,7 +15,7 @@ namespace ExchangeBridge.Server.Import;
 /// </summary>
 public sealed partial class ImportEngine(
     BindingStore bindings, CalendarStore calendars, JobStore jobs, IServiceProvider services, SecretProtector protector,
-    TimeProvider clock, IOptions<ImportOptions> options, Hosting.ExchangeBridgeMetrics metrics, ILogger<ImportEngine> logger)
+    AdminAccountConnections connections, TimeProvider clock, IOptions<ImportOptions> options, Hosting.ExchangeBridgeMetrics metrics, ILogger<ImportEngine> logger)
 {
     private readonly ImportOptions _options = options.Value;
     private readonly ClaimLimits _limits = options.Value.ClaimLimits;
@@ -90,13 +90,14 @@ public sealed partial class ImportEngine(
             // A deployment without this connector may gain it on an upgrade: keep the binding waiting, not failed.
             throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"connector '{admin.Connector}' is not available");
         var account = AdminAccounts.ToConnectorAccount(admin, protector);
-        var mailbox = binding.ExchangeAccount;
+        var mailbox = new Mailbox(connections.Through(account, connector), account, binding.ExchangeAccount,
+            kind == ExchangeConnectorKind.Ews ? _options.EwsBatchesInFlightPerMailbox : 1);
         var status = BindingStatusWire.FromWire(binding.Status);
 
         // Folders are listed on every run (one call, two on EWS): a folder made, renamed or deleted in Exchange since the
         // last run is a calendar added, renamed or removed before any folder is synced.
         var owned = await calendars.ListForBindingAsync(job.BindingKey, ct);
-        var folders = await connector.ListCalendarFoldersAsync(account, mailbox, ct);
+        var folders = await mailbox.Exchange.ListCalendarFoldersAsync(account, mailbox.Address, ct);
         var firstListing = status is BindingStatus.Doing or BindingStatus.Err;
         if (firstListing || !SameFolders(owned, folders))
         {
@@ -112,13 +113,13 @@ public sealed partial class ImportEngine(
             var now = clock.GetUtcNow();
             var (from, to) = (now.AddDays(-_options.WindowDaysBack), now.AddDays(_options.WindowDaysAhead));
             foreach (var calendar in owned.Where(c => !c.WindowDone))
-                await OneFolderAsync(binding, calendar, () => ImportWindowAsync(job, connector, account, mailbox, calendar, from, to, ct), ct);
+                await OneFolderAsync(binding, calendar, () => ImportWindowAsync(job, mailbox, calendar, from, to, ct), ct);
             await SetStatusAsync(job, BindingStatus.TimespanDone);
             status = BindingStatus.TimespanDone;
         }
 
         foreach (var calendar in owned)
-            await OneFolderAsync(binding, calendar, () => SyncAsync(job, connector, account, mailbox, calendar, ct), ct);
+            await OneFolderAsync(binding, calendar, () => SyncAsync(job, mailbox, calendar, ct), ct);
         if (status == BindingStatus.TimespanDone) await SetStatusAsync(job, BindingStatus.Done);
 
         async Task SetStatusAsync(JobRecord j, BindingStatus next)
@@ -153,8 +154,8 @@ public sealed partial class ImportEngine(
     // Both loops keep the next page's fetch in flight while the current page is written: Exchange and the database work
     // side by side instead of in turn. Pages are still applied one at a time and in order, each with its progress.
 
-    private async Task ImportWindowAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
-        CalendarRecord calendar, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    private async Task ImportWindowAsync(JobRecord job, Mailbox mailbox, CalendarRecord calendar, DateTimeOffset from, DateTimeOffset to,
+        CancellationToken ct)
     {
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var pending = FetchAsync(calendar.WindowOffset ?? 0);
@@ -175,14 +176,13 @@ public sealed partial class ImportEngine(
 
         async Task<(WindowPage Page, List<EventRow> Rows)> FetchAsync(int offset)
         {
-            var page = await connector.FindItemsInWindowAsync(account, mailbox, calendar.ExchangeFolderId, from, to, offset, _options.PageSize,
-                prefetch.Token);
-            return (page, await FetchChangedAsync(connector, account, mailbox, calendar, page.Items, prefetch.Token));
+            var page = await mailbox.Exchange.FindItemsInWindowAsync(mailbox.Account, mailbox.Address, calendar.ExchangeFolderId, from, to, offset,
+                _options.PageSize, prefetch.Token);
+            return (page, await FetchChangedAsync(mailbox, calendar, page.Items, prefetch.Token));
         }
     }
 
-    private async Task SyncAsync(JobRecord job, IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
-        CalendarRecord calendar, CancellationToken ct)
+    private async Task SyncAsync(JobRecord job, Mailbox mailbox, CalendarRecord calendar, CancellationToken ct)
     {
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var state = calendar.SyncState;
@@ -227,8 +227,9 @@ public sealed partial class ImportEngine(
 
         async Task<(SyncPage Page, List<EventRow> Rows)> FetchAsync(string? from)
         {
-            var page = await connector.SyncFolderAsync(account, mailbox, calendar.ExchangeFolderId, from, _options.PageSize, prefetch.Token);
-            return (page, await FetchChangedAsync(connector, account, mailbox, calendar, page.CreatedOrUpdated, prefetch.Token));
+            var page = await mailbox.Exchange.SyncFolderAsync(mailbox.Account, mailbox.Address, calendar.ExchangeFolderId, from, _options.PageSize,
+                prefetch.Token);
+            return (page, await FetchChangedAsync(mailbox, calendar, page.CreatedOrUpdated, prefetch.Token));
         }
     }
 
@@ -248,21 +249,32 @@ public sealed partial class ImportEngine(
     }
 
     /// <summary>
-    /// Fetches, in batches, the listed items whose change key differs from what is stored. A stored series keeps its event
-    /// ids: they are what clients hold, whatever form of the item's id they were first derived from.
+    /// Fetches, in batches, the listed items whose change key differs from what is stored: up to the mailbox's
+    /// <see cref="Mailbox.BatchesInFlight"/> batches at once, each holding one of its admin account's connections, and
+    /// the rows put together in the listing's order, as one batch after another would give them. A stored series keeps
+    /// its event ids: they are what clients hold, whatever form of the item's id they were first derived from.
     /// </summary>
-    private async Task<List<EventRow>> FetchChangedAsync(IExchangeConnector connector, ExchangeAdminAccount account, string mailbox,
-        CalendarRecord calendar, IReadOnlyList<ItemRef> items, CancellationToken ct)
+    private async Task<List<EventRow>> FetchChangedAsync(Mailbox mailbox, CalendarRecord calendar, IReadOnlyList<ItemRef> items, CancellationToken ct)
     {
         var stored = await calendars.StoredEventsAsync(calendar.Id, items.Select(i => i.ItemId).ToList(), ct);
-        var needed = items.Where(i => !stored.TryGetValue(i.ItemId, out var known) || known.ChangeKey != i.ChangeKey).Select(i => i.ItemId).ToList();
+        var batches = items.Where(i => !stored.TryGetValue(i.ItemId, out var known) || known.ChangeKey != i.ChangeKey).Select(i => i.ItemId)
+            .Chunk(_options.FetchBatchSize).ToArray();
+        var fetched = new IReadOnlyList<ExchangeEvent>[batches.Length];
+        await Parallel.ForEachAsync(Enumerable.Range(0, batches.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = mailbox.BatchesInFlight, CancellationToken = ct },
+            async (i, token) => fetched[i] = await mailbox.Exchange.GetEventsAsync(mailbox.Account, mailbox.Address, batches[i], token));
         var rows = new List<EventRow>();
-        foreach (var batch in needed.Chunk(_options.FetchBatchSize))
-            foreach (var item in await connector.GetEventsAsync(account, mailbox, batch, ct))
-                rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox,
-                    stored.TryGetValue(item.SeriesMasterId ?? item.ItemId, out var series) ? EventPayloads.SeriesUuidOf(series.EventId) : null));
+        foreach (var item in fetched.SelectMany(batch => batch))
+            rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox.Address,
+                stored.TryGetValue(item.SeriesMasterId ?? item.ItemId, out var series) ? EventPayloads.SeriesUuidOf(series.EventId) : null));
         return rows;
     }
+
+    /// <summary>
+    /// The bound mailbox as a run reaches it: through its admin account's connections (<see cref="AdminAccountConnections"/>),
+    /// with the GetItem batches its connector may have in flight for it at once.
+    /// </summary>
+    private sealed record Mailbox(IExchangeConnector Exchange, ExchangeAdminAccount Account, string Address, int BatchesInFlight);
 
     private async Task ApplyAsync(JobRecord job, CalendarRecord calendar, IReadOnlyList<EventRow> rows, IReadOnlyCollection<string> deleted,
         IReadOnlyCollection<string> resyncListed, CalendarProgress progress, CancellationToken ct)

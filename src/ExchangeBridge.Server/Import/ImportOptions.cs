@@ -30,12 +30,33 @@ public sealed class ImportOptions
 
     /// <summary>
     /// The most jobs of one admin account running at once, over every instance, by connector. EWS: Exchange lets one
-    /// account hold 27 connections (EWSMaxConcurrency, Exchange 2013 on and Exchange Online) and a job holds one; 25
-    /// leaves two for the admin's other clients. Graph: the limits are per app and mailbox (4 concurrent requests), and
-    /// each job is one mailbox, so jobs of one app may run far wider.
+    /// account hold 27 connections (EWSMaxConcurrency, Exchange 2013 on and Exchange Online) and a job asking Exchange
+    /// holds at least one; 25 leaves two for the admin's other clients. The connections themselves are counted below,
+    /// per instance; this cap, in the database, is what several instances follow together, and what Exchange's refusals
+    /// lower. Graph: the limits are per app and mailbox (4 concurrent requests), and each job is one mailbox, so jobs of
+    /// one app may run far wider.
     /// </summary>
     public int MaxJobsPerEwsAdminAccount { get; set; } = 25;
     public int MaxJobsPerGraphAdminAccount { get; set; } = 64;
+
+    /// <summary>
+    /// The most requests in flight to Exchange through one admin account from this instance, by connector
+    /// (<see cref="AdminAccountConnections"/>): each request holds a connection while it is out, whichever job sent it.
+    /// EWS: 25 of the account's 27 (EWSMaxConcurrency), as the jobs above. Per instance: where several instances import
+    /// through one admin account, give each its share (25 / instances), or their requests together may pass Exchange's
+    /// figure when their jobs fetch several batches at once. Graph: its limits are per app and mailbox, as the jobs'.
+    /// </summary>
+    public int MaxConnectionsPerEwsAdminAccount { get; set; } = 25;
+    public int MaxConnectionsPerGraphAdminAccount { get; set; } = 64;
+
+    /// <summary>
+    /// GetItem batches one EWS job keeps in flight for one page: a large mailbox's page of <see cref="PageSize"/> items is
+    /// fetched as several batches at once (each holding a connection of its admin account) instead of one after another,
+    /// so that it no longer imports at one request's pace long after the others are done. Graph's batches stay one at a
+    /// time: one $batch of 20 already reaches the 4 concurrent requests Outlook allows per app and mailbox
+    /// (GraphConnector.BatchesInFlight).
+    /// </summary>
+    public int EwsBatchesInFlightPerMailbox { get; set; } = 4;
 
     /// <summary>
     /// When Exchange refuses an admin account for concurrency, its limit drops to half the jobs it was running, and grows
@@ -87,6 +108,10 @@ public sealed class ImportOptions
         if (MaxJobsPerTenant < 1 || MaxJobsPerEwsAdminAccount < 1 || MaxJobsPerGraphAdminAccount < 1 || AdminAccountGrowMilliseconds < 1)
             throw new InvalidOperationException(
                 "ExchangeBridge:Import:MaxJobsPerTenant, MaxJobsPerEwsAdminAccount, MaxJobsPerGraphAdminAccount and AdminAccountGrowMilliseconds must be positive.");
+        if (MaxConnectionsPerEwsAdminAccount < 1 || MaxConnectionsPerGraphAdminAccount < 1)
+            throw new InvalidOperationException("ExchangeBridge:Import:MaxConnectionsPerEwsAdminAccount and MaxConnectionsPerGraphAdminAccount must be positive.");
+        if (EwsBatchesInFlightPerMailbox is < 1 or > 16)
+            throw new InvalidOperationException("ExchangeBridge:Import:EwsBatchesInFlightPerMailbox must be 1..16.");
         if (RequestTimeoutSeconds < 1 || RequestTimeoutSeconds >= LeaseSeconds)
             throw new InvalidOperationException("ExchangeBridge:Import:RequestTimeoutSeconds must be positive and shorter than LeaseSeconds.");
         if (RetryBaseMilliseconds < 1 || MaxRetrySeconds < 1 || ErrRetrySeconds < 1)

@@ -14,7 +14,7 @@ namespace ExchangeBridge.Server.Import;
 /// that is alive; a renewal that finds the lease taken stops the run.
 /// </summary>
 public sealed partial class ImportWorker(
-    JobStore jobs, ImportEngine engine, TimeProvider clock, IOptions<ImportOptions> options, IConfiguration configuration,
+    JobStore jobs, ImportEngine engine, AdminAccountConnections connections, TimeProvider clock, IOptions<ImportOptions> options, IConfiguration configuration,
     ILogger<ImportWorker> logger)
     : BackgroundService
 {
@@ -49,7 +49,7 @@ public sealed partial class ImportWorker(
         {
             try
             {
-                var job = await jobs.TryClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _limits, ct);
+                var job = await jobs.TryClaimAsync(_owner, Now, _options.LeaseSeconds * 1000L, _limits, connections.Saturated, ct);
                 if (job is null)
                 {
                     await IdleAsync(ct);
@@ -121,7 +121,8 @@ public sealed partial class ImportWorker(
                 if (await jobs.RenewAsync(job, Now, _options.LeaseSeconds * 1000L, stop)) continue;
                 // Not renewed after the run ended: the run released the lease itself.
                 if (stop.IsCancellationRequested) return;
-                LogLeaseLost(logger, job.Id, job.BindingKey);
+                if (await jobs.IsCancelledAsync(job, stop)) LogUnboundDuringRun(logger, job.Id, job.BindingKey);
+                else LogLeaseLost(logger, job.Id, job.BindingKey);
                 await leaseHeld.CancelAsync();
                 return;
             }
@@ -140,8 +141,11 @@ public sealed partial class ImportWorker(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Claimed job {JobId} of binding key {BindingKey}, attempt {Attempt}")]
     private static partial void LogClaimed(ILogger logger, long jobId, long bindingKey, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of binding key {BindingKey} lost its lease (claimed again, or the binding unbound); this run stops")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of binding key {BindingKey} lost its lease (claimed again); this run stops")]
     private static partial void LogLeaseLost(ILogger logger, long jobId, long bindingKey);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Binding key {BindingKey} was unbound while job {JobId} imported it; this run stops")]
+    private static partial void LogUnboundDuringRun(ILogger logger, long jobId, long bindingKey);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew job {JobId}'s lease this time; trying again")]
     private static partial void LogRenewFault(ILogger logger, long jobId, Exception exception);

@@ -63,18 +63,21 @@ public sealed class JobStore(IDatabase database)
     /// Leases a due job whose lease is free, or null when none may run now. Fair across tenants: among due jobs, those of
     /// the tenant served longest ago go first (then the most overdue), and none of a tenant that already runs its cap of
     /// jobs here, so one tenant whose Exchange hangs cannot hold every worker, nor of an admin account that runs as many as
-    /// Exchange admits (<see cref="ClaimLimits"/>).
-    /// The candidate is picked by a read, off the writer (<see cref="Candidate"/>); the take re-checks everything for that one
-    /// job in one statement and, if another worker was quicker, the next candidate is picked.
+    /// Exchange admits (<see cref="ClaimLimits"/>), nor of one of <paramref name="saturatedAdminAccounts"/> (emails), whose
+    /// connections this instance has all out with requests waiting: a job claimed for it would only wait behind them.
+    /// The candidate is picked by a read, off the writer (<see cref="_candidate"/>); the take re-checks everything but the
+    /// saturation for that one job in one statement and, if another worker was quicker, the next candidate is picked.
     /// </summary>
-    public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits, CancellationToken ct)
+    public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits,
+        IReadOnlyCollection<string> saturatedAdminAccounts, CancellationToken ct)
     {
+        var saturated = saturatedAdminAccounts.ToArray();
         for (var tries = 0; tries < 3; tries++)
         {
             long? candidate;
             await using (var c = await database.OpenAsync(ct))
                 candidate = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    Candidate, ClaimParameters(null, owner, now, leaseMs, limits), cancellationToken: ct));
+                    _candidate, ClaimParameters(null, owner, now, leaseMs, limits, saturated), cancellationToken: ct));
             if (candidate is not { } id) return null;
             var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             {
@@ -85,7 +88,7 @@ public sealed class JobStore(IDatabase database)
                     WHERE id = @id AND {Claimable("sync_jobs")}
                     RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
                               unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner, lease_claim AS LeaseClaim
-                    """, ClaimParameters(id, owner, now, leaseMs, limits), tx, cancellationToken: token));
+                    """, ClaimParameters(id, owner, now, leaseMs, limits, saturated), tx, cancellationToken: token));
                 if (job is not null)
                     await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
                         new { now, job.TenantKey }, tx, cancellationToken: token));
@@ -96,9 +99,9 @@ public sealed class JobStore(IDatabase database)
         return null;
     }
 
-    private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits) => new
+    private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits, string[] saturated) => new
     {
-        id, owner, claim = id is null ? null : Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
+        id, owner, saturated, claim = id is null ? null : Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
         limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,
     };
 
@@ -106,9 +109,9 @@ public sealed class JobStore(IDatabase database)
     /// The due job to claim next, under the same rules as <see cref="Claimable"/>, with the jobs running counted once per
     /// tenant and per admin account (a grouped read of the few leased rows, through sync_jobs_leased) rather than again for
     /// every queued job: when an organisation's bindings wait behind their admin account's limit, every look for work went
-    /// through all of them, each with two counts of its own.
+    /// through all of them, each with two counts of its own. The admin accounts saturated here (@saturated) are passed over.
     /// </summary>
-    private static readonly string Candidate =
+    private readonly string _candidate =
         $"""
         SELECT j.id
         FROM sync_jobs j
@@ -123,6 +126,7 @@ public sealed class JobStore(IDatabase database)
         WHERE {Due("j")}
           AND COALESCE(here.n, 0) < @PerTenant
           AND (b.id IS NULL OR COALESCE(account.n, 0) < COALESCE({AdminAccountLimit("a")}, 1))
+          AND (a.email IS NULL OR {database.NotInList("a.email", "@saturated")})
         ORDER BY t.last_claimed_at, j.run_at, j.id
         LIMIT 1
         """;
@@ -198,21 +202,31 @@ public sealed class JobStore(IDatabase database)
 
     /// <summary>
     /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts and last error
-    /// cleared, and the binding records when it was last in sync, in one transaction.
+    /// cleared, and the binding records when it was last in sync, in one transaction. Only while this claim holds the
+    /// lease: a run that lost it (taken over, or its binding unbound) has not synced what the job stands for now.
     /// </summary>
     public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
-        database.WriteAsync(Touched.Binding(job.BindingKey), async (c, tx, token) =>
+        database.WriteAsync(async (c, tx, token) =>
         {
-            await c.ExecuteAsync(new CommandDefinition(
+            var held = await c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                     attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
                 WHERE id = @Id AND lease_claim = @LeaseClaim
-                """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token));
-            await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
-                new { job.BindingKey, now }, tx, cancellationToken: token));
-            return true;
-        }, ct);
+                """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token)) == 1;
+            if (held)
+                await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
+                    new { job.BindingKey, now }, tx, cancellationToken: token));
+            return held;
+        }, held => held ? Touched.Binding(job.BindingKey) : Touched.Nothing, ct);
+
+    /// <summary>Whether the job was cancelled: its binding was unbound (<see cref="BindingStore.DeleteAsync"/>).</summary>
+    public async Task<bool> IsCancelledAsync(JobRecord job, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<string?>(new CommandDefinition("SELECT state FROM sync_jobs WHERE id = @Id", new { job.Id },
+            cancellationToken: ct)) == JobStates.Cancelled;
+    }
 
     /// <summary>
     /// A failed attempt: the job runs again at <paramref name="runAt"/>, with the error and when it happened; an

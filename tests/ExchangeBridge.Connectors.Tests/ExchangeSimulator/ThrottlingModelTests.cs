@@ -105,6 +105,7 @@ public sealed class ThrottlingModelTests : IAsyncLifetime
         var hanging = Enumerable.Range(0, 2).Select(_ => PostEwsAsync(Alisa, giveUp.Token)).ToList();
         await WaitUntilAsync(() => _sim.Store.ThrottlingCounters.Admitted == 2);
 
+        Assert.Equal(2, _sim.Store.ThrottlingCounters.PeakConcurrency);
         var refused = await PostEwsAsync(Bob); // another mailbox, the same calling account
         Assert.Equal(HttpStatusCode.InternalServerError, refused.Status);
         Assert.Equal("ErrorExceededConnectionCount", XDocument.Parse(refused.Body).Descendants().Single(d => d.Name.LocalName == "ResponseCode").Value);

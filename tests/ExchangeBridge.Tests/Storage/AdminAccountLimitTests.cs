@@ -33,7 +33,7 @@ public sealed class AdminAccountLimitTests() : ImportWorldTests(SimulatedConnect
         var jobs = World.Server.Services.GetRequiredService<JobStore>();
         var limits = World.Server.Services.GetRequiredService<IOptions<ImportOptions>>().Value.ClaimLimits;
         var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-        Task<JobRecord?> ClaimAsync(string instance, long at) => jobs.TryClaimAsync(instance, at, LeaseMs, limits, default);
+        Task<JobRecord?> ClaimAsync(string instance, long at) => jobs.TryClaimAsync(instance, at, LeaseMs, limits, [], default);
 
         // The ceiling (3) holds over both instances.
         var running = new List<JobRecord> { (await ClaimAsync("instance-a", now))!, (await ClaimAsync("instance-b", now))!, (await ClaimAsync("instance-a", now))! };

@@ -27,15 +27,32 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
         var jobs = World.Server.Services.GetRequiredService<JobStore>();
         var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, default);
+        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, [], default);
         Assert.NotNull(first);
         var later = now + LeaseMs + 1;
-        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, default);
+        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, [], default);
         Assert.Equal(first.Id, second?.Id);
 
         Assert.False(await jobs.RenewAsync(first, later, LeaseMs, default));
+        Assert.False(await jobs.IsCancelledAsync(first, default)); // taken over, not unbound
         await jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
-        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, default));
+        Assert.Null((await jobs.FindSyncAsync(first.BindingKey, default)).LastSyncedAt); // nor says the binding was synced
+        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, [], default));
         Assert.True(await jobs.RenewAsync(second!, later + 1, LeaseMs, default));
+    }
+
+    [Fact]
+    public async Task A_run_whose_binding_was_unbound_loses_its_lease_and_is_told_apart_from_one_taken_over()
+    {
+        await World.BindAsync();
+        var jobs = World.Server.Services.GetRequiredService<JobStore>();
+        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var running = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, [], default);
+        Assert.NotNull(running);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await World.UnbindAsync()).StatusCode);
+
+        Assert.False(await jobs.RenewAsync(running, now + 1, LeaseMs, default));
+        Assert.True(await jobs.IsCancelledAsync(running, default)); // what the worker logs as an unbind, not a lost lease
     }
 }
