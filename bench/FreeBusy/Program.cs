@@ -91,7 +91,7 @@ internal static class FreeBusyBenchmark
         {
             var asked = userIds.OrderBy(_ => random.Next()).Take(AskedUsers).ToList();
             var before = i == 0 ? GC.GetTotalMemory(forceFullCollection: true) : 0;
-            using var coldReads = new EventRangeReads(app.Services.GetRequiredService<IDatabase>());
+            var coldReads = new EventRangeReads(app.Services.GetRequiredService<IDatabase>());
             var watch = Stopwatch.StartNew();
             await AnswerAsync(coldReads, asked);
             coldTimings.Add(watch.Elapsed.TotalMilliseconds);

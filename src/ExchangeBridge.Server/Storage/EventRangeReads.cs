@@ -52,7 +52,7 @@ public sealed record NamedUser(string AskedId, string UserId, string? Email, boo
 /// occurrences the series would otherwise have there. One statement per request, whatever the number of calendars (free/busy:
 /// two, and a third for series masters the <see cref="SeriesCache"/> does not hold at the version read).
 /// </summary>
-public sealed class EventRangeReads(IDatabase database) : IDisposable
+public sealed class EventRangeReads(IDatabase database)
 {
     /// <summary>The series masters the free/busy read has placed (on for every request: validated by each row's version).</summary>
     private readonly SeriesCache _series = new();
@@ -131,8 +131,8 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
         if (missed.Count == 0) return rows;
 
         await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {database.InList("c.id", "@calendarKeys")}"),
-                         new { tenantKey, calendarKeys = missedCalendars.ToArray(), startMs, endMs }, cancellationToken: ct)))
+                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {OneOf("c.id", "@calendarKeys")}"),
+                         new { tenantKey, calendarKeys = ListParameter(missedCalendars), startMs, endMs }, cancellationToken: ct)))
             foreach (var master in await ReadBusyRowsAsync(reader, missed, ct))
             {
                 _series.Hold(tenantKey, master);
@@ -148,7 +148,7 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     internal CommandDefinition PrimaryCalendarsRangeCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
         CancellationToken ct) =>
         new(RangeSql(ShortBusyColumns, BusyColumns, PrimaryCalendarsOf("@userIds"), withMasters: false),
-            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
+            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
             cancellationToken: ct);
 
     /// <summary>
@@ -160,27 +160,36 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     {
         var aggregate = database.Dialect == "Sqlite" ? "group_concat" : "string_agg";
         return new($"{MastersSql($"c.id, c.user_id, {aggregate}(e.id || ':' || e.version, ',')", PrimaryCalendarsOf("@userIds"))} GROUP BY c.id, c.user_id",
-            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs }, cancellationToken: ct);
+            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs }, cancellationToken: ct);
     }
 
-    /// <summary>
-    /// The primary calendars of the users in one parameter, so that the statement's text is the same whatever their number:
-    /// on SQLite a JSON array read by json_each (a list expanded into a parameter a user would make the driver bind each by
-    /// name, SQLite parse a new text every request, and the text differ with every count), on PostgreSQL an array.
-    /// </summary>
-    private string PrimaryCalendarsOf(string userIds) =>
-        $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND " +
-        (database.Dialect == "Sqlite" ? $"c.user_id IN (SELECT value FROM json_each({userIds}))" : database.InList("c.user_id", userIds));
+    /// <summary>The primary calendars of the users in one parameter (<see cref="OneOf"/>).</summary>
+    private string PrimaryCalendarsOf(string userIds) => $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {OneOf("c.user_id", userIds)}";
 
-    /// <summary>The users of <see cref="PrimaryCalendarsOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
-    private object UserIdsParameter(IReadOnlyCollection<string> userIds)
+    /// <summary>
+    /// <paramref name="column"/> is one of the values of a list in one parameter (<see cref="ListParameter(IReadOnlyCollection{string})"/>), so that
+    /// the statement's text is the same whatever their number: on SQLite a JSON array read by json_each (a list expanded
+    /// into a parameter a value would make the driver bind each by name, SQLite parse a new text every request, and the
+    /// text differ with every count), on PostgreSQL an array.
+    /// </summary>
+    private string OneOf(string column, string list) =>
+        database.Dialect == "Sqlite" ? $"{column} IN (SELECT value FROM json_each({list}))" : database.InList(column, list);
+
+    /// <summary>The values of <see cref="OneOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
+    private object ListParameter(IReadOnlyCollection<string> values) =>
+        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteStringValue(value)) : values.ToArray();
+
+    /// <inheritdoc cref="ListParameter(IReadOnlyCollection{string})"/>
+    private object ListParameter(IReadOnlyCollection<long> values) =>
+        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteNumberValue(value)) : values.ToArray();
+
+    private static string JsonArray<T>(IReadOnlyCollection<T> values, Action<Utf8JsonWriter, T> write)
     {
-        if (database.Dialect != "Sqlite") return userIds.ToArray();
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var userId in userIds) json.WriteStringValue(userId);
+            foreach (var value in values) write(json, value);
             json.WriteEndArray();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -330,5 +339,4 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     /// <summary>A series master: a rule, and no series of its own (an exception names its master's item id).</summary>
     private static string IsMaster(string alias) => $"({alias}.recurrence IS NOT NULL AND {alias}.series_item_id IS NULL)";
 
-    public void Dispose() => _series.Dispose();
 }
