@@ -277,8 +277,8 @@ public sealed class EventRangeReads(IDatabase database)
     }
 
     /// <summary>
-    /// The free/busy rows, read column by column rather than mapped: some 3,400 rows a request for 100 users, where each
-    /// value read is a call into the driver, so the columns only a series master uses (its item id, rule, and start and
+    /// The free/busy rows that come as rows (long rows, exceptions, and masters read in full), read column by column rather
+    /// than mapped: each value read is a call into the driver, so the columns only a series master uses (its item id, rule, and start and
     /// end as the payload writes them) are read for masters alone, numbers are read as numbers, and the owner's user_id is
     /// read once per calendar (by its key) rather than decoded into a new string on every row. With <paramref name="onlyIds"/>,
     /// the rows of those ids alone.
@@ -413,5 +413,4 @@ public sealed class EventRangeReads(IDatabase database)
 
     /// <summary>A series master: a rule, and no series of its own (an exception names its master's item id).</summary>
     private static string IsMaster(string alias) => $"({alias}.recurrence IS NOT NULL AND {alias}.series_item_id IS NULL)";
-
 }
