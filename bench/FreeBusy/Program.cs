@@ -57,6 +57,9 @@ internal static class FreeBusyBenchmark
         var expandTimings = new List<double>(iterations);
         var jsonTimings = new List<double>(iterations);
         long stretches = 0, rowCount = 0;
+        // Every answer's bytes, warm and cold, in request order (the users are drawn from a fixed seed): two builds that print
+        // the same digest over the same data answered every request the same.
+        using var answers = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (var i = -30; i < iterations; i++) // the first 30 warm the JIT and the page cache
         {
             var asked = userIds.OrderBy(_ => random.Next()).Take(AskedUsers).ToList();
@@ -66,6 +69,7 @@ internal static class FreeBusyBenchmark
                 FeishuJsonContext.Default.EnvelopeFreeBusyBatchData);
             watch.Stop();
             if (i < 0) continue;
+            answers.AppendData(answer);
             timings.Add(watch.Elapsed.TotalMilliseconds);
             // Its parts, again for the same users: the range statement alone, then the expansion of its rows into busy
             // stretches, then the answer's JSON (the users' own statement is left out: one short indexed read).
@@ -82,7 +86,6 @@ internal static class FreeBusyBenchmark
             jsonTimings.Add(part.Elapsed.TotalMilliseconds);
             rowCount += rows.Count;
             stretches += busy.Values.Sum(v => v.Count);
-            GC.KeepAlive(answer);
         }
         // First touch: each request with an empty series cache (the database's pages are as warm as above).
         var coldTimings = new List<double>();
@@ -91,9 +94,9 @@ internal static class FreeBusyBenchmark
         {
             var asked = userIds.OrderBy(_ => random.Next()).Take(AskedUsers).ToList();
             var before = i == 0 ? GC.GetTotalMemory(forceFullCollection: true) : 0;
-            using var coldReads = new EventRangeReads(app.Services.GetRequiredService<IDatabase>());
+            var coldReads = new EventRangeReads(app.Services.GetRequiredService<IDatabase>());
             var watch = Stopwatch.StartNew();
-            await AnswerAsync(coldReads, asked);
+            answers.AppendData(await AnswerAsync(coldReads, asked));
             coldTimings.Add(watch.Elapsed.TotalMilliseconds);
             if (i > 0) continue;
             // What the first request left held: its masters, each with its placement (the rest of the request is garbage by now).
@@ -118,13 +121,14 @@ internal static class FreeBusyBenchmark
                           $"{rowCount / (double)iterations:F0} rows per request (their free/busy columns, not their payloads)");
         Console.WriteLine($"expanding the rows into busy stretches: median {expandTimings[expandTimings.Count / 2]:F2} ms; " +
                           $"the answer's JSON: median {jsonTimings[jsonTimings.Count / 2]:F2} ms");
+        Console.WriteLine($"the answers' digest (SHA-256 of every answer in request order): {Convert.ToHexString(answers.GetHashAndReset())}");
         return 0;
 
-        async Task AnswerAsync(EventRangeReads through, List<string> asked)
+        async Task<byte[]> AnswerAsync(EventRangeReads through, List<string> asked)
         {
             var busy = await FreeBusyApi.BusyAsync(caller, through, UserIdType.UserId, asked, query, CancellationToken.None);
-            GC.KeepAlive(FeishuJson.Serialize(Envelope.Success(new FreeBusyBatchData(asked.Select(u => new UserFreeBusy(u, busy[u])).ToList())),
-                FeishuJsonContext.Default.EnvelopeFreeBusyBatchData));
+            return FeishuJson.Serialize(Envelope.Success(new FreeBusyBatchData(asked.Select(u => new UserFreeBusy(u, busy[u])).ToList())),
+                FeishuJsonContext.Default.EnvelopeFreeBusyBatchData);
         }
 
         // Each user: a binding, its default calendar, and totalEvents / userCount events over two years around the week, one in

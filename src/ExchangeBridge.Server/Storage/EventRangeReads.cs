@@ -52,7 +52,7 @@ public sealed record NamedUser(string AskedId, string UserId, string? Email, boo
 /// occurrences the series would otherwise have there. One statement per request, whatever the number of calendars (free/busy:
 /// two, and a third for series masters the <see cref="SeriesCache"/> does not hold at the version read).
 /// </summary>
-public sealed class EventRangeReads(IDatabase database) : IDisposable
+public sealed class EventRangeReads(IDatabase database)
 {
     /// <summary>The series masters the free/busy read has placed (on for every request: validated by each row's version).</summary>
     private readonly SeriesCache _series = new();
@@ -79,60 +79,53 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
         "e.start_timestamp AS StartTimestamp, e.time_zone AS TimeZone, e.end_date AS EndDate, e.end_timestamp AS EndTimestamp, " +
         "e.recurrence AS Recurrence, c.id AS CalendarKey, e.version AS Version";
 
-    /// <summary>
-    /// What free/busy reads of a short row that is no series master, all held by events_calendar_time (migration 0013): its
-    /// times and answer facts. Neither its item id (only a master's exceptions are found by it) nor its start and end as
-    /// the payload writes them (a stored row's instance is placed by start_ms and end_ms), which would widen the index
-    /// every event is written to.
-    /// </summary>
-    private const string ShortBusyColumns =
-        "e.id AS Id, c.user_id AS OwnerId, e.event_id AS EventId, NULL AS ExchangeItemId, e.series_item_id AS SeriesItemId, " +
-        "e.start_ms AS StartMs, e.end_ms AS EndMs, e.free_busy_status AS FreeBusyStatus, e.status AS Status, " +
-        "e.self_rsvp_status AS SelfRsvpStatus, NULL AS StartDate, NULL AS StartTimestamp, NULL AS TimeZone, NULL AS EndDate, " +
-        "NULL AS EndTimestamp, NULL AS Recurrence, c.id AS CalendarKey, 0 AS Version";
-
     /// <summary>The rows of one calendar for [startMs, endMs), with the exceptions of its series there.</summary>
     public async Task<IReadOnlyList<StoredEventRow>> CalendarRangeAsync(long calendarKey, long startMs, long endMs, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(RangeSql(Columns, Columns, "c.id = @calendarKey"),
+        return (await c.QueryAsync<StoredEventRow>(new CommandDefinition(RangeSql(Columns, "c.id = @calendarKey"),
             new { calendarKey, startMs, endMs, earliestShortStart = EarliestShortStart(startMs) }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>
     /// The rows of the primary calendars of <paramref name="userIds"/> (a tenant's users) for [startMs, endMs), with their
-    /// free/busy columns and no payload (<see cref="EventInstances.BusyStretches"/> reads them). The series masters, some
-    /// 2,500 of the 3,400 rows of a request for 100 users and rarely changed, come apart: as one row per calendar listing
-    /// each master's id and version, each then taken from the <see cref="SeriesCache"/>, placed, when it holds that
-    /// version; the others read in full by a third statement over the calendars that have them, and held. That statement
-    /// reads the database a moment after the first two: a master changed in between is answered as it then is.
+    /// free/busy columns and no payload (<see cref="EventInstances.BusyStretches"/> reads them). Most rows come a calendar
+    /// at a time (<see cref="PrimaryCalendarsCommand"/>): its short rows packed into one text, and its series masters, some
+    /// 2,500 of the 3,400 rows of a request for 100 users and rarely changed, as a list of each one's id and version, each
+    /// then taken from the <see cref="SeriesCache"/>, placed, when it holds that version. The few long rows and the series'
+    /// exceptions come as rows by a second statement; the masters the cache does not hold at the version read, in full
+    /// by a third over the calendars that have them, and are held. Each statement reads the database a moment after the
+    /// one before: a row changed in between is answered as it was when its statement read it.
     /// </summary>
     public async Task<IReadOnlyList<StoredEventRow>> PrimaryCalendarsRangeAsync(string tenantKey, IReadOnlyCollection<string> userIds,
         long startMs, long endMs, CancellationToken ct)
     {
         if (userIds.Count == 0) return [];
         await using var c = await database.OpenAsync(ct);
-        List<StoredEventRow> rows;
-        await using (var reader = await c.ExecuteReaderAsync(PrimaryCalendarsRangeCommand(tenantKey, userIds, startMs, endMs, ct)))
-            rows = await ReadBusyRowsAsync(reader, null, ct);
-
+        var rows = new List<StoredEventRow>();
         var missed = new HashSet<long>();
         var missedCalendars = new HashSet<long>();
-        await using (var reader = await c.ExecuteReaderAsync(PrimaryCalendarsMastersCommand(tenantKey, userIds, startMs, endMs, ct)))
+        var words = new Dictionary<string, string>(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        await using (var reader = await c.ExecuteReaderAsync(PrimaryCalendarsCommand(tenantKey, userIds, startMs, endMs, ct)))
             while (await reader.ReadAsync(ct))
             {
                 var (calendarKey, ownerId) = (reader.GetInt64(0), reader.GetString(1));
-                foreach (var (id, version) in IdsAndVersions(reader.GetString(2)))
+                if (!reader.IsDBNull(2)) ReadPackedShortRows(reader.GetString(2), ownerId, words, rows);
+                if (reader.IsDBNull(3)) continue;
+                foreach (var (id, version) in IdsAndVersions(reader.GetString(3)))
                 {
                     if (_series.Find(tenantKey, id, version, ownerId) is { } held) rows.Add(held);
                     else if (missed.Add(id)) missedCalendars.Add(calendarKey);
                 }
             }
+
+        await using (var reader = await c.ExecuteReaderAsync(PrimaryCalendarsLongRowsCommand(tenantKey, userIds, startMs, endMs, ct)))
+            rows.AddRange(await ReadBusyRowsAsync(reader, null, ct));
         if (missed.Count == 0) return rows;
 
         await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {database.InList("c.id", "@calendarKeys")}"),
-                         new { tenantKey, calendarKeys = missedCalendars.ToArray(), startMs, endMs }, cancellationToken: ct)))
+                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {OneOf("c.id", "@calendarKeys")}"),
+                         new { tenantKey, calendarKeys = ListParameter(missedCalendars), startMs, endMs }, cancellationToken: ct)))
             foreach (var master in await ReadBusyRowsAsync(reader, missed, ct))
             {
                 _series.Hold(tenantKey, master);
@@ -142,45 +135,121 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     }
 
     /// <summary>
-    /// The statement of <see cref="PrimaryCalendarsRangeAsync"/> for every row but the series masters (its plan is tested
-    /// to read indexes only).
+    /// The first statement of <see cref="PrimaryCalendarsRangeAsync"/>: a row per calendar with its key, its owner, its short
+    /// rows that are no series master packed into one text (<see cref="PackedShortRow"/>), and "id:version,…" of each series
+    /// master touching the range. A row and three values a calendar rather than a row and a dozen values an event: each
+    /// value read is a call into the driver and each text a new string, some 20,000 calls a request for 100 users read
+    /// row by row. Both lists come from the indexes alone (its plan is tested).
     /// </summary>
-    internal CommandDefinition PrimaryCalendarsRangeCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
-        CancellationToken ct) =>
-        new(RangeSql(ShortBusyColumns, BusyColumns, PrimaryCalendarsOf("@userIds"), withMasters: false),
-            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
-            cancellationToken: ct);
-
-    /// <summary>
-    /// The series masters of <see cref="PrimaryCalendarsRangeAsync"/>: per calendar, its key, its owner and "id:version,…"
-    /// of each master touching the range (a row and a string a calendar, not a row and several values a master).
-    /// </summary>
-    internal CommandDefinition PrimaryCalendarsMastersCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
+    internal CommandDefinition PrimaryCalendarsCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
         CancellationToken ct)
     {
         var aggregate = database.Dialect == "Sqlite" ? "group_concat" : "string_agg";
-        return new($"{MastersSql($"c.id, c.user_id, {aggregate}(e.id || ':' || e.version, ',')", PrimaryCalendarsOf("@userIds"))} GROUP BY c.id, c.user_id",
-            new { tenantKey, primary = true, userIds = UserIdsParameter(userIds), startMs, endMs }, cancellationToken: ct);
+        return new(
+            $"""
+            SELECT c.id, c.user_id,
+              (SELECT {aggregate}({PackedShortRow}, {Separator(PackedRowSeparator)}) FROM events e WHERE e.calendar_key = c.id AND {ShortInRange("e")}),
+              (SELECT {aggregate}(e.id || ':' || e.version, ',') FROM events e WHERE e.calendar_key = c.id AND {MasterInRange("e")})
+            FROM calendars c WHERE {PrimaryCalendarsOf("@userIds")}
+            """,
+            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
+            cancellationToken: ct);
     }
 
     /// <summary>
-    /// The primary calendars of the users in one parameter, so that the statement's text is the same whatever their number:
-    /// on SQLite a JSON array read by json_each (a list expanded into a parameter a user would make the driver bind each by
-    /// name, SQLite parse a new text every request, and the text differ with every count), on PostgreSQL an array.
+    /// The second statement of <see cref="PrimaryCalendarsRangeAsync"/>: the long rows that are no series master and the
+    /// exceptions of the masters touching the range, as rows (they are few; its plan is tested to read indexes only but
+    /// for the exceptions).
     /// </summary>
-    private string PrimaryCalendarsOf(string userIds) =>
-        $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND " +
-        (database.Dialect == "Sqlite" ? $"c.user_id IN (SELECT value FROM json_each({userIds}))" : database.InList("c.user_id", userIds));
+    internal CommandDefinition PrimaryCalendarsLongRowsCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
+        CancellationToken ct) =>
+        new(LongRowsAndExceptionsSql(BusyColumns, PrimaryCalendarsOf("@userIds"), withMasters: false),
+            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs }, cancellationToken: ct);
 
-    /// <summary>The users of <see cref="PrimaryCalendarsOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
-    private object UserIdsParameter(IReadOnlyCollection<string> userIds)
+    /// <summary>
+    /// A short row as <see cref="ReadPackedShortRows"/> reads it: id, event_id, series_item_id, start_ms, end_ms,
+    /// free_busy_status, status and self_rsvp_status, between <see cref="PackedFieldSeparator"/>s, a text column written
+    /// "=" and its value or empty for NULL. No value holds either separator: ids are numbers, event ids "{uuid}_{seconds}",
+    /// Exchange's item ids base64 and the statuses the platform's words.
+    /// </summary>
+    private string PackedShortRow
     {
-        if (database.Dialect != "Sqlite") return userIds.ToArray();
+        get
+        {
+            var between = $" || {Separator(PackedFieldSeparator)} || ";
+            return string.Join(between, "e.id", "e.event_id", "coalesce('=' || e.series_item_id, '')", "e.start_ms", "e.end_ms",
+                "coalesce('=' || e.free_busy_status, '')", "coalesce('=' || e.status, '')", "coalesce('=' || e.self_rsvp_status, '')");
+        }
+    }
+
+    private const char PackedFieldSeparator = '\u001f';
+    private const char PackedRowSeparator = '\u001e';
+    private const int PackedFields = 8;
+
+    /// <summary>A control character as the dialect writes one in SQL.</summary>
+    private string Separator(char separator) => $"{(database.Dialect == "Sqlite" ? "char" : "chr")}({(int)separator})";
+
+    /// <summary>
+    /// The short rows of one calendar from <see cref="PackedShortRow"/>s, each status text made once a request (a few words
+    /// repeated on every row) through <paramref name="words"/>.
+    /// </summary>
+    private static void ReadPackedShortRows(string packed, string ownerId, Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> words,
+        List<StoredEventRow> rows)
+    {
+        Span<Range> fields = stackalloc Range[PackedFields + 1];
+        foreach (var rowRange in packed.AsSpan().Split(PackedRowSeparator))
+        {
+            var row = packed.AsSpan(rowRange);
+            if (row.Split(fields, PackedFieldSeparator) != PackedFields)
+                throw new InvalidOperationException($"a packed free/busy row holds other than {PackedFields} fields: {row}");
+            rows.Add(new StoredEventRow
+            {
+                Id = long.Parse(row[fields[0]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture), OwnerId = ownerId,
+                EventId = row[fields[1]].ToString(), SeriesItemId = row[fields[2]] is [_, ..] seriesItemId ? seriesItemId[1..].ToString() : null,
+                StartMs = long.Parse(row[fields[3]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+                EndMs = long.Parse(row[fields[4]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture),
+                FreeBusyStatus = Word(row[fields[5]]), Status = Word(row[fields[6]]), SelfRsvpStatus = Word(row[fields[7]]),
+            });
+        }
+
+        string? Word(ReadOnlySpan<char> field)
+        {
+            if (field.IsEmpty) return null;
+            var word = field[1..];
+            if (words.TryGetValue(word, out var made)) return made;
+            made = word.ToString();
+            words.Dictionary[made] = made;
+            return made;
+        }
+    }
+
+    /// <summary>The primary calendars of the users in one parameter (<see cref="OneOf"/>).</summary>
+    private string PrimaryCalendarsOf(string userIds) => $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {OneOf("c.user_id", userIds)}";
+
+    /// <summary>
+    /// <paramref name="column"/> is one of the values of a list in one parameter (<see cref="ListParameter(IReadOnlyCollection{string})"/>), so that
+    /// the statement's text is the same whatever their number: on SQLite a JSON array read by json_each (a list expanded
+    /// into a parameter a value would make the driver bind each by name, SQLite parse a new text every request, and the
+    /// text differ with every count), on PostgreSQL an array.
+    /// </summary>
+    private string OneOf(string column, string list) =>
+        database.Dialect == "Sqlite" ? $"{column} IN (SELECT value FROM json_each({list}))" : database.InList(column, list);
+
+    /// <summary>The values of <see cref="OneOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
+    private object ListParameter(IReadOnlyCollection<string> values) =>
+        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteStringValue(value)) : values.ToArray();
+
+    /// <inheritdoc cref="ListParameter(IReadOnlyCollection{string})"/>
+    private object ListParameter(IReadOnlyCollection<long> values) =>
+        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteNumberValue(value)) : values.ToArray();
+
+    private static string JsonArray<T>(IReadOnlyCollection<T> values, Action<Utf8JsonWriter, T> write)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var userId in userIds) json.WriteStringValue(userId);
+            foreach (var value in values) write(json, value);
             json.WriteEndArray();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -190,10 +259,10 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     private static string MastersSql(string columns, string calendars) =>
         $"""
         SELECT {columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
-        WHERE {calendars} AND {LongOrSeries("e")} AND {IsMaster("e")} AND e.end_ms > @startMs AND e.start_ms < @endMs
+        WHERE {calendars} AND {MasterInRange("e")}
         """;
 
-    /// <summary>The "id:version" pairs of <see cref="PrimaryCalendarsMastersCommand"/>'s list.</summary>
+    /// <summary>The "id:version" pairs of <see cref="PrimaryCalendarsCommand"/>'s list.</summary>
     private static List<(long Id, long Version)> IdsAndVersions(string list)
     {
         var pairs = new List<(long, long)>();
@@ -208,8 +277,8 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     }
 
     /// <summary>
-    /// The free/busy rows, read column by column rather than mapped: some 3,400 rows a request for 100 users, where each
-    /// value read is a call into the driver, so the columns only a series master uses (its item id, rule, and start and
+    /// The free/busy rows that come as rows (long rows, exceptions, and masters read in full), read column by column rather
+    /// than mapped: each value read is a call into the driver, so the columns only a series master uses (its item id, rule, and start and
     /// end as the payload writes them) are read for masters alone, numbers are read as numbers, and the owner's user_id is
     /// read once per calendar (by its key) rather than decoded into a new string on every row. With <paramref name="onlyIds"/>,
     /// the rows of those ids alone.
@@ -302,19 +371,25 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
     private static long EarliestShortStart(long startMs) => startMs > long.MinValue + ShortMs ? startMs - ShortMs : long.MinValue;
 
     /// <summary>
-    /// Three parts: short rows that are no series master by their start, long rows and series masters by their end (the
-    /// partial index; a master of one short occurrence is there too, with the item id and rule its expansion needs), and
-    /// the exceptions and deleted occurrences of every series master touching the range, joined on the master's item id
-    /// through the partial index events_exceptions (migration 0015), which holds the exceptions alone.
-    /// The first part reads <paramref name="shortColumns"/>, the others <paramref name="columns"/>; without
-    /// <paramref name="withMasters"/> the second leaves the masters out (free/busy reads them apart).
+    /// Three parts: short rows that are no series master by their start (events_calendar_time), then
+    /// <see cref="LongRowsAndExceptionsSql"/>'s two.
     /// </summary>
-    private static string RangeSql(string shortColumns, string columns, string calendars, bool withMasters = true) =>
+    private static string RangeSql(string columns, string calendars) =>
         $"""
-        SELECT {shortColumns} FROM calendars c JOIN events e ON e.calendar_key = c.id
-        WHERE {calendars} AND e.start_ms >= @earliestShortStart AND e.start_ms < @endMs AND e.end_ms > @startMs
-          AND e.end_ms - e.start_ms <= {ShortMs} AND e.recurrence IS NULL
+        SELECT {columns} FROM calendars c JOIN events e ON e.calendar_key = c.id WHERE {calendars} AND {ShortInRange("e")}
         UNION ALL
+        {LongRowsAndExceptionsSql(columns, calendars, withMasters: true)}
+        """;
+
+    /// <summary>
+    /// Long rows and series masters by their end (the partial index events_long; a master of one short occurrence is there
+    /// too, with the item id and rule its expansion needs), and the exceptions and deleted occurrences of every series
+    /// master touching the range, joined on the master's item id through the partial index events_exceptions (migration
+    /// 0015), which holds the exceptions alone. Without <paramref name="withMasters"/> the first part leaves the masters
+    /// out (free/busy reads them apart).
+    /// </summary>
+    private static string LongRowsAndExceptionsSql(string columns, string calendars, bool withMasters) =>
+        $"""
         SELECT {columns} FROM calendars c JOIN events e ON e.calendar_key = c.id
         WHERE {calendars} AND {LongOrSeries("e")} {(withMasters ? "" : $"AND NOT {IsMaster("e")}")} AND e.end_ms > @startMs AND e.start_ms < @endMs
         UNION ALL
@@ -324,11 +399,18 @@ public sealed class EventRangeReads(IDatabase database) : IDisposable
           AND m.series_item_id IS NULL
         """;
 
+    /// <summary>A short row that is no series master touching the range, found by its start (events_calendar_time).</summary>
+    private static string ShortInRange(string alias) =>
+        $"{alias}.start_ms >= @earliestShortStart AND {alias}.start_ms < @endMs AND {alias}.end_ms > @startMs " +
+        $"AND {alias}.end_ms - {alias}.start_ms <= {ShortMs} AND {alias}.recurrence IS NULL";
+
+    /// <summary>A series master touching the range, found by its end (the partial index events_long).</summary>
+    private static string MasterInRange(string alias) =>
+        $"{LongOrSeries(alias)} AND {IsMaster(alias)} AND {alias}.end_ms > @startMs AND {alias}.start_ms < @endMs";
+
     /// <summary>The condition of the partial index events_long, written as it is there so the planners see it is its own.</summary>
     private static string LongOrSeries(string alias) => $"({alias}.end_ms - {alias}.start_ms > {ShortMs} OR {alias}.recurrence IS NOT NULL)";
 
     /// <summary>A series master: a rule, and no series of its own (an exception names its master's item id).</summary>
     private static string IsMaster(string alias) => $"({alias}.recurrence IS NOT NULL AND {alias}.series_item_id IS NULL)";
-
-    public void Dispose() => _series.Dispose();
 }

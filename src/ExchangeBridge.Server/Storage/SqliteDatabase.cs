@@ -10,8 +10,27 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     private readonly GroupCommit _groupCommit;
     private readonly SqliteReadSessions _reads;
     private readonly WalCheckpointer _checkpointer;
-    // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = new();
+    // Pooled connections keep their native handle: per-connection settings are applied once per handle, not per open, and
+    // its page cache again only when the handle comes back in another role (the writer, a read session and the pooled
+    // reads share the driver's pool).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, ConfiguredHandle> _configured = new();
+
+    private sealed record ConfiguredHandle(int PageCacheKib);
+
+    /// <summary>
+    /// The page cache of a pooled read connection (<see cref="OpenAsync"/>: the range reads of free/busy and the instance
+    /// view among others): 16 MB instead of SQLite's 2 MB. A free/busy request for 100 of a thousand users reads some
+    /// 4,000 pages of the range indexes over a week; with 2 MB they are evicted between requests and each is read again
+    /// with pread and copied (half of the statements' time on a million events, measured: bench/results/latest.md,
+    /// 2026-12-07 fb11). A cache grows only with the pages its connection reads, so connections that read little stay small.
+    /// </summary>
+    private const int PooledReadPageCacheKib = 16 * 1024;
+
+    /// <summary>
+    /// SQLite's own default, kept by the writer and the prepared read sessions (point reads by key), whose caches would
+    /// otherwise grow with every page an import writes or a GET touches.
+    /// </summary>
+    private const int DefaultPageCacheKib = 2000;
     private readonly FileStream _ownership;
 
     public SqliteDatabase(string databasePath)
@@ -83,7 +102,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     private SqliteConnection OpenReadSession()
     {
         var connection = new SqliteConnection(_connectionString);
-        OpenConfiguredAsync(connection, CancellationToken.None).GetAwaiter().GetResult();
+        OpenConfiguredAsync(connection, DefaultPageCacheKib, CancellationToken.None).GetAwaiter().GetResult();
         return connection;
     }
 
@@ -167,7 +186,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
         var connection = new SqliteConnection(_connectionString);
-        await OpenConfiguredAsync(connection, cancellationToken);
+        await OpenConfiguredAsync(connection, PooledReadPageCacheKib, cancellationToken);
         return connection;
     }
 
@@ -189,7 +208,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
             // One writer connection for the life of the database: it keeps its prepared statements between turns.
             _writerConnection ??= new WriterConnection(_connectionString, this);
             if (_writerConnection.State != System.Data.ConnectionState.Open)
-                await OpenConfiguredAsync(_writerConnection, cancellationToken);
+                await OpenConfiguredAsync(_writerConnection, DefaultPageCacheKib, cancellationToken);
             Volatile.Write(ref _inTurn, 1);
             return _writerConnection;
         }
@@ -231,20 +250,24 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
         }
     }
 
-    private async Task OpenConfiguredAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private async Task OpenConfiguredAsync(SqliteConnection connection, int pageCacheKib, CancellationToken cancellationToken)
     {
         await connection.OpenAsync(cancellationToken);
-        if (connection.Handle is not { } handle || _configured.TryGetValue(handle, out _)) return;
-        // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints, so a committed transaction
-        // survives a killed process (it may not survive a power cut). The busy timeout covers other processes.
-        // Checkpoints are the WalCheckpointer's; a committing connection checkpoints only past its fallback.
+        if (connection.Handle is not { } handle) return;
+        var configured = _configured.TryGetValue(handle, out var was) ? was : null;
+        if (configured?.PageCacheKib == pageCacheKib) return;
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; " +
-                             $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages}; " +
-                             // A WAL started over keeps its file; past this size the file is cut back.
-                             $"PRAGMA journal_size_limit={WalCheckpointer.RestartPages * 4096};";
+        pragma.CommandText = configured is null
+            // WAL lets readers run beside the writer; NORMAL syncs the WAL at checkpoints, so a committed transaction
+            // survives a killed process (it may not survive a power cut). The busy timeout covers other processes.
+            // Checkpoints are the WalCheckpointer's; a committing connection checkpoints only past its fallback.
+            ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; " +
+              $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterFallbackPages}; " +
+              // A WAL started over keeps its file; past this size the file is cut back.
+              $"PRAGMA journal_size_limit={WalCheckpointer.RestartPages * 4096}; PRAGMA cache_size=-{pageCacheKib};"
+            : $"PRAGMA cache_size=-{pageCacheKib};";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
-        _configured.AddOrUpdate(handle, handle);
+        _configured.AddOrUpdate(handle, new ConfiguredHandle(pageCacheKib));
     }
 
     /// <summary>

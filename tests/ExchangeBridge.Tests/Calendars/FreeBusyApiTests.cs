@@ -148,6 +148,18 @@ public sealed class FreeBusyApiTests : ImportedWeekTests
         Assert.Empty(await EmployeeWeekAsync());
     }
 
+    [Fact]
+    public async Task The_weeks_after_hold_the_moved_occurrence_where_it_now_falls_and_neither_it_where_it_was_nor_the_deleted_one()
+    {
+        var range = $"\"time_min\":\"{At(Monday.AddDays(7).AddHours(-1))}\",\"time_max\":\"{At(Monday.AddDays(21).AddHours(-1))}\"";
+
+        var answer = await PostAsync(List, $$"""{"user_id":"{{World.EmployeeOpenId}}",{{range}}}""", World.AdminToken);
+
+        // The moved occurrence is a stored row of its own, named by its series: the stand-up's Mondays it replaces and the
+        // one deleted are not busy.
+        Assert.Equal(new[] { (At(Monday.AddDays(8)), At(Monday.AddDays(8).AddMinutes(15))) }, Stretches(answer["freebusy_list"]!.AsArray()));
+    }
+
     private async Task<List<(string Start, string End)>> EmployeeWeekAsync() =>
         Stretches((await PostAsync(List, $$"""{"user_id":"{{World.EmployeeOpenId}}",{{Week()}}}""", World.AdminToken))["freebusy_list"]!.AsArray());
 
