@@ -78,21 +78,15 @@ public static class FeishuJson
 
     private const int MaxKeptBuffer = 64 * 1024;
 
-    [ThreadStatic] private static ArrayBufferWriter<byte>? t_buffer;
+    [ThreadStatic] private static PooledBufferWriter? t_buffer;
     [ThreadStatic] private static Utf8JsonWriter? t_writer;
 
     /// <summary>An answer's bytes; the buffer and writer are reused on the thread, only the result is allocated.</summary>
     public static byte[] Serialize<T>(T value, JsonTypeInfo<T> type)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
-        writer.Reset(buffer);
-        JsonSerializer.Serialize(writer, value, type);
-        writer.Flush();
+        var buffer = SerializeOnThread(value, type);
         var json = buffer.WrittenSpan.ToArray();
-        // A rare large answer (a long page of events) does not keep its buffer on the thread.
-        if (buffer.Capacity > MaxKeptBuffer) (t_buffer, t_writer) = (null, null);
+        if (buffer.Capacity > MaxKeptBuffer) Release(buffer);
         return json;
     }
 
@@ -100,9 +94,51 @@ public static class FeishuJson
     public static FeishuJsonResult<T> Result<T>(T value, JsonTypeInfo<T> type, int statusCode = StatusCodes.Status200OK) =>
         new(value, type, statusCode);
 
-    /// <summary>An answer, serialised whole so it goes out with its length rather than chunked.</summary>
-    public static Task WriteAsync<T>(HttpResponse response, T answer, JsonTypeInfo<T> type, CancellationToken ct) =>
-        WriteAsync(response, Serialize(answer, type), ct);
+    /// <summary>
+    /// An answer, serialised whole so it goes out with its length rather than chunked. A small one is copied out of the
+    /// thread's buffer; a large one goes out from the pooled buffer it was written into, which leaves the thread for the
+    /// write (the write may finish later while the thread serves another request) and then goes back to the pool.
+    /// </summary>
+    public static Task WriteAsync<T>(HttpResponse response, T answer, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        var buffer = SerializeOnThread(answer, type);
+        if (buffer.Capacity <= MaxKeptBuffer) return WriteAsync(response, buffer.WrittenSpan.ToArray(), ct);
+        (t_buffer, t_writer) = (null, null);
+        return WriteAndReleaseAsync(response, buffer, ct);
+    }
+
+    private static async Task WriteAndReleaseAsync(HttpResponse response, PooledBufferWriter buffer, CancellationToken ct)
+    {
+        try
+        {
+            response.ContentType = ContentType;
+            response.ContentLength = buffer.WrittenCount;
+            await response.Body.WriteAsync(buffer.WrittenMemory, ct);
+        }
+        finally
+        {
+            buffer.Dispose();
+        }
+    }
+
+    /// <summary>The value serialised into this thread's buffer, valid until the thread's next answer.</summary>
+    private static PooledBufferWriter SerializeOnThread<T>(T value, JsonTypeInfo<T> type)
+    {
+        var buffer = t_buffer ??= new PooledBufferWriter(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, value, type);
+        writer.Flush();
+        return buffer;
+    }
+
+    /// <summary>A buffer grown past what a thread keeps (a rare large answer) goes back to the pool.</summary>
+    private static void Release(PooledBufferWriter buffer)
+    {
+        (t_buffer, t_writer) = (null, null);
+        buffer.Dispose();
+    }
 
     /// <summary>An answer already serialised (a cached one), with its length so it needs no chunking.</summary>
     public static Task WriteAsync(HttpResponse response, byte[] json, CancellationToken ct)
