@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using ExchangeBridge.Core.Errors;
@@ -34,15 +33,8 @@ public static class JsonBody
     public static async Task<T> ReadObjectAsync<T>(HttpRequest request, FeishuError invalid,
         Func<JsonElement, T> read, CancellationToken cancellationToken)
     {
-        var (buffer, length) = await ReadPooledAsync(request, invalid, cancellationToken);
-        try
-        {
-            return ReadDocument(buffer.AsMemory(0, length), invalid, read);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var body = await ReadPooledAsync(request, invalid, cancellationToken);
+        return ReadDocument(body.WrittenMemory, invalid, read);
     }
 
     /// <summary>
@@ -53,42 +45,26 @@ public static class JsonBody
     public static async Task<string?[]> ReadStringsAsync(HttpRequest request, FeishuError invalid, JsonStringFields fields,
         CancellationToken cancellationToken)
     {
-        var (buffer, length) = await ReadPooledAsync(request, invalid, cancellationToken);
-        try
-        {
-            return fields.TryReadFlat(buffer.AsSpan(0, length), out var values) ? values
-                : ReadDocument(buffer.AsMemory(0, length), invalid, body => fields.Names.Select(name => OptionalString(body, name, invalid)).ToArray());
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        using var body = await ReadPooledAsync(request, invalid, cancellationToken);
+        return fields.TryReadFlat(body.WrittenSpan, out var values) ? values
+            : ReadDocument(body.WrittenMemory, invalid, document => fields.Names.Select(name => OptionalString(document, name, invalid)).ToArray());
     }
 
-    /// <summary>The body's bytes in a pooled buffer the caller returns; the endpoint's own refusal for a body too large, empty or cut off.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadPooledAsync(HttpRequest request, FeishuError invalid, CancellationToken cancellationToken)
+    /// <summary>The body's bytes in a pooled buffer the caller disposes; the endpoint's own refusal for a body too large, empty or cut off.</summary>
+    private static async Task<PooledBufferWriter> ReadPooledAsync(HttpRequest request, FeishuError invalid, CancellationToken cancellationToken)
     {
         EnsureJsonContentType(request, invalid);
         if (request.ContentLength > MaxBytes) throw new FeishuException(invalid, "request body too large");
 
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
-        var length = 0;
+        var body = new PooledBufferWriter(4096);
         try
         {
             while (true)
             {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length > MaxBytes) throw new FeishuException(invalid, "request body too large");
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
                 int count;
                 try
                 {
-                    count = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                    count = await request.Body.ReadAsync(body.GetMemory(), cancellationToken);
                 }
                 catch (BadHttpRequestException e)
                 {
@@ -96,15 +72,15 @@ public static class JsonBody
                     throw new FeishuException(invalid, WireErrors.BodyRefusal(e));
                 }
                 if (count == 0) break;
-                length += count;
-                if (length > MaxBytes) throw new FeishuException(invalid, "request body too large");
+                body.Advance(count);
+                if (body.WrittenCount > MaxBytes) throw new FeishuException(invalid, "request body too large");
             }
-            if (length == 0) throw new FeishuException(invalid, "request body is empty");
-            return (buffer, length);
+            if (body.WrittenCount == 0) throw new FeishuException(invalid, "request body is empty");
+            return body;
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            body.Dispose();
             throw;
         }
     }

@@ -3,9 +3,11 @@ using System.Buffers;
 namespace ExchangeBridge.Server.Wire;
 
 /// <summary>
-/// A growing byte buffer whose arrays are rented from the shared pool and given back on <see cref="Dispose"/>. An answer
-/// of a few hundred kilobytes (a week of free/busy for a hundred users is ~280 KB) grew an <see cref="ArrayBufferWriter{T}"/>
-/// through fresh large-object-heap arrays on every request, and those are what drove the collector's full collections.
+/// A growing byte buffer whose arrays are rented from the shared pool and given back on <see cref="Dispose"/>: the JSON
+/// answers are serialised into one (<see cref="FeishuJson"/>) and the request bodies read into one (<see cref="JsonBody"/>).
+/// An answer of a few hundred kilobytes (a week of free/busy for a hundred users is ~280 KB) grew an
+/// <see cref="ArrayBufferWriter{T}"/> through fresh large-object-heap arrays on every request, and those are what drove
+/// the collector's full collections.
 /// </summary>
 internal sealed class PooledBufferWriter(int initialCapacity) : IBufferWriter<byte>, IDisposable
 {
