@@ -49,6 +49,9 @@ public static class EwsSimulator
                 "You have exceeded the available concurrent connections for your account. Try again once your other requests have completed.");
             return;
         }
+        // Closed as the answer starts, not after it is written: a client that has read the answer may open its next
+        // connection before this handler returns, and must not find this one still counted.
+        context.Response.OnStarting(static slot => { ((IDisposable)slot).Dispose(); return Task.CompletedTask; }, connection);
         if (store.TakeBusy(out var backOffMs))
         {
             await ServerBusy(context, backOffMs);

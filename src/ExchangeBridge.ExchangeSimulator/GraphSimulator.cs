@@ -147,6 +147,8 @@ public static partial class GraphSimulator
         {
             using (slot)
             {
+                // Released as the answer starts (see EwsSimulator): the client may send its next request once it has read it.
+                httpContext.Response.OnStarting(static s => { ((IDisposable)s).Dispose(); return Task.CompletedTask; }, slot);
                 await throttle.ServeGraphAsync(httpContext.RequestAborted);
                 await inner.ExecuteAsync(httpContext);
             }

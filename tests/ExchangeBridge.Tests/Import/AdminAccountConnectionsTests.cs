@@ -79,12 +79,14 @@ public sealed class AdminAccountConnectionsTests
         var waiting = exchange.ListCalendarFoldersAsync(admin, ImportWorld.Mailbox, default);
         await WaitUntilAsync(() => connections.Saturated.Contains(admin.Email) && simulator.Store.ThrottlingCounters.PeakConcurrency == 1);
         Assert.Null(await jobs.TryClaimAsync("instance-a", now, 60_000, limits, connections.Saturated, default));
+        Assert.False(waiting.IsCompleted);
 
+        // Giving up on the hung call frees its connection here at once; Exchange notices the closed request a moment
+        // later, so the simulator's peak after this point says nothing about our limit and is not asserted.
         await giveUp.CancelAsync();
         await Assert.ThrowsAnyAsync<Exception>(() => hanging);
         Assert.NotEmpty(await waiting);
         Assert.Empty(connections.Saturated);
-        Assert.Equal(1, simulator.Store.ThrottlingCounters.PeakConcurrency);
         Assert.NotNull(await jobs.TryClaimAsync("instance-a", now, 60_000, limits, connections.Saturated, default));
     }
 
