@@ -147,7 +147,7 @@ public sealed class ConsoleStore(IDatabase database, TimeProvider clock, IOption
         await using var c = await database.OpenAsync(ct);
         return (await c.QueryAsync<ConsoleBindingRow>(new CommandDefinition(
             $"SELECT {RowColumns} FROM exchange_bindings b {SyncJoin} WHERE b.tenant_key = @tenantKey AND {database.InList("b.id", "@keys")}",
-            Parameters(new { tenantKey, keys = keys.ToArray() }), cancellationToken: ct))).AsList();
+            Parameters(new { tenantKey, keys = database.ListArgument(keys) }), cancellationToken: ct))).AsList();
     }
 
     /// <summary>One binding of the tenant, by its public id.</summary>

@@ -57,7 +57,6 @@ public sealed class EventDeliveryStore(IDatabase database)
     /// <summary>Leases up to <paramref name="limit"/> due heads; on PostgreSQL rows another instance is taking are skipped, not waited for.</summary>
     public async Task<List<ClaimedDelivery>> ClaimAsync(string owner, long now, long leaseMs, int limit, CancellationToken ct)
     {
-        var skipLocked = database.Dialect == "Postgres" ? "FOR UPDATE SKIP LOCKED" : "";
         var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) => (await c.QueryAsync<ClaimedDelivery>(new CommandDefinition(
             $"""
             UPDATE event_deliveries SET lease_owner = @owner, lease_expires_at = @leaseUntil, attempts = attempts + 1, updated_at = @now
@@ -66,7 +65,7 @@ public sealed class EventDeliveryStore(IDatabase database)
                 WHERE d.state = @pending AND d.next_attempt_at <= @now AND (d.lease_expires_at IS NULL OR d.lease_expires_at < @now)
                   AND NOT EXISTS (SELECT 1 FROM event_deliveries p
                                   WHERE p.app_id = d.app_id AND p.order_key = d.order_key AND p.state = @pending AND p.id < d.id)
-                ORDER BY d.id LIMIT @limit {skipLocked})
+                ORDER BY d.id LIMIT @limit {database.SkipLockedRows})
             RETURNING id AS Id, event_id AS EventId, app_id AS AppId, tenant_key AS TenantKey, event_type AS EventType,
                       event_body AS EventBody, create_time AS CreateTime, attempts AS Attempts
             """, new { owner, now, leaseUntil = now + leaseMs, limit, pending = DeliveryStates.Pending }, tx, cancellationToken: token))).AsList(), ct);
@@ -80,7 +79,7 @@ public sealed class EventDeliveryStore(IDatabase database)
         await using var c = await database.OpenAsync(ct);
         var settings = (await c.QueryAsync<(string AppId, string RequestUrl, string VerificationToken, string? EncryptKeyProtected)>(new CommandDefinition(
                 $"SELECT app_id, request_url, verification_token, encrypt_key_protected FROM app_event_settings WHERE {database.InList("app_id", "@appIds")}",
-                new { appIds = claimed.Select(d => d.AppId).Distinct().ToArray() }, cancellationToken: ct)))
+                new { appIds = database.ListArgument(claimed.Select(d => d.AppId).Distinct().ToArray()) }, cancellationToken: ct)))
             .ToDictionary(s => s.AppId, StringComparer.Ordinal);
         foreach (var delivery in claimed)
             if (settings.TryGetValue(delivery.AppId, out var s))

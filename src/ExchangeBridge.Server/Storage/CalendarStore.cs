@@ -97,10 +97,10 @@ public sealed class CalendarStore(IDatabase database)
         CancellationToken ct)
     {
         var vanished = $"SELECT id FROM calendars WHERE binding_key = @bindingKey AND {database.NotInList("exchange_folder_id", "@folderIds")}";
-        await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE calendar_key IN ({vanished})", new { bindingKey, folderIds }, tx,
+        await c.ExecuteAsync(new CommandDefinition($"DELETE FROM events WHERE calendar_key IN ({vanished})", new { bindingKey, folderIds = database.ListArgument(folderIds) }, tx,
             cancellationToken: ct));
         var removed = await c.QueryAsync<(string CalendarId, string Summary)>(new CommandDefinition(
-            $"DELETE FROM calendars WHERE id IN ({vanished}) RETURNING calendar_id, summary", new { bindingKey, folderIds }, tx,
+            $"DELETE FROM calendars WHERE id IN ({vanished}) RETURNING calendar_id, summary", new { bindingKey, folderIds = database.ListArgument(folderIds) }, tx,
             cancellationToken: ct));
         return removed.Select(r => new CalendarChange(r.CalendarId, ChangeTypes.Delete, r.Summary)).ToList();
     }
@@ -132,7 +132,7 @@ public sealed class CalendarStore(IDatabase database)
         await using var c = await database.OpenAsync(ct);
         var rows = await c.QueryAsync<(string ItemId, string ChangeKey, string EventId)>(new CommandDefinition(
             $"SELECT exchange_item_id, change_key, event_id FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
-            new { calendarKey, itemIds = itemIds.ToArray() }, cancellationToken: ct));
+            new { calendarKey, itemIds = database.ListArgument(itemIds) }, cancellationToken: ct));
         return rows.ToDictionary(r => r.ItemId, r => new StoredEvent(r.ChangeKey, r.EventId));
     }
 
@@ -166,14 +166,14 @@ public sealed class CalendarStore(IDatabase database)
                 keep.Length == 0
                     ? $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")}"
                     : $"DELETE FROM events WHERE calendar_key = @calendarKey AND {database.InList("series_item_id", "@masters")} AND {database.NotInList("exchange_item_id", "@keep")}",
-                new { calendarKey, masters, keep }, ct));
+                new { calendarKey, masters = database.ListArgument(masters), keep = database.ListArgument(keep) }, ct));
         }
         changes.AddRange(await UpsertChangesAsync(c, tx, calendarKey, upserts, ct));
         await UpsertEventsAsync(c, tx, calendarKey, upserts, now, ct);
         if (deletedItemIds.Count > 0)
             changes.AddRange(await DeleteReturningAsync(c, tx,
                 $"DELETE FROM events WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@deletedItemIds")} OR {database.InList("series_item_id", "@deletedItemIds")})",
-                new { calendarKey, deletedItemIds = deletedItemIds.ToArray() }, ct));
+                new { calendarKey, deletedItemIds = database.ListArgument(deletedItemIds) }, ct));
         await MarkSeenAsync(c, tx, calendarKey, resyncListedItemIds, ct);
         if (progress.EndResync) changes.AddRange(await RemoveUnseenAsync(c, tx, calendarKey, ct));
         if (changes.Count > 0)
@@ -216,7 +216,7 @@ public sealed class CalendarStore(IDatabase database)
             $"""
             UPDATE events SET resync_pass = (SELECT resync_pass FROM calendars WHERE id = @calendarKey)
             WHERE calendar_key = @calendarKey AND ({database.InList("exchange_item_id", "@itemIds")} OR {database.InList("series_item_id", "@itemIds")})
-            """, new { calendarKey, itemIds = itemIds.ToArray() }, tx, cancellationToken: ct));
+            """, new { calendarKey, itemIds = database.ListArgument(itemIds) }, tx, cancellationToken: ct));
     }
 
     /// <summary>The end of a resync: every single and series it did not list is gone from Exchange, with its instances.</summary>
@@ -246,7 +246,7 @@ public sealed class CalendarStore(IDatabase database)
         foreach (var row in upserts) last[row.ExchangeItemId] = row;
         var stored = (await c.QueryAsync<(string ItemId, string ChangeKey)>(new CommandDefinition(
                 $"SELECT exchange_item_id, change_key FROM events WHERE calendar_key = @calendarKey AND {database.InList("exchange_item_id", "@itemIds")}",
-                new { calendarKey, itemIds = last.Keys.ToArray() }, tx, cancellationToken: ct)))
+                new { calendarKey, itemIds = database.ListArgument(last.Keys) }, tx, cancellationToken: ct)))
             .ToDictionary(r => r.ItemId, r => r.ChangeKey, StringComparer.Ordinal);
         return last.Values
             .Where(row => !stored.TryGetValue(row.ExchangeItemId, out var key) || key != row.ChangeKey)

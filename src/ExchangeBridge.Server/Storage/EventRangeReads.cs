@@ -1,8 +1,5 @@
-using System.Buffers;
 using System.Data.Common;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Dapper;
 using ExchangeBridge.Core.Identity;
 using ExchangeBridge.Server.Calendars;
@@ -124,8 +121,8 @@ public sealed class EventRangeReads(IDatabase database)
         if (missed.Count == 0) return rows;
 
         await using (var reader = await c.ExecuteReaderAsync(new CommandDefinition(
-                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {OneOf("c.id", "@calendarKeys")}"),
-                         new { tenantKey, calendarKeys = ListParameter(missedCalendars), startMs, endMs }, cancellationToken: ct)))
+                         MastersSql(BusyColumns, $"c.tenant_key = @tenantKey AND {database.InList("c.id", "@calendarKeys")}"),
+                         new { tenantKey, calendarKeys = database.ListArgument(missedCalendars), startMs, endMs }, cancellationToken: ct)))
             foreach (var master in await ReadBusyRowsAsync(reader, missed, ct))
             {
                 _series.Hold(tenantKey, master);
@@ -144,15 +141,14 @@ public sealed class EventRangeReads(IDatabase database)
     internal CommandDefinition PrimaryCalendarsCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
         CancellationToken ct)
     {
-        var aggregate = database.Dialect == "Sqlite" ? "group_concat" : "string_agg";
         return new(
             $"""
             SELECT c.id, c.user_id,
-              (SELECT {aggregate}({PackedShortRow}, {Separator(PackedRowSeparator)}) FROM events e WHERE e.calendar_key = c.id AND {ShortInRange("e")}),
-              (SELECT {aggregate}(e.id || ':' || e.version, ',') FROM events e WHERE e.calendar_key = c.id AND {MasterInRange("e")})
+              (SELECT {database.JoinedTexts(PackedShortRow, database.Character(PackedRowSeparator))} FROM events e WHERE e.calendar_key = c.id AND {ShortInRange("e")}),
+              (SELECT {database.JoinedTexts("e.id || ':' || e.version", "','")} FROM events e WHERE e.calendar_key = c.id AND {MasterInRange("e")})
             FROM calendars c WHERE {PrimaryCalendarsOf("@userIds")}
             """,
-            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
+            new { tenantKey, primary = true, userIds = database.ListArgument(userIds), startMs, endMs, earliestShortStart = EarliestShortStart(startMs) },
             cancellationToken: ct);
     }
 
@@ -164,7 +160,7 @@ public sealed class EventRangeReads(IDatabase database)
     internal CommandDefinition PrimaryCalendarsLongRowsCommand(string tenantKey, IReadOnlyCollection<string> userIds, long startMs, long endMs,
         CancellationToken ct) =>
         new(LongRowsAndExceptionsSql(BusyColumns, PrimaryCalendarsOf("@userIds"), withMasters: false),
-            new { tenantKey, primary = true, userIds = ListParameter(userIds), startMs, endMs }, cancellationToken: ct);
+            new { tenantKey, primary = true, userIds = database.ListArgument(userIds), startMs, endMs }, cancellationToken: ct);
 
     /// <summary>
     /// A short row as <see cref="ReadPackedShortRows"/> reads it: id, event_id, series_item_id, start_ms, end_ms,
@@ -176,7 +172,7 @@ public sealed class EventRangeReads(IDatabase database)
     {
         get
         {
-            var between = $" || {Separator(PackedFieldSeparator)} || ";
+            var between = $" || {database.Character(PackedFieldSeparator)} || ";
             return string.Join(between, "e.id", "e.event_id", "coalesce('=' || e.series_item_id, '')", "e.start_ms", "e.end_ms",
                 "coalesce('=' || e.free_busy_status, '')", "coalesce('=' || e.status, '')", "coalesce('=' || e.self_rsvp_status, '')");
         }
@@ -185,9 +181,6 @@ public sealed class EventRangeReads(IDatabase database)
     private const char PackedFieldSeparator = '\u001f';
     private const char PackedRowSeparator = '\u001e';
     private const int PackedFields = 8;
-
-    /// <summary>A control character as the dialect writes one in SQL.</summary>
-    private string Separator(char separator) => $"{(database.Dialect == "Sqlite" ? "char" : "chr")}({(int)separator})";
 
     /// <summary>
     /// The short rows of one calendar from <see cref="PackedShortRow"/>s, each status text made once a request (a few words
@@ -223,37 +216,8 @@ public sealed class EventRangeReads(IDatabase database)
         }
     }
 
-    /// <summary>The primary calendars of the users in one parameter (<see cref="OneOf"/>).</summary>
-    private string PrimaryCalendarsOf(string userIds) => $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {OneOf("c.user_id", userIds)}";
-
-    /// <summary>
-    /// <paramref name="column"/> is one of the values of a list in one parameter (<see cref="ListParameter(IReadOnlyCollection{string})"/>), so that
-    /// the statement's text is the same whatever their number: on SQLite a JSON array read by json_each (a list expanded
-    /// into a parameter a value would make the driver bind each by name, SQLite parse a new text every request, and the
-    /// text differ with every count), on PostgreSQL an array.
-    /// </summary>
-    private string OneOf(string column, string list) =>
-        database.Dialect == "Sqlite" ? $"{column} IN (SELECT value FROM json_each({list}))" : database.InList(column, list);
-
-    /// <summary>The values of <see cref="OneOf"/> as its parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
-    private object ListParameter(IReadOnlyCollection<string> values) =>
-        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteStringValue(value)) : values.ToArray();
-
-    /// <inheritdoc cref="ListParameter(IReadOnlyCollection{string})"/>
-    private object ListParameter(IReadOnlyCollection<long> values) =>
-        database.Dialect == "Sqlite" ? JsonArray(values, static (json, value) => json.WriteNumberValue(value)) : values.ToArray();
-
-    private static string JsonArray<T>(IReadOnlyCollection<T> values, Action<Utf8JsonWriter, T> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartArray();
-            foreach (var value in values) write(json, value);
-            json.WriteEndArray();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    /// <summary>The primary calendars of the users in one parameter (<see cref="IDatabase.InList"/>).</summary>
+    private string PrimaryCalendarsOf(string userIds) => $"c.tenant_key = @tenantKey AND c.is_primary = @primary AND {database.InList("c.user_id", userIds)}";
 
     /// <summary>The series masters of <paramref name="calendars"/> touching the range, by the partial index events_long.</summary>
     private static string MastersSql(string columns, string calendars) =>
@@ -363,7 +327,7 @@ public sealed class EventRangeReads(IDatabase database)
         };
         var rows = await c.QueryAsync<(string AskedId, string UserId, string? Email, long? ResignedAt)>(new CommandDefinition(
             $"SELECT {asked}, u.user_id, u.email, u.resigned_at FROM {from} WHERE u.tenant_key = @tenantKey AND {database.InList(asked, "@ids")}",
-            new { tenantKey, appId, ids = ids.ToArray() }, cancellationToken: ct));
+            new { tenantKey, appId, ids = database.ListArgument(ids) }, cancellationToken: ct));
         return rows.Select(r => new NamedUser(r.AskedId, r.UserId, r.Email, r.ResignedAt is not null)).ToList();
     }
 

@@ -58,13 +58,34 @@ public interface IDatabase : IAsyncDisposable
     Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// "column is one of the list parameter": Dapper expands <c>IN @list</c> for SQLite, but hands a list to Npgsql
-    /// whole, as an array, which PostgreSQL matches with <c>= ANY</c>.
+    /// "<paramref name="column"/> is one of the values of <paramref name="listParameter"/>", a list passed whole as one
+    /// parameter (its value made by <see cref="ListArgument(IReadOnlyCollection{string})"/>), so that the statement's text is
+    /// the same whatever the number of values: on SQLite a JSON array read by json_each (a list expanded into a parameter a
+    /// value, as Dapper does, makes the driver bind each by name, SQLite parse a new text at every count, and meets SQLite's
+    /// limit on parameters), on PostgreSQL an array matched with <c>= ANY</c>.
     /// </summary>
     string InList(string column, string listParameter);
 
     /// <summary>The negation of <see cref="InList"/>.</summary>
     string NotInList(string column, string listParameter);
+
+    /// <summary>The value of an <see cref="InList"/> parameter: a JSON array on SQLite, an array on PostgreSQL.</summary>
+    object ListArgument(IReadOnlyCollection<string> values);
+
+    /// <inheritdoc cref="ListArgument(IReadOnlyCollection{string})"/>
+    object ListArgument(IReadOnlyCollection<long> values);
+
+    /// <summary>The aggregate joining a group's texts <paramref name="expression"/> with <paramref name="separator"/> (SQL) between them.</summary>
+    string JoinedTexts(string expression, string separator);
+
+    /// <summary>A character as an SQL expression (for one no literal should hold, such as a control character).</summary>
+    string Character(char character);
+
+    /// <summary>
+    /// What makes a claiming subquery pass over rows that another writer's transaction has locked (PostgreSQL's
+    /// <c>FOR UPDATE SKIP LOCKED</c>); empty where writers take turns.
+    /// </summary>
+    string SkipLockedRows { get; }
 }
 
 /// <summary>

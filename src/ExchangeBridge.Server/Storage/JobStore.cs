@@ -71,7 +71,7 @@ public sealed class JobStore(IDatabase database)
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits,
         IReadOnlyCollection<string> saturatedAdminAccounts, CancellationToken ct)
     {
-        var saturated = saturatedAdminAccounts.ToArray();
+        var saturated = database.ListArgument(saturatedAdminAccounts);
         for (var tries = 0; tries < 3; tries++)
         {
             long? candidate;
@@ -99,7 +99,7 @@ public sealed class JobStore(IDatabase database)
         return null;
     }
 
-    private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits, string[] saturated) => new
+    private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits, object saturated) => new
     {
         id, owner, saturated, claim = id is null ? null : Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
         limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,

@@ -47,6 +47,11 @@ public sealed class PostgresDatabase : IDatabase, IDisposable
 
     public string InList(string column, string listParameter) => $"{column} = ANY({listParameter})";
     public string NotInList(string column, string listParameter) => $"{column} <> ALL({listParameter})";
+    public object ListArgument(IReadOnlyCollection<string> values) => values.ToArray();
+    public object ListArgument(IReadOnlyCollection<long> values) => values.ToArray();
+    public string JoinedTexts(string expression, string separator) => $"string_agg({expression}, {separator})";
+    public string Character(char character) => $"chr({(int)character})";
+    public string SkipLockedRows => "FOR UPDATE SKIP LOCKED";
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _source.OpenConnectionAsync(cancellationToken);

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Data.Common;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace ExchangeBridge.Server.Storage;
@@ -170,8 +173,25 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public bool IsContention(Exception exception) =>
         exception is SqliteException { SqliteErrorCode: 5 /* BUSY */ or 6 /* LOCKED */ };
 
-    public string InList(string column, string listParameter) => $"{column} IN {listParameter}";
-    public string NotInList(string column, string listParameter) => $"{column} NOT IN {listParameter}";
+    public string InList(string column, string listParameter) => $"{column} IN (SELECT value FROM json_each({listParameter}))";
+    public string NotInList(string column, string listParameter) => $"{column} NOT IN (SELECT value FROM json_each({listParameter}))";
+    public object ListArgument(IReadOnlyCollection<string> values) => JsonArray(values, static (json, value) => json.WriteStringValue(value));
+    public object ListArgument(IReadOnlyCollection<long> values) => JsonArray(values, static (json, value) => json.WriteNumberValue(value));
+    public string JoinedTexts(string expression, string separator) => $"group_concat({expression}, {separator})";
+    public string Character(char character) => $"char({(int)character})";
+    public string SkipLockedRows => "";
+
+    private static string JsonArray<T>(IReadOnlyCollection<T> values, Action<Utf8JsonWriter, T> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var value in values) write(json, value);
+            json.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     // SQLite runs one writer at a time: a migration cannot race another.
     public Task<IAsyncDisposable> AcquireMigrationLockAsync(CancellationToken cancellationToken) =>

@@ -60,6 +60,6 @@ public sealed class NestedWriteTests : IAsyncLifetime
     {
         await using var c = await Database.OpenAsync();
         return (await c.QueryAsync<string>(
-            $"SELECT tenant_key FROM tenants WHERE {Database.InList("tenant_key", "@keys")} ORDER BY tenant_key", new { keys })).AsList();
+            $"SELECT tenant_key FROM tenants WHERE {Database.InList("tenant_key", "@keys")} ORDER BY tenant_key", new { keys = Database.ListArgument(keys) })).AsList();
     }
 }
