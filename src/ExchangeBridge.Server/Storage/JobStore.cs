@@ -65,8 +65,8 @@ public sealed class JobStore(IDatabase database)
     /// jobs here, so one tenant whose Exchange hangs cannot hold every worker, nor of an admin account that runs as many as
     /// Exchange admits (<see cref="ClaimLimits"/>), nor of one of <paramref name="saturatedAdminAccounts"/> (emails), whose
     /// connections this instance has all out with requests waiting: a job claimed for it would only wait behind them.
-    /// The candidate is picked by a read, off the writer (<see cref="_candidate"/>); the take re-checks everything but the
-    /// saturation for that one job in one statement and, if another worker was quicker, the next candidate is picked.
+    /// The candidate is picked by a read, off the writer; the take checks the same rules (<see cref="_claimable"/>) again for
+    /// that one job in one statement and, if another worker was quicker, the next candidate is picked.
     /// </summary>
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits,
         IReadOnlyCollection<string> saturatedAdminAccounts, CancellationToken ct)
@@ -77,7 +77,8 @@ public sealed class JobStore(IDatabase database)
             long? candidate;
             await using (var c = await database.OpenAsync(ct))
                 candidate = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    _candidate, ClaimParameters(null, owner, now, leaseMs, limits, saturated), cancellationToken: ct));
+                    $"SELECT j.id {_claimable} ORDER BY t.last_claimed_at, j.run_at, j.id LIMIT 1",
+                    ClaimParameters(null, owner, now, leaseMs, limits, saturated), cancellationToken: ct));
             if (candidate is not { } id) return null;
             var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
             {
@@ -85,7 +86,7 @@ public sealed class JobStore(IDatabase database)
                     $"""
                     UPDATE sync_jobs SET lease_owner = @owner, lease_claim = @claim, lease_expires_at = @leaseUntil, attempts = attempts + 1,
                         updated_at = @now
-                    WHERE id = @id AND {Claimable("sync_jobs")}
+                    WHERE id = @id AND {Due("sync_jobs")} AND id = (SELECT j.id {_claimable} AND j.id = @id)
                     RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
                               unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner, lease_claim AS LeaseClaim
                     """, ClaimParameters(id, owner, now, leaseMs, limits, saturated), tx, cancellationToken: token));
@@ -106,14 +107,16 @@ public sealed class JobStore(IDatabase database)
     };
 
     /// <summary>
-    /// The due job to claim next, under the same rules as <see cref="Claimable"/>, with the jobs running counted once per
-    /// tenant and per admin account (a grouped read of the few leased rows, through sync_jobs_leased) rather than again for
-    /// every queued job: when an organisation's bindings wait behind their admin account's limit, every look for work went
-    /// through all of them, each with two counts of its own. The admin accounts saturated here (@saturated) are passed over.
+    /// The jobs that may be claimed now (FROM … WHERE, over <c>j</c>, its tenant <c>t</c>): queued, due, with no live lease,
+    /// of a tenant that runs fewer jobs here than its cap, and of an admin account that runs fewer over every instance than
+    /// its limit (<see cref="AdminAccountLimit"/>; an account no longer registered counts as a limit of one, so that its
+    /// jobs still run and say so; an unbind's job, whose binding is gone, asks Exchange nothing and is not limited) and is
+    /// not one of those saturated here (@saturated). The jobs running are counted once per tenant and per admin account (a
+    /// grouped read of the few leased rows, through sync_jobs_leased) rather than again for every queued job: when an
+    /// organisation's bindings wait behind their admin account's limit, every look for work went through all of them.
     /// </summary>
-    private readonly string _candidate =
+    private readonly string _claimable =
         $"""
-        SELECT j.id
         FROM sync_jobs j
         LEFT JOIN tenants t ON t.tenant_key = j.tenant_key
         LEFT JOIN exchange_bindings b ON b.id = j.binding_key
@@ -127,30 +130,15 @@ public sealed class JobStore(IDatabase database)
           AND COALESCE(here.n, 0) < @PerTenant
           AND (b.id IS NULL OR COALESCE(account.n, 0) < COALESCE({AdminAccountLimit("a")}, 1))
           AND (a.email IS NULL OR {database.NotInList("a.email", "@saturated")})
-        ORDER BY t.last_claimed_at, j.run_at, j.id
-        LIMIT 1
         """;
-
-    /// <summary>Queued, due, and with no live lease.</summary>
-    private static string Due(string job) =>
-        $"{job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)";
 
     /// <summary>
-    /// A queued job, due, with a free lease, whose tenant runs fewer jobs here than its cap and whose admin account runs
-    /// fewer over every instance than its limit (an account no longer registered counts as a limit of one, so that its
-    /// jobs still run and say so; an unbind's job, whose binding is gone, asks Exchange nothing and is not limited). Leased jobs are few (a lease per worker), so the counts read a handful of rows through
-    /// sync_jobs_leased.
+    /// Queued, due, and with no live lease. The take states it on the row it updates, not only in its subquery: on
+    /// PostgreSQL a take that waited for another worker's take of the same row re-checks, once that one commits, the
+    /// conditions on the updated row, while a subquery keeps the answer it read before; without it both takes win.
     /// </summary>
-    private static string Claimable(string job) =>
-        $"""
-        {Due(job)}
-          AND (SELECT COUNT(*) FROM sync_jobs r WHERE r.lease_expires_at >= @now AND r.lease_owner = @owner AND r.tenant_key = {job}.tenant_key) < @PerTenant
-          AND COALESCE((
-            SELECT CASE WHEN {RunningOfAdminAccount("mine.tenant_key", "mine.admin_account")} < COALESCE({AdminAccountLimit("a")}, 1) THEN 1 ELSE 0 END
-            FROM exchange_bindings mine
-            LEFT JOIN exchange_admin_accounts a ON a.email = lower(trim(mine.admin_account)) AND a.tenant_key = mine.tenant_key
-            WHERE mine.id = {job}.binding_key), 1) = 1
-        """;
+    private static string Due(string job) =>
+        $"{job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)";
 
     /// <summary>Jobs leased now, on any instance, of the bindings of one admin account (as the bindings spell it).</summary>
     private static string RunningOfAdminAccount(string tenantKey, string adminAccount) =>

@@ -20,6 +20,25 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
     private static readonly ClaimLimits Limits = new(PerTenant: 30, PerEwsAdminAccount: 25, PerGraphAdminAccount: 64, GrowMs: 2000);
 
     [Fact]
+    public async Task Workers_racing_for_one_due_job_lease_it_once()
+    {
+        Store.AddMailbox("employee0@contoso.com");
+        await World.BindForNewEmployeeAsync("employee0@contoso.com", "employee0");
+        var jobs = World.Server.Services.GetRequiredService<JobStore>();
+        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // All read the same candidate; on PostgreSQL their takes then queue on its row, and each that waited must see it
+        // taken. Each round comes after the last round's lease ran out, so the job is due again.
+        for (var round = 0; round < 8; round++, now += LeaseMs + 1)
+        {
+            var at = now;
+            var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+                Task.Run(() => jobs.TryClaimAsync($"instance-{i % 2}", at, LeaseMs, Limits, [], default))));
+            Assert.Single(claims, claim => claim is not null);
+        }
+    }
+
+    [Fact]
     public async Task A_claim_whose_lease_ran_out_can_neither_renew_nor_release_the_job_once_the_same_instance_claimed_it_again()
     {
         Store.AddMailbox("employee0@contoso.com");
