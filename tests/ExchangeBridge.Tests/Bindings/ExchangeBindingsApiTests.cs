@@ -5,7 +5,7 @@ using ExchangeBridge.Tests.Infrastructure;
 
 namespace ExchangeBridge.Tests.Bindings;
 
-public sealed class ExchangeBindingsApiTests : IAsyncLifetime
+public sealed class ExchangeBindingsApiTests() : ServerTests(new TestServer())
 {
     private const string Path = "/open-apis/calendar/v4/exchange_bindings";
     private const string DemoAdmin = "email_admin_example@outlook.com";
@@ -13,19 +13,15 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     private const string DemoOpenId = "ou_xxxxxxxxxxxxxxxxxx";
     private const string DocumentedId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
 
-    private TestServer _server = null!;
     private string _admin = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = new TestServer();
-        _admin = await _server.AdminUserTokenAsync();
+        _admin = await Server.AdminUserTokenAsync();
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     private Task<HttpResponseMessage> Create(string body, string query = "?user_id_type=open_id", string? token = null) =>
-        _server.SendAsync(HttpMethod.Post, Path + query, body, token ?? _admin);
+        Server.SendAsync(HttpMethod.Post, Path + query, body, token ?? _admin);
 
     private static string Body(string admin, string account, string userId) =>
         JsonSerializer.Serialize(new { admin_account = admin, exchange_account = account, user_id = userId });
@@ -68,17 +64,17 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     {
         await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)));
 
-        var got = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin));
+        var got = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin));
         Assert.Equal(DemoOpenId, got["data"]!["user_id"]!.GetValue<string>());
         Assert.Equal("doing", got["data"]!["status"]!.GetValue<string>());
 
-        var deleted = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, _admin));
+        var deleted = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, _admin));
         Assert.Equal("{}", deleted["data"]!.ToJsonString());
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin), 404, 195103);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, _admin), 404, 195103);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin), 404, 195103);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, _admin), 404, 195103);
 
-        var other = await _server.CreateUserAsync("other_employee");
-        var rebound = await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, TestServer.OpenIdOf(other, _server.Bootstrap.AppId))));
+        var other = await Server.CreateUserAsync("other_employee");
+        var rebound = await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, TestServer.OpenIdOf(other, Server.Bootstrap.AppId))));
         Assert.Equal(DocumentedId, rebound["data"]!["exchange_binding_id"]!.GetValue<string>());
     }
 
@@ -99,7 +95,7 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
         foreach (var answer in answers)
             Assert.Equal(DocumentedId, (await JsonAssert.SuccessAsync(answer))["data"]!["exchange_binding_id"]!.GetValue<string>());
 
-        var database = (ExchangeBridge.Server.Storage.IDatabase)_server.Services.GetService(typeof(ExchangeBridge.Server.Storage.IDatabase))!;
+        var database = (ExchangeBridge.Server.Storage.IDatabase)Server.Services.GetService(typeof(ExchangeBridge.Server.Storage.IDatabase))!;
         await using var connection = await database.OpenAsync();
         await using var count = connection.CreateCommand();
         count.CommandText = "SELECT (SELECT COUNT(*) FROM exchange_bindings) * 1000 + (SELECT COUNT(*) FROM sync_jobs)";
@@ -110,8 +106,8 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     public async Task An_account_bound_to_another_user_and_a_user_bound_to_another_account_are_refused_clearly()
     {
         await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)));
-        var other = await _server.CreateUserAsync("someone_else");
-        var otherOpenId = TestServer.OpenIdOf(other, _server.Bootstrap.AppId);
+        var other = await Server.CreateUserAsync("someone_else");
+        var otherOpenId = TestServer.OpenIdOf(other, Server.Bootstrap.AppId);
 
         var taken = await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, otherOpenId)), 400, 190002);
         Assert.Contains("already bound to another user", taken["msg"]!.GetValue<string>());
@@ -126,8 +122,8 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     [InlineData("open_id", DemoOpenId)]
     public async Task User_ids_are_read_and_answered_in_the_type_asked_for(string idType, string? expected)
     {
-        var demoUser = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get,
-            $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/users/demo_employee", null, _server.Bootstrap.OperatorKey));
+        var demoUser = await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get,
+            $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/users/demo_employee", null, Server.Bootstrap.OperatorKey));
         var id = expected ?? demoUser["data"]!["union_id"]!.GetValue<string>();
 
         var created = await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, id), $"?user_id_type={idType}"));
@@ -136,7 +132,7 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
         foreach (var (type, value) in new[] { ("user_id", "demo_employee"), ("open_id", DemoOpenId),
                      ("union_id", demoUser["data"]!["union_id"]!.GetValue<string>()) })
         {
-            var got = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}?user_id_type={type}", null, _admin));
+            var got = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}?user_id_type={type}", null, _admin));
             Assert.Equal(value, got["data"]!["user_id"]!.GetValue<string>());
         }
     }
@@ -175,7 +171,7 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     [MemberData(nameof(MalformedBodies))]
     public async Task Malformed_bodies_are_190002(string body, string contentType)
     {
-        var response = await _server.SendAsync(HttpMethod.Post, Path, body, _admin, contentType);
+        var response = await Server.SendAsync(HttpMethod.Post, Path, body, _admin, contentType);
         await JsonAssert.ErrorAsync(response, 400, 190002);
     }
 
@@ -213,29 +209,29 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, "ou_doesnotexist")), 404, 195100);
 
         // Another app's open_id for the same user names nobody for this app.
-        var otherApp = await _server.PostJsonAsync($"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/apps", new { name = "other" },
-            _server.Bootstrap.OperatorKey);
-        var demo = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get,
-            $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/users/demo_employee", null, _server.Bootstrap.OperatorKey));
+        var otherApp = await Server.PostJsonAsync($"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/apps", new { name = "other" },
+            Server.Bootstrap.OperatorKey);
+        var demo = await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get,
+            $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/users/demo_employee", null, Server.Bootstrap.OperatorKey));
         var foreignOpenId = TestServer.OpenIdOf(demo["data"]!.AsObject(), otherApp["data"]!["app_id"]!.GetValue<string>());
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, foreignOpenId)), 404, 195100);
 
-        await _server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/users/demo_employee",
-            """{"resigned": true}""", _server.Bootstrap.OperatorKey);
+        await Server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/users/demo_employee",
+            """{"resigned": true}""", Server.Bootstrap.OperatorKey);
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)), 404, 195100);
     }
 
     [Fact]
     public async Task Only_a_super_administrator_who_has_not_resigned_may_bind()
     {
-        var employee = await _server.CreateUserAsync("plain_employee");
-        var (employeeToken, _) = await _server.UserTokensAsync(TestServer.OpenIdOf(employee, _server.Bootstrap.AppId));
+        var employee = await Server.CreateUserAsync("plain_employee");
+        var (employeeToken, _) = await Server.UserTokensAsync(TestServer.OpenIdOf(employee, Server.Bootstrap.AppId));
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId), token: employeeToken), 403, 195101);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, employeeToken), 403, 195101);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, employeeToken), 403, 195101);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, employeeToken), 403, 195101);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, employeeToken), 403, 195101);
 
-        await _server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/users/admin",
-            """{"resigned": true}""", _server.Bootstrap.OperatorKey);
+        await Server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/users/admin",
+            """{"resigned": true}""", Server.Bootstrap.OperatorKey);
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)), 404, 195100);
     }
 
@@ -244,16 +240,16 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     {
         await JsonAssert.ErrorAsync(await Create(Body("nobody@outlook.com", DemoAccount, DemoOpenId)), 404, 195106);
 
-        var operatorKey = _server.Bootstrap.OperatorKey;
-        await _server.PostJsonAsync("/admin/v1/tenants", new { name = "Other Co", tenant_key = "othertenant" }, operatorKey);
-        var registered = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Put,
+        var operatorKey = Server.Bootstrap.OperatorKey;
+        await Server.PostJsonAsync("/admin/v1/tenants", new { name = "Other Co", tenant_key = "othertenant" }, operatorKey);
+        var registered = await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Put,
             "/admin/v1/tenants/othertenant/exchange_admin_accounts/admin@other.example",
             """{"connector": "ews", "endpoint": "http://127.0.0.1:9/EWS/Exchange.asmx", "password": "p"}""", operatorKey));
         Assert.Equal("failed", registered["data"]!["verification_state"]!.GetValue<string>());
         await JsonAssert.ErrorAsync(await Create(Body("admin@other.example", DemoAccount, DemoOpenId)), 403, 195104);
 
-        var unverified = await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Put,
-            $"/admin/v1/tenants/{_server.Bootstrap.TenantKey}/exchange_admin_accounts/broken@outlook.com",
+        var unverified = await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Put,
+            $"/admin/v1/tenants/{Server.Bootstrap.TenantKey}/exchange_admin_accounts/broken@outlook.com",
             """{"connector": "ews", "endpoint": "http://127.0.0.1:9/EWS/Exchange.asmx", "password": "p"}""", operatorKey));
         Assert.Equal("failed", unverified["data"]!["verification_state"]!.GetValue<string>());
         await JsonAssert.ErrorAsync(await Create(Body("broken@outlook.com", DemoAccount, DemoOpenId)), 403, 195105);
@@ -267,8 +263,8 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     [InlineData("RU1BSUxfQURNSU5fRVhBTVBMRUBPVVRMT09LLkNPTSBFTUFJTF9BQ0NPVU5UX0VYQU1QTEVAT1VUTE9PSy5DT00=")] // upper-case spelling
     public async Task A_malformed_binding_id_is_195102(string id)
     {
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{id}", null, _admin), 400, 195102);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{id}", null, _admin), 400, 195102);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{id}", null, _admin), 400, 195102);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{id}", null, _admin), 400, 195102);
     }
 
     [Fact]
@@ -282,7 +278,7 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
 
         foreach (var onTheWire in new[] { id, id.Replace("/", "%2F"), Uri.EscapeDataString(id) })
         {
-            var got = await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{onTheWire}", null, _admin));
+            var got = await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{onTheWire}", null, _admin));
             Assert.Equal(id, got["data"]!["exchange_binding_id"]!.GetValue<string>());
         }
     }
@@ -292,28 +288,28 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     {
         await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)));
 
-        var key = _server.Bootstrap.OperatorKey;
-        await _server.PostJsonAsync("/admin/v1/tenants", new { name = "Rival", tenant_key = "rival" }, key);
-        var app = await _server.PostJsonAsync("/admin/v1/tenants/rival/apps", new { name = "rival app" }, key);
+        var key = Server.Bootstrap.OperatorKey;
+        await Server.PostJsonAsync("/admin/v1/tenants", new { name = "Rival", tenant_key = "rival" }, key);
+        var app = await Server.PostJsonAsync("/admin/v1/tenants/rival/apps", new { name = "rival app" }, key);
         var (appId, secret) = (app["data"]!["app_id"]!.GetValue<string>(), app["data"]!["app_secret"]!.GetValue<string>());
-        var rivalAdmin = await _server.CreateUserAsync("boss", superAdmin: true, tenantKey: "rival");
-        var (rivalToken, _) = await _server.UserTokensAsync(TestServer.OpenIdOf(rivalAdmin, appId), appId, secret);
+        var rivalAdmin = await Server.CreateUserAsync("boss", superAdmin: true, tenantKey: "rival");
+        var (rivalToken, _) = await Server.UserTokensAsync(TestServer.OpenIdOf(rivalAdmin, appId), appId, secret);
 
-        var get = await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, rivalToken), 404, 195103);
+        var get = await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, rivalToken), 404, 195103);
         Assert.DoesNotContain("email_account", get.ToJsonString());
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, rivalToken), 404, 195103);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", null, rivalToken), 404, 195103);
         // The rival's super administrator cannot bind through this tenant's admin account either.
         await JsonAssert.ErrorAsync(await Create(Body(DemoAdmin, "x@outlook.com", "boss"), "?user_id_type=user_id", rivalToken), 403, 195104);
 
-        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin));
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", null, _admin));
     }
 
     [Fact]
     public async Task A_get_or_delete_with_an_empty_json_body_is_served()
     {
         await JsonAssert.SuccessAsync(await Create(Body(DemoAdmin, DemoAccount, DemoOpenId)));
-        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", "{}", _admin));
-        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", "{}", _admin));
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Get, $"{Path}/{DocumentedId}", "{}", _admin));
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Delete, $"{Path}/{DocumentedId}", "{}", _admin));
     }
 
     [Theory]
@@ -324,7 +320,7 @@ public sealed class ExchangeBindingsApiTests : IAsyncLifetime
     [InlineData("GET", "/open-apis/auth/v3/tenant_access_token/internal")]
     public async Task Unknown_paths_and_methods_answer_like_the_gateway(string method, string path)
     {
-        var response = await _server.SendAsync(new HttpMethod(method), path);
+        var response = await Server.SendAsync(new HttpMethod(method), path);
         Assert.Equal(404, (int)response.StatusCode);
         Assert.Equal("404 page not found", Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()));
     }

@@ -8,31 +8,22 @@ namespace ExchangeBridge.Tests.Console;
 /// The console's defences, through the real pipeline: the session cookie's flags, a policy that loads nothing from
 /// elsewhere, antiforgery on every form, sign-in attempts limited per source address, sessions that end.
 /// </summary>
-public sealed class ConsoleSecurityTests : IAsyncLifetime
+public sealed class ConsoleSecurityTests() : ServerTests(new TestServer(settings: new Dictionary<string, string?>
+{
+    ["ExchangeBridge:Console:SignInAttempts"] = Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    ["ExchangeBridge:Console:SessionMinutes"] = SessionMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+}))
 {
     private const int Attempts = 3;
     private const int SessionMinutes = 30;
-    private TestServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = new TestServer(settings: new Dictionary<string, string?>
-        {
-            ["ExchangeBridge:Console:SignInAttempts"] = Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["ExchangeBridge:Console:SessionMinutes"] = SessionMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
     [InlineData("http")]
     [InlineData("https")]
     public async Task The_session_cookie_is_HttpOnly_SameSite_Strict_for_the_console_only_and_Secure_on_https(string scheme)
     {
-        using var browser = new ConsoleSession(_server);
-        var signedIn = await browser.SignInAsync(_server.Bootstrap.OperatorKey, $"{scheme}://localhost/console/sign-in");
+        using var browser = new ConsoleSession(Server);
+        var signedIn = await browser.SignInAsync(Server.Bootstrap.OperatorKey, $"{scheme}://localhost/console/sign-in");
 
         Assert.Equal(HttpStatusCode.Redirect, signedIn.StatusCode);
         Assert.Equal("/console", signedIn.Headers.Location?.OriginalString);
@@ -47,8 +38,8 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
     [Fact]
     public async Task Every_console_answer_allows_nothing_from_elsewhere_and_other_paths_keep_the_plain_404()
     {
-        using var browser = new ConsoleSession(_server);
-        await browser.SignInAsync(_server.Bootstrap.OperatorKey);
+        using var browser = new ConsoleSession(Server);
+        await browser.SignInAsync(Server.Bootstrap.OperatorKey);
         foreach (var path in new[] { "/console/sign-in", "/console", "/console/bindings", "/console/assets/console.css", "/console/no-such-page" })
         {
             var answer = await browser.GetAsync(path);
@@ -64,7 +55,7 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
         Assert.DoesNotContain("<script>", page); // the one script is a file of ours, never inline
         Assert.DoesNotContain("style=", page);
 
-        var elsewhere = await _server.Http.GetAsync("/no-such-path");
+        var elsewhere = await Server.Http.GetAsync("/no-such-path");
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
         Assert.Equal("404 page not found", await elsewhere.Content.ReadAsStringAsync());
         Assert.False(elsewhere.Headers.Contains("Content-Security-Policy"));
@@ -73,31 +64,31 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
     [Fact]
     public async Task A_page_without_a_session_sends_the_browser_to_sign_in_and_the_live_feed_refuses()
     {
-        using var browser = new ConsoleSession(_server);
+        using var browser = new ConsoleSession(Server);
         foreach (var path in new[] { "/console", "/console/bindings", "/console/tenants" })
         {
             var answer = await browser.GetAsync(path);
             Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
             Assert.StartsWith("http://localhost/console/sign-in?return=", answer.Headers.Location?.ToString());
         }
-        var live = await browser.GetAsync($"/console/live?tenant={_server.Bootstrap.TenantKey}&keys=1");
+        var live = await browser.GetAsync($"/console/live?tenant={Server.Bootstrap.TenantKey}&keys=1");
         Assert.NotEqual(HttpStatusCode.OK, live.StatusCode);
     }
 
     [Fact]
     public async Task A_form_posted_without_its_antiforgery_token_is_refused_and_changes_nothing()
     {
-        using var browser = new ConsoleSession(_server);
-        await browser.SignInAsync(_server.Bootstrap.OperatorKey);
+        using var browser = new ConsoleSession(Server);
+        await browser.SignInAsync(Server.Bootstrap.OperatorKey);
         var page = await browser.PageAsync("/console/tenants");
         var create = new Dictionary<string, string> { ["name"] = "Forged tenant" };
 
         var forged = await browser.PostAsync("/console/tenants?handler=CreateTenant", create, withTokenFrom: null);
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
-        using (var other = new ConsoleSession(_server))
+        using (var other = new ConsoleSession(Server))
         {
             // A token from another browser's session is no better.
-            await other.SignInAsync(_server.Bootstrap.OperatorKey);
+            await other.SignInAsync(Server.Bootstrap.OperatorKey);
             var othersPage = await other.PageAsync("/console/tenants");
             Assert.Equal(HttpStatusCode.BadRequest, (await browser.PostAsync("/console/tenants?handler=CreateTenant", create, othersPage)).StatusCode);
         }
@@ -111,32 +102,32 @@ public sealed class ConsoleSecurityTests : IAsyncLifetime
     [Fact]
     public async Task Sign_in_attempts_are_limited_per_source_address()
     {
-        using var guesser = new ConsoleSession(_server, IPAddress.Parse("192.0.2.10"));
+        using var guesser = new ConsoleSession(Server, IPAddress.Parse("192.0.2.10"));
         for (var i = 0; i < Attempts; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await guesser.SignInAsync("ok-wrong-guess-" + i)).StatusCode);
-        var refused = await guesser.SignInAsync(_server.Bootstrap.OperatorKey); // even the right key, once past the limit
+        var refused = await guesser.SignInAsync(Server.Bootstrap.OperatorKey); // even the right key, once past the limit
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.True(refused.Headers.RetryAfter is not null);
         Assert.DoesNotContain(guesser.LastSetCookies, c => c.StartsWith("exbridge_console=", StringComparison.Ordinal));
 
-        using var colleague = new ConsoleSession(_server, IPAddress.Parse("192.0.2.11"));
-        Assert.Equal(HttpStatusCode.Redirect, (await colleague.SignInAsync(_server.Bootstrap.OperatorKey)).StatusCode);
+        using var colleague = new ConsoleSession(Server, IPAddress.Parse("192.0.2.11"));
+        Assert.Equal(HttpStatusCode.Redirect, (await colleague.SignInAsync(Server.Bootstrap.OperatorKey)).StatusCode);
     }
 
     [Fact]
     public async Task A_session_ends_when_its_time_is_up_and_sign_out_ends_it_at_once()
     {
-        using var browser = new ConsoleSession(_server);
-        await browser.SignInAsync(_server.Bootstrap.OperatorKey);
+        using var browser = new ConsoleSession(Server);
+        await browser.SignInAsync(Server.Bootstrap.OperatorKey);
         await browser.PageAsync("/console");
-        _server.Clock.Advance(TimeSpan.FromMinutes(SessionMinutes - 1));
+        Server.Clock.Advance(TimeSpan.FromMinutes(SessionMinutes - 1));
         await browser.PageAsync("/console");
-        _server.Clock.Advance(TimeSpan.FromMinutes(2));
+        Server.Clock.Advance(TimeSpan.FromMinutes(2));
         var expired = await browser.GetAsync("/console");
         Assert.Equal(HttpStatusCode.Redirect, expired.StatusCode);
         Assert.Contains("/console/sign-in", expired.Headers.Location?.ToString());
 
-        await browser.SignInAsync(_server.Bootstrap.OperatorKey);
+        await browser.SignInAsync(Server.Bootstrap.OperatorKey);
         var page = await browser.PageAsync("/console");
         var signedOut = await browser.PostAsync("/console/sign-out", new Dictionary<string, string>(), page);
         Assert.Equal("/console/sign-in", signedOut.Headers.Location?.OriginalString);

@@ -11,18 +11,16 @@ namespace ExchangeBridge.Tests.Console;
 /// filters (status, late, admin account, text with its wildcards taken literally), tenant scoping, and the stage times the
 /// import records.
 /// </summary>
-public sealed class ConsoleStoreTests : IAsyncLifetime
+public sealed class ConsoleStoreTests() : ServerTests(new TestServer(demo: false))
 {
     private const int Bindings = 120;
     private const string OtherTenant = "other-tenant";
-    private TestServer _server = null!;
-    private ConsoleStore Store => _server.Services.GetRequiredService<ConsoleStore>();
-    private string Tenant => _server.Bootstrap.TenantKey;
-    private long Now => _server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+    private ConsoleStore Store => Server.Services.GetRequiredService<ConsoleStore>();
+    private string Tenant => Server.Bootstrap.TenantKey;
+    private long Now => Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = new TestServer(demo: false);
         var now = Now;
         // Every third err; every fifth retrying after a fault (a last error); every seventh done but not synced for an hour.
         var rows = Enumerable.Range(1, Bindings).Select(i => new
@@ -32,7 +30,7 @@ public sealed class ConsoleStoreTests : IAsyncLifetime
             status = i % 3 == 0 ? "err" : "done", reason = i % 3 == 0 ? "MailboxNotFound: no such mailbox" : null,
             synced = i % 7 == 0 ? now - 3_600_000 : now, error = i % 5 == 0 ? "Transient: reset" : null, now,
         }).ToList();
-        await _server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, async (c, tx, _) =>
+        await Server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, async (c, tx, _) =>
         {
             await c.ExecuteAsync("INSERT INTO tenants (tenant_key, name, created_at) VALUES (@OtherTenant, 'Other', 0)", new { OtherTenant }, tx);
             await c.ExecuteAsync(
@@ -58,12 +56,10 @@ public sealed class ConsoleStoreTests : IAsyncLifetime
                 """, new { now }, tx);
         });
         foreach (var row in rows.Where(r => r.error is not null))
-            await _server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, _) => c.ExecuteAsync(
+            await Server.Services.GetRequiredService<IDatabase>().WriteAsync(Touched.Nothing, (c, tx, _) => c.ExecuteAsync(
                 "UPDATE sync_jobs SET last_error = @error WHERE binding_key = (SELECT id FROM exchange_bindings WHERE exchange_binding_id = @id)",
                 new { row.error, row.id }, tx));
     }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task Pages_forward_and_back_cover_the_tenants_bindings_once_each_in_order()
@@ -115,7 +111,7 @@ public sealed class ConsoleStoreTests : IAsyncLifetime
     [Fact]
     public async Task Each_stage_the_import_reaches_is_recorded_with_its_time()
     {
-        var calendars = _server.Services.GetRequiredService<CalendarStore>();
+        var calendars = Server.Services.GetRequiredService<CalendarStore>();
         var key = (await Store.FindAsync(Tenant, "binding-1", CancellationToken.None))!.Id;
         var start = Now;
         await calendars.SetBindingStatusAsync(key, "cal_done", null, start + 1, CancellationToken.None);

@@ -11,17 +11,8 @@ namespace ExchangeBridge.Tests.Hosting;
 /// A --demo server's simulator can be made to fail by an operator (an outage of a mailbox, a changed password), so a
 /// recovery can be watched without a test harness.
 /// </summary>
-public sealed class DemoMailboxesTests : IAsyncLifetime
+public sealed class DemoMailboxesTests() : ServerTests(new TestServer(demo: true))
 {
-    private TestServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = new TestServer(demo: true);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task An_operator_stages_an_outage_of_a_mailbox_and_ends_it()
@@ -52,12 +43,12 @@ public sealed class DemoMailboxesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await GetCalendarAsync("rotated")).StatusCode);
 
         await JsonAssert.ErrorAsync(await StageAsync("admins/nobody@example.com/password", new JsonObject { ["password"] = "x" }), 404, 40400);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Post, $"/admin/v1/demo/simulator/admins/{Bootstrapper.DemoAdminAccount}/password",
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Post, $"/admin/v1/demo/simulator/admins/{Bootstrapper.DemoAdminAccount}/password",
             """{"password":"x"}"""), 401, 40100);
     }
 
     private Task<HttpResponseMessage> StageAsync(string path, JsonObject body) =>
-        _server.SendAsync(HttpMethod.Post, $"/admin/v1/demo/simulator/{path}", body.ToJsonString(), _server.Bootstrap.OperatorKey);
+        Server.SendAsync(HttpMethod.Post, $"/admin/v1/demo/simulator/{path}", body.ToJsonString(), Server.Bootstrap.OperatorKey);
 
     /// <summary>GetFolder of the demo mailbox's calendar, impersonating it, as the demo admin account with <paramref name="password"/>.</summary>
     private Task<HttpResponseMessage> GetCalendarAsync(string password)
@@ -82,6 +73,6 @@ public sealed class DemoMailboxesTests : IAsyncLifetime
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Bootstrapper.DemoAdminAccount}:{password}")));
-        return _server.Http.SendAsync(request);
+        return Server.Http.SendAsync(request);
     }
 }

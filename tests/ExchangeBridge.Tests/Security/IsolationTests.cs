@@ -7,60 +7,56 @@ namespace ExchangeBridge.Tests.Security;
 /// Cross-tenant and cross-role attempts, each refused with its documented code and without a word about the other
 /// tenant's data. One world is built once: tenant A (the bootstrap tenant, with a binding) and tenant B.
 /// </summary>
-public sealed class IsolationTests : IAsyncLifetime
+public sealed class IsolationTests() : ServerTests(new TestServer())
 {
     private const string Bindings = "/open-apis/calendar/v4/exchange_bindings";
     private const string SecretAccount = "email_account_example@outlook.com";
     private const string AId = "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
 
-    private TestServer _server = null!;
     private readonly Dictionary<string, string> _tokens = [];
     private string _aEmployeeOpenId = "", _aEmployeeUnionId = "", _aRefresh = "";
     private string _bAppId = "", _bAppSecret = "";
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = new TestServer();
-        var key = _server.Bootstrap.OperatorKey;
-        var a = _server.Bootstrap.TenantKey;
-        (_tokens["a_admin"], _aRefresh) = await _server.UserTokensAsync();
-        await JsonAssert.SuccessAsync(await _server.SendAsync(HttpMethod.Post, Bindings,
+        var key = Server.Bootstrap.OperatorKey;
+        var a = Server.Bootstrap.TenantKey;
+        (_tokens["a_admin"], _aRefresh) = await Server.UserTokensAsync();
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Post, Bindings,
             $$"""{"admin_account":"email_admin_example@outlook.com","exchange_account":"{{SecretAccount}}","user_id":"ou_xxxxxxxxxxxxxxxxxx"}""", _tokens["a_admin"]));
 
-        var employee = await _server.CreateUserAsync("a_employee");
-        _aEmployeeOpenId = TestServer.OpenIdOf(employee, _server.Bootstrap.AppId);
+        var employee = await Server.CreateUserAsync("a_employee");
+        _aEmployeeOpenId = TestServer.OpenIdOf(employee, Server.Bootstrap.AppId);
         _aEmployeeUnionId = employee["union_id"]!.GetValue<string>();
-        (_tokens["a_employee"], _) = await _server.UserTokensAsync(_aEmployeeOpenId);
-        var resigned = await _server.CreateUserAsync("a_resigned_admin", superAdmin: true);
-        (_tokens["a_resigned"], _) = await _server.UserTokensAsync(TestServer.OpenIdOf(resigned, _server.Bootstrap.AppId));
-        await _server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{a}/users/a_resigned_admin", """{"resigned":true}""", key);
-        _tokens["a_tenant"] = await _server.TenantTokenAsync();
-        _tokens["a_app"] = (await _server.PostJsonAsync("/open-apis/auth/v3/app_access_token/internal",
-            new { app_id = _server.Bootstrap.AppId, app_secret = _server.Bootstrap.AppSecret }))["app_access_token"]!.GetValue<string>();
+        (_tokens["a_employee"], _) = await Server.UserTokensAsync(_aEmployeeOpenId);
+        var resigned = await Server.CreateUserAsync("a_resigned_admin", superAdmin: true);
+        (_tokens["a_resigned"], _) = await Server.UserTokensAsync(TestServer.OpenIdOf(resigned, Server.Bootstrap.AppId));
+        await Server.SendAsync(HttpMethod.Patch, $"/admin/v1/tenants/{a}/users/a_resigned_admin", """{"resigned":true}""", key);
+        _tokens["a_tenant"] = await Server.TenantTokenAsync();
+        _tokens["a_app"] = (await Server.PostJsonAsync("/open-apis/auth/v3/app_access_token/internal",
+            new { app_id = Server.Bootstrap.AppId, app_secret = Server.Bootstrap.AppSecret }))["app_access_token"]!.GetValue<string>();
 
         // A second app of tenant A: the admin's open_id for the first app means nothing to it.
-        var second = (await _server.PostJsonAsync($"/admin/v1/tenants/{a}/apps", new { name = "second" }, key))["data"]!;
-        var admin = (await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get, $"/admin/v1/tenants/{a}/users/admin", null, key)))["data"]!.AsObject();
-        (_tokens["a_second_app_admin"], _) = await _server.UserTokensAsync(TestServer.OpenIdOf(admin, second["app_id"]!.GetValue<string>()),
+        var second = (await Server.PostJsonAsync($"/admin/v1/tenants/{a}/apps", new { name = "second" }, key))["data"]!;
+        var admin = (await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get, $"/admin/v1/tenants/{a}/users/admin", null, key)))["data"]!.AsObject();
+        (_tokens["a_second_app_admin"], _) = await Server.UserTokensAsync(TestServer.OpenIdOf(admin, second["app_id"]!.GetValue<string>()),
             second["app_id"]!.GetValue<string>(), second["app_secret"]!.GetValue<string>());
 
         // A doomed app whose tokens must die with it.
-        var doomed = (await _server.PostJsonAsync($"/admin/v1/tenants/{a}/apps", new { name = "doomed" }, key))["data"]!;
-        admin = (await TestServer.ReadAsync(await _server.SendAsync(HttpMethod.Get, $"/admin/v1/tenants/{a}/users/admin", null, key)))["data"]!.AsObject();
-        (_tokens["a_deleted_app"], _) = await _server.UserTokensAsync(TestServer.OpenIdOf(admin, doomed["app_id"]!.GetValue<string>()),
+        var doomed = (await Server.PostJsonAsync($"/admin/v1/tenants/{a}/apps", new { name = "doomed" }, key))["data"]!;
+        admin = (await TestServer.ReadAsync(await Server.SendAsync(HttpMethod.Get, $"/admin/v1/tenants/{a}/users/admin", null, key)))["data"]!.AsObject();
+        (_tokens["a_deleted_app"], _) = await Server.UserTokensAsync(TestServer.OpenIdOf(admin, doomed["app_id"]!.GetValue<string>()),
             doomed["app_id"]!.GetValue<string>(), doomed["app_secret"]!.GetValue<string>());
-        await _server.SendAsync(HttpMethod.Delete, $"/admin/v1/tenants/{a}/apps/{doomed["app_id"]!.GetValue<string>()}", null, key);
+        await Server.SendAsync(HttpMethod.Delete, $"/admin/v1/tenants/{a}/apps/{doomed["app_id"]!.GetValue<string>()}", null, key);
 
         // Tenant B with its own super administrator and Exchange admin account.
-        await _server.PostJsonAsync("/admin/v1/tenants", new { name = "B", tenant_key = "tenant_b" }, key);
-        var bApp = (await _server.PostJsonAsync("/admin/v1/tenants/tenant_b/apps", new { name = "b" }, key))["data"]!;
+        await Server.PostJsonAsync("/admin/v1/tenants", new { name = "B", tenant_key = "tenant_b" }, key);
+        var bApp = (await Server.PostJsonAsync("/admin/v1/tenants/tenant_b/apps", new { name = "b" }, key))["data"]!;
         (_bAppId, _bAppSecret) = (bApp["app_id"]!.GetValue<string>(), bApp["app_secret"]!.GetValue<string>());
-        var bAdmin = await _server.CreateUserAsync("b_admin", superAdmin: true, tenantKey: "tenant_b");
-        (_tokens["b_admin"], _) = await _server.UserTokensAsync(TestServer.OpenIdOf(bAdmin, _bAppId), _bAppId, _bAppSecret);
-        _tokens["b_tenant"] = await _server.TenantTokenAsync(_bAppId, _bAppSecret);
+        var bAdmin = await Server.CreateUserAsync("b_admin", superAdmin: true, tenantKey: "tenant_b");
+        (_tokens["b_admin"], _) = await Server.UserTokensAsync(TestServer.OpenIdOf(bAdmin, _bAppId), _bAppId, _bAppSecret);
+        _tokens["b_tenant"] = await Server.TenantTokenAsync(_bAppId, _bAppSecret);
     }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     public static TheoryData<string, string, string, string, string?, int, int> Attempts => new()
     {
@@ -109,7 +105,7 @@ public sealed class IsolationTests : IAsyncLifetime
             _ => _tokens[who],
         };
         body = body?.Replace("{a_employee_open_id}", _aEmployeeOpenId).Replace("{a_employee_union_id}", _aEmployeeUnionId);
-        var response = await _server.SendAsync(new HttpMethod(method), path, body, token);
+        var response = await Server.SendAsync(new HttpMethod(method), path, body, token);
         var json = status == 200 ? await JsonAssert.SuccessAsync(response) : await JsonAssert.ErrorAsync(response, status, code);
         Assert.False(json.ToJsonString().Contains(SecretAccount), $"{name}: the answer names tenant A's account");
         if (status == 200) Assert.Empty(json["data"]!["calendar_list"]!.AsArray());
@@ -118,13 +114,13 @@ public sealed class IsolationTests : IAsyncLifetime
     [Fact]
     public async Task A_code_or_refresh_token_of_one_app_buys_nothing_for_another()
     {
-        var code = await _server.MintCodeAsync(_server.Bootstrap.AdminOpenId);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
+        var code = await Server.MintCodeAsync(Server.Bootstrap.AdminOpenId);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/access_token",
             $$"""{"grant_type":"authorization_code","code":"{{code}}"}""", _tokens["b_tenant"]), 200, 20024);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/refresh_access_token",
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Post, "/open-apis/authen/v1/oidc/refresh_access_token",
             $$"""{"grant_type":"refresh_token","refresh_token":"{{_aRefresh}}"}""", _tokens["b_tenant"]), 200, 20024);
         // The refused attempt did not spend the code: its own app still can.
-        var redeemed = await _server.PostJsonAsync("/open-apis/authen/v1/oidc/access_token", new { grant_type = "authorization_code", code },
+        var redeemed = await Server.PostJsonAsync("/open-apis/authen/v1/oidc/access_token", new { grant_type = "authorization_code", code },
             _tokens["a_tenant"]);
         Assert.Equal(0, redeemed["code"]!.GetValue<int>());
     }
@@ -132,7 +128,7 @@ public sealed class IsolationTests : IAsyncLifetime
     [Fact]
     public async Task An_expired_user_token_is_refused()
     {
-        _server.Clock.Advance(TimeSpan.FromHours(3));
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, $"{Bindings}/{AId}", null, _tokens["a_admin"]), 400, 99991677);
+        Server.Clock.Advance(TimeSpan.FromHours(3));
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, $"{Bindings}/{AId}", null, _tokens["a_admin"]), 400, 99991677);
     }
 }

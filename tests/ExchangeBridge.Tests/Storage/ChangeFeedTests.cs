@@ -8,16 +8,15 @@ namespace ExchangeBridge.Tests.Storage;
 /// The commit hook: what a write declares it touched reaches the caches after its commit, with no code beside the
 /// write. Callers are cached here for ten minutes, so only the hook can make a change of standing show.
 /// </summary>
-public sealed class ChangeFeedTests : IAsyncLifetime
+public sealed class ChangeFeedTests() : ServerTests(new TestServer(settings: new Dictionary<string, string?> { ["ExchangeBridge:TokenCacheSeconds"] = "600" }))
 {
     private const string Binding = "/open-apis/calendar/v4/exchange_bindings/" +
         "ZW1haWxfYWRtaW5fZXhhbXBsZUBvdXRsb29rLmNvbSBlbWFpbF9hY2NvdW50X2V4YW1wbGVAb3V0bG9vay5jb20=";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
-    private readonly TestServer _server = new(settings: new Dictionary<string, string?> { ["ExchangeBridge:TokenCacheSeconds"] = "600" });
-    private IDatabase Database => _server.Services.GetRequiredService<IDatabase>();
+    private IDatabase Database => Server.Services.GetRequiredService<IDatabase>();
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         // On PostgreSQL the caches wait until this instance hears the others.
         var started = DateTime.UtcNow;
@@ -28,28 +27,26 @@ public sealed class ChangeFeedTests : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
     private static readonly PreparedStatement Demote = new(
         "UPDATE users SET is_super_admin = @superAdmin WHERE tenant_key = @tenantKey AND user_id = @userId");
 
     private Task DemoteTheAdministratorAsync(Touched declared) =>
         Database.WriteAsync(declared, (c, tx, ct) => c.ExecuteAsync(tx, Demote,
-            [("superAdmin", false), ("tenantKey", _server.Bootstrap.TenantKey), ("userId", _server.Bootstrap.AdminUserId)], ct));
+            [("superAdmin", false), ("tenantKey", Server.Bootstrap.TenantKey), ("userId", Server.Bootstrap.AdminUserId)], ct));
 
     [Fact]
     public async Task A_write_that_declares_the_user_it_touched_refreshes_the_cached_callers_with_no_other_code()
     {
-        var admin = await _server.AdminUserTokenAsync();
+        var admin = await Server.AdminUserTokenAsync();
         // A binding that does not exist: the caller was let through (and cached) to be told so.
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, Binding, null, admin), 404, 195103);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, Binding, null, admin), 404, 195103);
 
         // Declared as touching nothing, the demotion is not seen: the caller comes from memory.
         await DemoteTheAdministratorAsync(Touched.Nothing);
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, Binding, null, admin), 404, 195103);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, Binding, null, admin), 404, 195103);
 
         await DemoteTheAdministratorAsync(Touched.Rows(TouchedKinds.Users));
-        await JsonAssert.ErrorAsync(await _server.SendAsync(HttpMethod.Get, Binding, null, admin), 403, 195101);
+        await JsonAssert.ErrorAsync(await Server.SendAsync(HttpMethod.Get, Binding, null, admin), 403, 195101);
     }
 
     [Fact]

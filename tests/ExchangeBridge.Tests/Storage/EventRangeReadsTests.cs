@@ -11,22 +11,13 @@ namespace ExchangeBridge.Tests.Storage;
 /// column added to the statement but not to the index, or a condition written so the planner cannot see the partial
 /// index is its own, turns the plan back into a table read per row.
 /// </summary>
-public sealed class EventRangeReadsTests : IAsyncLifetime
+public sealed class EventRangeReadsTests() : ServerTests(new TestServer())
 {
-    private TestServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = new TestServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task The_free_busy_statement_per_calendar_reads_its_short_rows_by_start_and_its_masters_by_end_from_the_indexes_alone()
     {
-        var plan = await PlanAsync(Reads.PrimaryCalendarsCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
+        var plan = await PlanAsync(Reads.PrimaryCalendarsCommand(Server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
             1_796_604_800_000, CancellationToken.None));
 
         AssertReadFromAlone(plan, "events_calendar_time", "events_long");
@@ -35,7 +26,7 @@ public sealed class EventRangeReadsTests : IAsyncLifetime
     [Fact]
     public async Task The_free_busy_statement_of_long_rows_and_exceptions_reads_events_by_end_from_events_long_and_exceptions_from_their_own_index()
     {
-        var plan = await PlanAsync(Reads.PrimaryCalendarsLongRowsCommand(_server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
+        var plan = await PlanAsync(Reads.PrimaryCalendarsLongRowsCommand(Server.Bootstrap.TenantKey, ["alisa", "boris"], 1_796_000_000_000,
             1_796_604_800_000, CancellationToken.None));
 
         // On PostgreSQL the exceptions' part reads its rows from the table by design (they are few), by whichever index the
@@ -60,9 +51,9 @@ public sealed class EventRangeReadsTests : IAsyncLifetime
         Assert.DoesNotContain(plan, line => line.StartsWith("SCAN e", StringComparison.Ordinal) || line.StartsWith("SCAN m", StringComparison.Ordinal));
     }
 
-    private IDatabase Database => _server.Services.GetRequiredService<IDatabase>();
+    private IDatabase Database => Server.Services.GetRequiredService<IDatabase>();
 
-    private EventRangeReads Reads => _server.Services.GetRequiredService<EventRangeReads>();
+    private EventRangeReads Reads => Server.Services.GetRequiredService<EventRangeReads>();
 
     /// <summary>The planner's plan of a statement, line by line.</summary>
     private async Task<List<string>> PlanAsync(CommandDefinition statement)

@@ -9,25 +9,16 @@ namespace ExchangeBridge.Tests.Storage;
 /// A write started inside another write fails at once with a message that says so. On SQLite it used to wait forever
 /// for the writer's turn its own caller held; on PostgreSQL it committed apart from its caller.
 /// </summary>
-public sealed class NestedWriteTests : IAsyncLifetime
+public sealed class NestedWriteTests() : ServerTests(new TestServer())
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
-    private TestServer _server = null!;
 
-    public Task InitializeAsync()
-    {
-        _server = new TestServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    private IDatabase Database => _server.Services.GetRequiredService<IDatabase>();
+    private IDatabase Database => Server.Services.GetRequiredService<IDatabase>();
 
     [Fact]
     public async Task A_store_write_called_inside_a_write_throws_at_once_instead_of_hanging_and_the_outer_write_is_rolled_back()
     {
-        var admin = _server.Services.GetRequiredService<AdminStore>();
+        var admin = Server.Services.GetRequiredService<AdminStore>();
         var outer = Database.WriteAsync(Touched.Nothing, async (c, tx, ct) =>
         {
             await c.ExecuteAsync(new CommandDefinition(
@@ -48,7 +39,7 @@ public sealed class NestedWriteTests : IAsyncLifetime
     [Fact]
     public async Task Writes_one_after_another_on_the_same_flow_are_not_mistaken_for_nested_ones()
     {
-        var admin = _server.Services.GetRequiredService<AdminStore>();
+        var admin = Server.Services.GetRequiredService<AdminStore>();
         await admin.CreateTenantAsync("first", "first", 0, CancellationToken.None).WaitAsync(Deadline);
         await Database.WriteAsync(Touched.Nothing, (c, tx, ct) => c.ExecuteAsync(new CommandDefinition(
             "UPDATE tenants SET name = 'renamed' WHERE tenant_key = 'first'", transaction: tx, cancellationToken: ct))).WaitAsync(Deadline);

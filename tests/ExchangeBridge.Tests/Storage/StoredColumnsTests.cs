@@ -8,17 +8,8 @@ namespace ExchangeBridge.Tests.Storage;
 /// Every column of a stored row comes back in its own field, through the prepared (hot-path) read and the Dapper one
 /// alike. Each field holds a value no other field holds, so a column read or written in another's place shows.
 /// </summary>
-public sealed class StoredColumnsTests : IAsyncLifetime
+public sealed class StoredColumnsTests() : ServerTests(new TestServer())
 {
-    private TestServer _server = null!;
-
-    public Task InitializeAsync()
-    {
-        _server = new TestServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task An_admin_account_reads_back_field_for_field_through_both_readers()
@@ -26,7 +17,7 @@ public sealed class StoredColumnsTests : IAsyncLifetime
         var stored = new AdminAccountRecord
         {
             Email = "columns@contoso.com",
-            TenantKey = _server.Bootstrap.TenantKey,
+            TenantKey = Server.Bootstrap.TenantKey,
             Connector = "graph",
             Endpoint = "https://graph.invalid/v1.0",
             Username = "the-username",
@@ -38,10 +29,10 @@ public sealed class StoredColumnsTests : IAsyncLifetime
             VerificationError = "the-verification-error",
             AllowCleartextPassword = true,
         };
-        var admin = _server.Services.GetRequiredService<AdminStore>();
+        var admin = Server.Services.GetRequiredService<AdminStore>();
         Assert.True(await admin.UpsertAdminAccountAsync(stored, 1, CancellationToken.None));
 
-        var prepared = await _server.Services.GetRequiredService<BindingStore>().FindAdminAccountAsync(stored.Email, CancellationToken.None);
+        var prepared = await Server.Services.GetRequiredService<BindingStore>().FindAdminAccountAsync(stored.Email, CancellationToken.None);
         var mapped = await admin.FindAdminAccountAsync(stored.TenantKey, stored.Email, CancellationToken.None);
         Assert.Equivalent(stored, prepared, strict: true);
         Assert.Equivalent(stored, mapped, strict: true);
