@@ -11,7 +11,8 @@ namespace ExchangeBridge.Server.Import;
 /// while it is out, taken from the account's <see cref="ConcurrencyLimiter"/> (<see cref="ImportOptions.MaxConnectionsPerEwsAdminAccount"/>
 /// permits, or Graph's); a call over the limit waits for the oldest one out to answer, first come first served, instead of
 /// being sent to be refused (EWS ErrorExceededConnectionCount). What is counted is connections, not jobs: one job may hold
-/// several (<see cref="ImportOptions.EwsBatchesInFlightPerMailbox"/>), and a job writing a page to the database holds none.
+/// several (<see cref="ImportOptions.EwsBatchesInFlightPerMailbox"/>, and more on connections spare right now:
+/// <see cref="LimitedConnector.TryGetEventsOnSpareConnection"/>), and a job writing a page to the database holds none.
 /// The claim reads the same count: while an account's connections here are all out and calls wait for one
 /// (<see cref="Saturated"/>), this instance claims no further job of it, which would only wait behind them.
 /// <para>Per instance, as the workers are. Several instances importing through one admin account each hold up to its
@@ -25,7 +26,7 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
     private readonly ConcurrentDictionary<string, ConcurrencyLimiter> _accounts = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary><paramref name="connector"/> as seen through <paramref name="admin"/>'s connections: each call holds one while it is out.</summary>
-    public IExchangeConnector Through(ExchangeAdminAccount admin, IExchangeConnector connector) =>
+    public LimitedConnector Through(ExchangeAdminAccount admin, IExchangeConnector connector) =>
         new LimitedConnector(_accounts.GetOrAdd(admin.Email, _ => new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = admin.Connector == ExchangeConnectorKind.Graph ? _options.MaxConnectionsPerGraphAdminAccount : _options.MaxConnectionsPerEwsAdminAccount,
@@ -43,8 +44,15 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
         foreach (var limiter in _accounts.Values) limiter.Dispose();
     }
 
-    private sealed class LimitedConnector(ConcurrencyLimiter connections, IExchangeConnector inner) : IExchangeConnector
+    /// <summary>A connector whose every call holds one of its admin account's connections on this instance.</summary>
+    public sealed class LimitedConnector(ConcurrencyLimiter connections, IExchangeConnector inner) : IExchangeConnector
     {
+        /// <summary>
+        /// Connections a spare call leaves free: a job claimed next finds one at once for its first call, instead of
+        /// waiting behind another job's extra batches (and the claim, seeing calls wait, passing the account over).
+        /// </summary>
+        private const int LeftForOthers = 1;
+
         public Task VerifyAdminAsync(ExchangeAdminAccount admin, CancellationToken cancellationToken) =>
             HoldingAsync(async () =>
             {
@@ -68,12 +76,35 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
             CancellationToken cancellationToken) =>
             HoldingAsync(() => inner.GetEventsAsync(admin, mailbox, itemIds, cancellationToken), cancellationToken);
 
+        /// <summary>
+        /// <see cref="GetEventsAsync"/> on a connection that is spare right now, or null without waiting: one is spare when
+        /// more than <see cref="LeftForOthers"/> are free and no call waits for one. Work-conserving: a job already at its
+        /// own batches in flight sends more only into connections nobody else asks for, so when few jobs of the account
+        /// remain they use its connections instead of leaving them idle, and when many run nothing changes. Such a call
+        /// never takes a connection a waiting call is owed (the limiter serves waiting calls first, and a lease tried
+        /// without waiting is refused while any wait); a call that comes after waits at most for one request out.
+        /// </summary>
+        public Task<IReadOnlyList<ExchangeEvent>>? TryGetEventsOnSpareConnection(ExchangeAdminAccount admin, string mailbox,
+            IReadOnlyList<string> itemIds, CancellationToken cancellationToken)
+        {
+            if (connections.GetStatistics() is not { CurrentQueuedCount: 0 } statistics || statistics.CurrentAvailablePermits <= LeftForOthers) return null;
+            var connection = connections.AttemptAcquire(1);
+            if (connection.IsAcquired) return HeldAsync(connection, () => inner.GetEventsAsync(admin, mailbox, itemIds, cancellationToken));
+            connection.Dispose();
+            return null;
+        }
+
         private async Task<T> HoldingAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
         {
             using var connection = await connections.AcquireAsync(1, cancellationToken);
             // The queue is unbounded, so a lease is refused only to a limiter disposed at shutdown.
             if (!connection.IsAcquired) throw new OperationCanceledException("the admin account's connections are closed", cancellationToken);
             return await call();
+        }
+
+        private static async Task<T> HeldAsync<T>(RateLimitLease connection, Func<Task<T>> call)
+        {
+            using (connection) return await call();
         }
     }
 }

@@ -90,8 +90,9 @@ public sealed partial class ImportEngine(
             // A deployment without this connector may gain it on an upgrade: keep the binding waiting, not failed.
             throw new ExchangeConnectorException(ExchangeFailureKind.Transient, $"connector '{admin.Connector}' is not available");
         var account = AdminAccounts.ToConnectorAccount(admin, protector);
+        var ews = kind == ExchangeConnectorKind.Ews;
         var mailbox = new Mailbox(connections.Through(account, connector), account, binding.ExchangeAccount,
-            kind == ExchangeConnectorKind.Ews ? _options.EwsBatchesInFlightPerMailbox : 1);
+            ews ? _options.EwsBatchesInFlightPerMailbox : 1, WidensIntoSpareConnections: ews);
         var status = BindingStatusWire.FromWire(binding.Status);
 
         // Folders are listed on every run (one call, two on EWS): a folder made, renamed or deleted in Exchange since the
@@ -259,10 +260,7 @@ public sealed partial class ImportEngine(
         var stored = await calendars.StoredEventsAsync(calendar.Id, items.Select(i => i.ItemId).ToList(), ct);
         var batches = items.Where(i => !stored.TryGetValue(i.ItemId, out var known) || known.ChangeKey != i.ChangeKey).Select(i => i.ItemId)
             .Chunk(_options.FetchBatchSize).ToArray();
-        var fetched = new IReadOnlyList<ExchangeEvent>[batches.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, batches.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = mailbox.BatchesInFlight, CancellationToken = ct },
-            async (i, token) => fetched[i] = await mailbox.Exchange.GetEventsAsync(mailbox.Account, mailbox.Address, batches[i], token));
+        var fetched = await FetchBatchesAsync(mailbox, batches, ct);
         var rows = new List<EventRow>();
         foreach (var item in fetched.SelectMany(batch => batch))
             rows.AddRange(EventPayloads.ToRows(item, calendar.CalendarId, calendar.UserId, mailbox.Address,
@@ -271,10 +269,66 @@ public sealed partial class ImportEngine(
     }
 
     /// <summary>
-    /// The bound mailbox as a run reaches it: through its admin account's connections (<see cref="AdminAccountConnections"/>),
-    /// with the GetItem batches its connector may have in flight for it at once.
+    /// The batches' events, in the batches' order: up to <see cref="Mailbox.BatchesInFlight"/> out at once, each waiting
+    /// its turn for a connection of the admin account; past those, when the mailbox may, more on connections spare right
+    /// now (<see cref="AdminAccountConnections.LimitedConnector.TryGetEventsOnSpareConnection"/>), so that a large
+    /// mailbox importing alone, or nearly, uses the account's connections the others leave idle. A batch that fails
+    /// cancels the rest, which are awaited before the failure is thrown.
     /// </summary>
-    private sealed record Mailbox(IExchangeConnector Exchange, ExchangeAdminAccount Account, string Address, int BatchesInFlight);
+    private static async Task<IReadOnlyList<ExchangeEvent>[]> FetchBatchesAsync(Mailbox mailbox, string[][] batches, CancellationToken ct)
+    {
+        var fetched = new IReadOnlyList<ExchangeEvent>[batches.Length];
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Each batch out, and whether it counts against the mailbox's own batches in flight (or holds a spare connection).
+        var inFlight = new Dictionary<Task, bool>();
+        var own = 0;
+        var next = 0;
+        try
+        {
+            while (next < batches.Length || inFlight.Count > 0)
+            {
+                for (; next < batches.Length; next++)
+                {
+                    if (own < mailbox.BatchesInFlight)
+                    {
+                        inFlight.Add(KeepAsync(next, mailbox.Exchange.GetEventsAsync(mailbox.Account, mailbox.Address, batches[next], failed.Token)), true);
+                        own++;
+                    }
+                    else if (mailbox.WidensIntoSpareConnections &&
+                             mailbox.Exchange.TryGetEventsOnSpareConnection(mailbox.Account, mailbox.Address, batches[next], failed.Token) is { } spare)
+                        inFlight.Add(KeepAsync(next, spare), false);
+                    else break;
+                }
+                var answered = await Task.WhenAny(inFlight.Keys);
+                if (inFlight.Remove(answered, out var wasOwn) && wasOwn) own--;
+                await answered;
+            }
+        }
+        catch
+        {
+            await failed.CancelAsync();
+            try
+            {
+                await Task.WhenAll(inFlight.Keys);
+            }
+            catch (Exception)
+            {
+                // The first failure is the one thrown; the others are its cancellation or its like.
+            }
+            throw;
+        }
+        return fetched;
+
+        async Task KeepAsync(int batch, Task<IReadOnlyList<ExchangeEvent>> call) => fetched[batch] = await call;
+    }
+
+    /// <summary>
+    /// The bound mailbox as a run reaches it: through its admin account's connections (<see cref="AdminAccountConnections"/>),
+    /// with the GetItem batches its connector may have in flight for it at once, and whether it may send more on spare
+    /// connections (EWS, whose limit is the account's connections; not Graph, whose limit is 4 requests per mailbox).
+    /// </summary>
+    private sealed record Mailbox(AdminAccountConnections.LimitedConnector Exchange, ExchangeAdminAccount Account, string Address, int BatchesInFlight,
+        bool WidensIntoSpareConnections);
 
     private async Task ApplyAsync(JobRecord job, CalendarRecord calendar, IReadOnlyList<EventRow> rows, IReadOnlyCollection<string> deleted,
         IReadOnlyCollection<string> resyncListed, CalendarProgress progress, CancellationToken ct)

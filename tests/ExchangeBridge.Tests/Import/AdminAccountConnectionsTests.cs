@@ -13,7 +13,8 @@ namespace ExchangeBridge.Tests.Import;
 /// <summary>
 /// An admin account's connections are counted, not its jobs: a large mailbox's GetItem batches go several at once, each
 /// holding one of the account's connections on this instance, and Exchange never sees more of them open than the limit;
-/// while they are all out with calls waiting, the claim leases no further job of the account.
+/// while they are all out with calls waiting, the claim leases no further job of the account. Past its own batches, a
+/// job sends more only on connections nobody else asks for, leaving one free for the next job.
 /// </summary>
 public sealed class AdminAccountConnectionsTests
 {
@@ -41,15 +42,91 @@ public sealed class AdminAccountConnectionsTests
         // Four batches asked for at once, three connections: three open together, never a fourth for Exchange to refuse.
         Assert.Equal((0L, Connections), (simulator.Store.ThrottlingCounters.RefusedForConcurrency, simulator.Store.ThrottlingCounters.PeakConcurrency));
 
+        var events = await EventsByIdAsync(wide);
+        Assert.Equal(simulator.Store.CountImportableEvents(folder), events.Count);
+        Assert.Equal(events, await ImportedOneCallAtATimeAsync(simulator));
+    }
+
+    [Fact]
+    public async Task A_mailbox_importing_alone_sends_more_than_its_own_batches_on_connections_nobody_else_asks_for_and_imports_the_same()
+    {
+        const int connections = 8;
+        await using var simulator = await SimulatorHost.StartAsync();
+        var folder = simulator.Store.DefaultFolder(ImportWorld.Mailbox);
+        simulator.Store.Generate(folder, 600, ImportWorld.Monday);
+
+        // GetItem long enough that a page's batches, sent together, are all open together.
+        simulator.Store.EnforceThrottling(ThrottlingPolicy.Unlimited with
+        {
+            EwsMaxConcurrency = connections,
+            EwsServiceTimes = new Dictionary<string, TimeSpan> { ["GetItem"] = TimeSpan.FromMilliseconds(200) },
+        });
+        // Batches of 10: a page of 256 listed items needs more than its four own.
+        var settings = Settings(batchesInFlight: 4, connections);
+        settings["ExchangeBridge:Import:FetchBatchSize"] = "10";
+        await using var alone = await ImportWorld.StartAsync(simulator, SimulatedConnector.Ews, settings);
+        await alone.BindAsync();
+        Assert.Equal("done", await alone.WaitForStatusAsync("done", "err"));
+        // Four of its own and more of the page on spare connections; never past the account's connections. (One is left
+        // free here, but Exchange counts an answered request a moment after we have it, so its peak may reach the limit.)
+        var counters = simulator.Store.ThrottlingCounters;
+        Assert.Equal(0, counters.RefusedForConcurrency);
+        Assert.InRange(counters.PeakConcurrency, 5, connections);
+
+        var events = await EventsByIdAsync(alone);
+        Assert.Equal(simulator.Store.CountImportableEvents(folder), events.Count);
+        Assert.Equal(events, await ImportedOneCallAtATimeAsync(simulator));
+    }
+
+    [Fact]
+    public async Task A_spare_connection_is_taken_without_waiting_and_never_the_last_free_one()
+    {
+        await using var simulator = await SimulatorHost.StartAsync();
+        simulator.Store.Generate(simulator.Store.DefaultFolder(ImportWorld.Mailbox), 5, ImportWorld.Monday);
+        await using var world = await ImportWorld.StartAsync(simulator, SimulatedConnector.Ews, new Dictionary<string, string?>
+        {
+            ["ExchangeBridge:Import:Workers"] = "0", // the test calls
+            ["ExchangeBridge:Import:MaxConnectionsPerEwsAdminAccount"] = "3",
+        });
+        var services = world.Server.Services;
+        var admin = AdminAccounts.ToConnectorAccount((await services.GetRequiredService<BindingStore>().FindAdminAccountAsync(ImportWorld.Admin, default))!,
+            services.GetRequiredService<SecretProtector>());
+        var exchange = services.GetRequiredService<AdminAccountConnections>()
+            .Through(admin, services.GetRequiredKeyedService<IExchangeConnector>(ExchangeConnectorKind.Ews));
+        var calendar = (await exchange.ListCalendarFoldersAsync(admin, ImportWorld.Mailbox, default)).Single();
+        var ids = (await exchange.FindItemsInWindowAsync(admin, ImportWorld.Mailbox, calendar.FolderId, ImportWorld.Monday.AddYears(-1),
+            ImportWorld.Monday.AddYears(1), 0, 100, default)).Items.Select(i => i.ItemId).ToList();
+
+        // One call hangs on its connection (another mailbox's, so that no other call meets the hang): two are free, so
+        // one of them is spare. A call holds its connection from the moment it is made.
+        const string hanging = "hanging@contoso.com";
+        simulator.Store.AddMailbox(hanging);
+        simulator.Store.InjectFault(hanging, SimFault.Hang);
+        using var giveUp = new CancellationTokenSource();
+        var firstHanging = exchange.ListCalendarFoldersAsync(admin, hanging, giveUp.Token);
+        var spare = exchange.TryGetEventsOnSpareConnection(admin, ImportWorld.Mailbox, ids, default);
+        Assert.NotNull(spare);
+        Assert.NotEmpty(await spare);
+
+        // Two hang: the one free connection is left for whoever asks next, who gets it at once.
+        var secondHanging = exchange.ListCalendarFoldersAsync(admin, hanging, giveUp.Token);
+        Assert.Null(exchange.TryGetEventsOnSpareConnection(admin, ImportWorld.Mailbox, ids, default));
+        Assert.NotEmpty(await exchange.GetEventsAsync(admin, ImportWorld.Mailbox, ids, default));
+
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => firstHanging);
+        await Assert.ThrowsAnyAsync<Exception>(() => secondHanging);
+    }
+
+    /// <summary>The same mailbox imported by a fresh server through one connection: one call at a time, as before batches went together.</summary>
+    private static async Task<SortedDictionary<string, string>> ImportedOneCallAtATimeAsync(SimulatorHost simulator)
+    {
         simulator.Store.EnforceThrottling(ExchangeOfThreeConnections);
-        await using var sequential = await ImportWorld.StartAsync(simulator, SimulatedConnector.Ews, Settings(batchesInFlight: 1));
+        await using var sequential = await ImportWorld.StartAsync(simulator, SimulatedConnector.Ews, Settings(batchesInFlight: 1, connections: 1));
         await sequential.BindAsync();
         Assert.Equal("done", await sequential.WaitForStatusAsync("done", "err"));
         Assert.Equal(1, simulator.Store.ThrottlingCounters.PeakConcurrency);
-
-        var events = await EventsByIdAsync(wide);
-        Assert.Equal(simulator.Store.CountImportableEvents(folder), events.Count);
-        Assert.Equal(events, await EventsByIdAsync(sequential));
+        return await EventsByIdAsync(sequential);
     }
 
     [Fact]
@@ -90,11 +167,11 @@ public sealed class AdminAccountConnectionsTests
         Assert.NotNull(await jobs.TryClaimAsync("instance-a", now, 60_000, limits, connections.Saturated, default));
     }
 
-    private static Dictionary<string, string?> Settings(int batchesInFlight) => new()
+    private static Dictionary<string, string?> Settings(int batchesInFlight, int connections = Connections) => new()
     {
         ["ExchangeBridge:Import:PageSize"] = "256",
         ["ExchangeBridge:Import:EwsBatchesInFlightPerMailbox"] = batchesInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["ExchangeBridge:Import:MaxConnectionsPerEwsAdminAccount"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ExchangeBridge:Import:MaxConnectionsPerEwsAdminAccount"] = connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>Every event of the mailbox's one calendar as the Open API answers it, by id.</summary>
