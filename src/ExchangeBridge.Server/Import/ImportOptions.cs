@@ -98,7 +98,7 @@ public sealed class ImportOptions
     /// <summary>
     /// Items listed per FindItem / SyncFolderItems page (Graph: up to its own page size). 512, the most EWS lists at once:
     /// each page costs a listing round trip before its items can be fetched, and a large mailbox left alone fetches a page's
-    /// batches on the account's spare connections in one round (organisation benchmark, 300 mailboxes: 90 → 75 s until
+    /// batches on the account's spare connections in one round (organisation benchmark, 300 mailboxes: 88 → 74 s until
     /// all done, bench/results/latest.md 2026-12-07T11:45Z).
     /// </summary>
     public int PageSize { get; set; } = 512;
