@@ -11,8 +11,9 @@ namespace ExchangeBridge.Server.Identity;
 /// <c>UseAuthorization</c>, with the two cases that make up nearly every request decided here, without the request
 /// service scope the framework's middleware open for every request to resolve their handler provider, policy evaluator
 /// and result handler:
-/// 1. an endpoint with no policy (the token endpoints, health) while no scheme handles requests by itself and none is
-///    the default: the framework's middleware would find nothing to do;
+/// 1. an endpoint with no policy (the token endpoints, health), or a request routing matched to nothing (the gateway's
+///    404) while no fallback policy is set, while no scheme handles requests by itself and none is the default: the
+///    framework's middleware would find nothing to do;
 /// 2. a Feishu policy (the bearer scheme alone, every requirement a <see cref="FeishuPolicy"/>) and a bearer token whose
 ///    caller <see cref="TokenService"/> validated a moment ago, meeting every requirement: admitted as the framework
 ///    would admit it, with the caller and principal <see cref="BearerTokenHandler"/> gives it.
@@ -66,16 +67,23 @@ public static class AuthorizationStep
 
         private readonly ConcurrentDictionary<Endpoint, EndpointDecision> _byEndpoint = new();
 
+        // A request routing matched to nothing meets the policy the framework gives no metadata (the fallback policy, if
+        // one is set), decided once like an endpoint's, so that a flood of unknown paths costs no request scope each.
+        private EndpointDecision? _unrouted;
+
         public Task Decide(HttpContext context, RequestDelegate next, RequestDelegate framework)
         {
-            if (context.GetEndpoint() is not { } endpoint) return framework(context);
-            if (!_byEndpoint.TryGetValue(endpoint, out var decided)) return DecideFirstAsync(context, endpoint, next, framework);
+            var endpoint = context.GetEndpoint();
+            var decided = endpoint is null ? _unrouted : _byEndpoint.GetValueOrDefault(endpoint);
+            if (decided is null) return DecideFirstAsync(context, endpoint, next, framework);
             return Admits(context, decided) ? next(context) : framework(context);
         }
 
-        private async Task DecideFirstAsync(HttpContext context, Endpoint endpoint, RequestDelegate next, RequestDelegate framework)
+        private async Task DecideFirstAsync(HttpContext context, Endpoint? endpoint, RequestDelegate next, RequestDelegate framework)
         {
-            var decided = _byEndpoint.GetOrAdd(endpoint, await DecisionForAsync(endpoint));
+            EndpointDecision decided;
+            if (endpoint is null) decided = _unrouted ??= await DecisionForAsync(EndpointMetadataCollection.Empty);
+            else decided = _byEndpoint.GetOrAdd(endpoint, await DecisionForAsync(endpoint.Metadata));
             await (Admits(context, decided) ? next(context) : framework(context));
         }
 
@@ -99,9 +107,8 @@ public static class AuthorizationStep
             }
         }
 
-        private async Task<EndpointDecision> DecisionForAsync(Endpoint endpoint)
+        private async Task<EndpointDecision> DecisionForAsync(EndpointMetadataCollection metadata)
         {
-            var metadata = endpoint.Metadata;
             if (!policies.AllowsCachingPolicies || metadata.GetMetadata<IAllowAnonymous>() is not null ||
                 metadata.GetOrderedMetadata<IAuthorizationRequirementData>().Count > 0)
                 return FrameworkWay;

@@ -3,6 +3,7 @@ using ExchangeBridge.Server.Identity;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
@@ -115,6 +116,40 @@ public sealed class RequestPipelineTests
         var credentials = $$"""{"app_id":"{{server.Bootstrap.AppId}}","app_secret":"{{server.Bootstrap.AppSecret}}"}""";
         Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/tenant_access_token/internal", credentials));
         Assert.False(await ScopedAsync(HttpMethod.Post, "/open-apis/auth/v3/app_access_token/internal", credentials));
+    }
+
+    [Fact]
+    public async Task A_flood_of_unrouted_requests_is_answered_without_a_request_service_scope()
+    {
+        var scoped = new ConcurrentQueue<bool>();
+        await using var server = new TestServer(services: services => services.AddSingleton<IStartupFilter>(new ScopeWatch(scoped)));
+        var token = await server.AdminUserTokenAsync();
+        scoped.Clear();
+
+        // Paths nobody serves, with a token and without, and a method a path does not serve: each the gateway's 404,
+        // decided without the framework's authentication (no policy asks for a scheme, none is the default).
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(404, (int)(await server.SendAsync(HttpMethod.Get, $"/open-apis/no_such_api/{i}", null, token)).StatusCode);
+            Assert.Equal(404, (int)(await server.SendAsync(HttpMethod.Post, $"/wp-login.php?attempt={i}", "{}")).StatusCode);
+        }
+        Assert.Equal(404, (int)(await server.SendAsync(HttpMethod.Put, $"{BindingsPath}/{DocumentedId}", CreateBody, token)).StatusCode);
+
+        Assert.Equal(Enumerable.Repeat(false, 21), scoped);
+    }
+
+    /// <summary>Notes, after each request, whether it opened the request's service scope (see the test above it).</summary>
+    private sealed class ScopeWatch(ConcurrentQueue<bool> scoped) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, following) =>
+            {
+                await following(context);
+                scoped.Enqueue(context.Features.Get<IServiceProvidersFeature>() is not null);
+            });
+            next(app);
+        };
     }
 
     [Fact]
