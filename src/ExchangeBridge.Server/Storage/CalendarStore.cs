@@ -301,13 +301,28 @@ public sealed class CalendarStore(IDatabase database)
         int limit, CancellationToken ct)
     {
         await using var c = await database.OpenAsync(ct);
-        return (await c.QueryAsync<(long, string)>(new CommandDefinition(
-            """
-            SELECT id, payload FROM events
-            WHERE calendar_key = @calendarKey AND start_ms < @endMs AND end_ms > @startMs AND id > @afterId
-            ORDER BY id LIMIT @limit
-            """, new { calendarKey, startMs, endMs, afterId, limit }, cancellationToken: ct))).AsList();
+        return (await c.QueryAsync<(long, string)>(EventsPageCommand(calendarKey, startMs, endMs, afterId, limit, ct))).AsList();
     }
+
+    /// <summary>
+    /// A page of a calendar's events touching a range, found as the range reads find them (<see cref="EventRangeReads"/>):
+    /// short rows by their start from a day before the range (events_calendar_time), long rows and series masters by their
+    /// end (events_long). Bounded by the range's end alone, the index hands over the calendar's whole past, each row read
+    /// from the table to keep the few that end in the range: during an import on PostgreSQL a week of a calendar of 425
+    /// events read 208 table pages, writing out dirty ones the import had left to make room for them. The long rows' start
+    /// is compared as <c>+e.start_ms</c>, which no index serves: without statistics SQLite otherwise reads them by their
+    /// start through events_calendar_time, the whole past again.
+    /// </summary>
+    internal static CommandDefinition EventsPageCommand(long calendarKey, long startMs, long endMs, long afterId, int limit, CancellationToken ct) =>
+        new($"""
+            SELECT id, payload FROM events e
+            WHERE e.calendar_key = @calendarKey AND e.id > @afterId AND {EventRangeReads.ShortInRange("e")}
+            UNION ALL
+            SELECT id, payload FROM events e
+            WHERE e.calendar_key = @calendarKey AND e.id > @afterId AND {EventRangeReads.LongOrSeries("e")} AND e.end_ms > @startMs AND +e.start_ms < @endMs
+            ORDER BY id LIMIT @limit
+            """, new { calendarKey, startMs, endMs, earliestShortStart = EventRangeReads.EarliestShortStart(startMs), afterId, limit },
+            cancellationToken: ct);
 
     public async Task<string?> FindEventAsync(long calendarKey, string eventId, CancellationToken ct)
     {

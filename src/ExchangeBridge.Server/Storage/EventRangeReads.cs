@@ -332,7 +332,7 @@ public sealed class EventRangeReads(IDatabase database)
     }
 
     /// <summary>The earliest start a short row touching the range can have (a range open to the past stays open).</summary>
-    private static long EarliestShortStart(long startMs) => startMs > long.MinValue + ShortMs ? startMs - ShortMs : long.MinValue;
+    internal static long EarliestShortStart(long startMs) => startMs > long.MinValue + ShortMs ? startMs - ShortMs : long.MinValue;
 
     /// <summary>
     /// Three parts: short rows that are no series master by their start (events_calendar_time), then
@@ -364,7 +364,7 @@ public sealed class EventRangeReads(IDatabase database)
         """;
 
     /// <summary>A short row that is no series master touching the range, found by its start (events_calendar_time).</summary>
-    private static string ShortInRange(string alias) =>
+    internal static string ShortInRange(string alias) =>
         $"{alias}.start_ms >= @earliestShortStart AND {alias}.start_ms < @endMs AND {alias}.end_ms > @startMs " +
         $"AND {alias}.end_ms - {alias}.start_ms <= {ShortMs} AND {alias}.recurrence IS NULL";
 
@@ -373,7 +373,7 @@ public sealed class EventRangeReads(IDatabase database)
         $"{LongOrSeries(alias)} AND {IsMaster(alias)} AND {alias}.end_ms > @startMs AND {alias}.start_ms < @endMs";
 
     /// <summary>The condition of the partial index events_long, written as it is there so the planners see it is its own.</summary>
-    private static string LongOrSeries(string alias) => $"({alias}.end_ms - {alias}.start_ms > {ShortMs} OR {alias}.recurrence IS NOT NULL)";
+    internal static string LongOrSeries(string alias) => $"({alias}.end_ms - {alias}.start_ms > {ShortMs} OR {alias}.recurrence IS NOT NULL)";
 
     /// <summary>A series master: a rule, and no series of its own (an exception names its master's item id).</summary>
     private static string IsMaster(string alias) => $"({alias}.recurrence IS NOT NULL AND {alias}.series_item_id IS NULL)";
