@@ -65,7 +65,7 @@ public sealed class EventDeliveryStore(IDatabase database)
                 WHERE d.state = @pending AND d.next_attempt_at <= @now AND (d.lease_expires_at IS NULL OR d.lease_expires_at < @now)
                   AND NOT EXISTS (SELECT 1 FROM event_deliveries p
                                   WHERE p.app_id = d.app_id AND p.order_key = d.order_key AND p.state = @pending AND p.id < d.id)
-                ORDER BY d.id LIMIT @limit {database.SkipLockedRows})
+                ORDER BY d.id LIMIT @limit {database.SkipLockedRowsOf("d")})
             RETURNING id AS Id, event_id AS EventId, app_id AS AppId, tenant_key AS TenantKey, event_type AS EventType,
                       event_body AS EventBody, create_time AS CreateTime, attempts AS Attempts
             """, new { owner, now, leaseUntil = now + leaseMs, limit, pending = DeliveryStates.Pending }, tx, cancellationToken: token))).AsList(), ct);

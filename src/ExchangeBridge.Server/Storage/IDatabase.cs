@@ -82,10 +82,11 @@ public interface IDatabase : IAsyncDisposable
     string Character(char character);
 
     /// <summary>
-    /// What makes a claiming subquery pass over rows that another writer's transaction has locked (PostgreSQL's
-    /// <c>FOR UPDATE SKIP LOCKED</c>); empty where writers take turns.
+    /// What makes a claiming subquery lock the rows of <paramref name="alias"/> it picks and pass over those another
+    /// writer's transaction has locked (PostgreSQL's <c>FOR UPDATE OF alias SKIP LOCKED</c>); null where writers take turns
+    /// and no row is ever locked by another.
     /// </summary>
-    string SkipLockedRows { get; }
+    string? SkipLockedRowsOf(string alias);
 }
 
 /// <summary>

@@ -65,44 +65,65 @@ public sealed class JobStore(IDatabase database)
     /// jobs here, so one tenant whose Exchange hangs cannot hold every worker, nor of an admin account that runs as many as
     /// Exchange admits (<see cref="ClaimLimits"/>), nor of one of <paramref name="saturatedAdminAccounts"/> (emails), whose
     /// connections this instance has all out with requests waiting: a job claimed for it would only wait behind them.
-    /// The candidate is picked by a read, off the writer; the take checks the same rules (<see cref="_claimable"/>) again for
-    /// that one job in one statement and, if another worker was quicker, the next candidate is picked.
+    /// <para>Where writers run side by side (PostgreSQL) the pick and the take are one statement that passes over the jobs
+    /// other workers are taking (<see cref="IDatabase.SkipLockedRowsOf"/>): each idle worker, of every instance, takes a
+    /// different job instead of all queueing on the first one's row lock. Where writers take turns (SQLite) the candidate
+    /// is picked by a read, off the writer, and the take checks the same rules (<see cref="_claimable"/>) again for that one
+    /// job; if another worker was quicker, the next candidate is picked.</para>
     /// </summary>
     public async Task<JobRecord?> TryClaimAsync(string owner, long now, long leaseMs, ClaimLimits limits,
         IReadOnlyCollection<string> saturatedAdminAccounts, CancellationToken ct)
     {
         var saturated = database.ListArgument(saturatedAdminAccounts);
+        if (database.SkipLockedRowsOf("j") is { } skipLocked)
+            return await database.WriteAsync(Touched.Nothing, (c, tx, token) => TakeAsync(c, tx,
+                $"(SELECT j.id {_claimable} ORDER BY {ClaimOrder} LIMIT 1 {skipLocked})",
+                ClaimParameters(null, owner, now, leaseMs, limits, saturated), now, token), ct);
+
         for (var tries = 0; tries < 3; tries++)
         {
             long? candidate;
             await using (var c = await database.OpenAsync(ct))
                 candidate = await c.ExecuteScalarAsync<long?>(new CommandDefinition(
-                    $"SELECT j.id {_claimable} ORDER BY t.last_claimed_at, j.run_at, j.id LIMIT 1",
+                    $"SELECT j.id {_claimable} ORDER BY {ClaimOrder} LIMIT 1",
                     ClaimParameters(null, owner, now, leaseMs, limits, saturated), cancellationToken: ct));
             if (candidate is not { } id) return null;
-            var claimed = await database.WriteAsync(Touched.Nothing, async (c, tx, token) =>
-            {
-                var job = await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
-                    $"""
-                    UPDATE sync_jobs SET lease_owner = @owner, lease_claim = @claim, lease_expires_at = @leaseUntil, attempts = attempts + 1,
-                        updated_at = @now
-                    WHERE id = @id AND {Due("sync_jobs")} AND id = (SELECT j.id {_claimable} AND j.id = @id)
-                    RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
-                              unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner, lease_claim AS LeaseClaim
-                    """, ClaimParameters(id, owner, now, leaseMs, limits, saturated), tx, cancellationToken: token));
-                if (job is not null)
-                    await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
-                        new { now, job.TenantKey }, tx, cancellationToken: token));
-                return job;
-            }, ct);
+            var claimed = await database.WriteAsync(Touched.Nothing, (c, tx, token) =>
+                TakeAsync(c, tx, $"@id AND id = (SELECT j.id {_claimable} AND j.id = @id)",
+                    ClaimParameters(id, owner, now, leaseMs, limits, saturated), now, token), ct);
             if (claimed is not null) return claimed;
         }
         return null;
     }
 
+    /// <summary>Among the jobs that may be claimed: the tenant served longest ago first, then the most overdue.</summary>
+    private const string ClaimOrder = "t.last_claimed_at, j.run_at, j.id";
+
+    /// <summary>
+    /// Leases the job <paramref name="pick"/> names (an SQL expression over the claim's parameters) if it is still due
+    /// with a free lease, and marks its tenant served. <see cref="Due"/> is stated on the row updated, not only in the
+    /// pick: on PostgreSQL a take that waited on a row another take had just leased re-checks, once that one commits, the
+    /// conditions on the updated row, while a subquery keeps the answer it read before; without it both takes win.
+    /// </summary>
+    private static async Task<JobRecord?> TakeAsync(DbConnection c, DbTransaction tx, string pick, object parameters, long now, CancellationToken ct)
+    {
+        var job = await c.QuerySingleOrDefaultAsync<JobRecord>(new CommandDefinition(
+            $"""
+            UPDATE sync_jobs SET lease_owner = @owner, lease_claim = @claim, lease_expires_at = @leaseUntil, attempts = attempts + 1,
+                updated_at = @now
+            WHERE id = {pick} AND {Due("sync_jobs")}
+            RETURNING id AS Id, binding_key AS BindingKey, tenant_key AS TenantKey, kind AS Kind, attempts AS Attempts,
+                      unexpected_failures AS UnexpectedFailures, lease_owner AS LeaseOwner, lease_claim AS LeaseClaim
+            """, parameters, tx, cancellationToken: ct));
+        if (job is not null)
+            await c.ExecuteAsync(new CommandDefinition("UPDATE tenants SET last_claimed_at = @now WHERE tenant_key = @TenantKey",
+                new { now, job.TenantKey }, tx, cancellationToken: ct));
+        return job;
+    }
+
     private static object ClaimParameters(long? id, string owner, long now, long leaseMs, ClaimLimits limits, object saturated) => new
     {
-        id, owner, saturated, claim = id is null ? null : Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
+        id, owner, saturated, claim = Guid.NewGuid().ToString("N"), now, leaseUntil = now + leaseMs, limits.PerTenant,
         limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph, queued = JobStates.Queued,
     };
 
@@ -132,11 +153,7 @@ public sealed class JobStore(IDatabase database)
           AND (a.email IS NULL OR {database.NotInList("a.email", "@saturated")})
         """;
 
-    /// <summary>
-    /// Queued, due, and with no live lease. The take states it on the row it updates, not only in its subquery: on
-    /// PostgreSQL a take that waited for another worker's take of the same row re-checks, once that one commits, the
-    /// conditions on the updated row, while a subquery keeps the answer it read before; without it both takes win.
-    /// </summary>
+    /// <summary>Queued, due, and with no live lease (stated on the row a take updates: <see cref="TakeAsync"/>).</summary>
     private static string Due(string job) =>
         $"{job}.state = @queued AND {job}.run_at <= @now AND ({job}.lease_expires_at IS NULL OR {job}.lease_expires_at < @now)";
 

@@ -51,7 +51,7 @@ public sealed class PostgresDatabase : IDatabase, IDisposable
     public object ListArgument(IReadOnlyCollection<long> values) => values.ToArray();
     public string JoinedTexts(string expression, string separator) => $"string_agg({expression}, {separator})";
     public string Character(char character) => $"chr({(int)character})";
-    public string SkipLockedRows => "FOR UPDATE SKIP LOCKED";
+    public string? SkipLockedRowsOf(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";
 
     public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default) =>
         await _source.OpenConnectionAsync(cancellationToken);

@@ -179,7 +179,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public object ListArgument(IReadOnlyCollection<long> values) => JsonArray(values, static (json, value) => json.WriteNumberValue(value));
     public string JoinedTexts(string expression, string separator) => $"group_concat({expression}, {separator})";
     public string Character(char character) => $"char({(int)character})";
-    public string SkipLockedRows => "";
+    public string? SkipLockedRowsOf(string alias) => null;
 
     private static string JsonArray<T>(IReadOnlyCollection<T> values, Action<Utf8JsonWriter, T> write)
     {

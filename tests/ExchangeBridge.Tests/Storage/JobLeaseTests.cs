@@ -38,6 +38,27 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
         }
     }
 
+    [PostgresFact]
+    public async Task Idle_workers_of_two_instances_each_lease_a_different_job_at_their_first_look()
+    {
+        const int Jobs = 8;
+        for (var i = 0; i < Jobs; i++)
+        {
+            Store.AddMailbox($"employee{i}@contoso.com");
+            await World.BindForNewEmployeeAsync($"employee{i}@contoso.com", $"employee{i}");
+        }
+        var jobs = World.Server.Services.GetRequiredService<JobStore>();
+        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // Writers run side by side on PostgreSQL: a worker passes over the jobs others are taking, instead of all queueing
+        // on the first job's row and finding it taken (three looks each, then idle while work waits).
+        var claims = await Task.WhenAll(Enumerable.Range(0, Jobs).Select(i =>
+            Task.Run(() => jobs.TryClaimAsync($"instance-{i % 2}", now, LeaseMs, Limits, [], default))));
+
+        Assert.All(claims, Assert.NotNull);
+        Assert.Equal(Jobs, claims.Select(claim => claim!.Id).Distinct().Count());
+    }
+
     [Fact]
     public async Task A_claim_whose_lease_ran_out_can_neither_renew_nor_release_the_job_once_the_same_instance_claimed_it_again()
     {
