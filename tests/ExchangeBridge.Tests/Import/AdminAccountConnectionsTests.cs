@@ -33,7 +33,7 @@ public sealed class AdminAccountConnectionsTests
     {
         await using var simulator = await SimulatorHost.StartAsync();
         var folder = simulator.Store.DefaultFolder(ImportWorld.Mailbox);
-        simulator.Store.Generate(folder, 600, ImportWorld.Monday); // pages of 256 listed items: six GetItem batches each
+        simulator.Store.Generate(folder, 600, ImportWorld.Monday); // pages of 256 listed items: several GetItem batches of 50 each
 
         simulator.Store.EnforceThrottling(ExchangeOfThreeConnections);
         await using var wide = await ImportWorld.StartAsync(simulator, SimulatedConnector.Ews, Settings(batchesInFlight: 4));
