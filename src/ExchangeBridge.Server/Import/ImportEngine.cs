@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.Core.Exchange;
 using ExchangeBridge.Server.Admin;
@@ -11,7 +12,8 @@ namespace ExchangeBridge.Server.Import;
 /// Runs one leased job. An import moves its binding through doing → cal_done (calendars created) → timespan_done
 /// (the recent window imported) → done (the whole history, ending with a sync state) and then stays queued as the
 /// binding's incremental sync. Every page is applied in one transaction with its progress, so a crash at any point
-/// resumes where the last committed page left off, and re-applying a page changes nothing.
+/// resumes where the last committed page left off, and re-applying a page changes nothing; the same holds a run that
+/// ends its turn to let other jobs run (<see cref="ImportOptions.TurnMilliseconds"/>).
 /// </summary>
 public sealed partial class ImportEngine(
     BindingStore bindings, CalendarStore calendars, JobStore jobs, IServiceProvider services, SecretProtector protector,
@@ -39,9 +41,14 @@ public sealed partial class ImportEngine(
         }
         try
         {
-            await ImportAsync(job, binding, ct);
+            await ImportAsync(job, binding, new Turn(jobs, job, TimeSpan.FromMilliseconds(_options.TurnMilliseconds), () => Now), ct);
             await jobs.SyncedAsync(job, Now + _options.SyncIntervalSeconds * 1000L, Now, ct);
             metrics.JobFinished("synced");
+        }
+        catch (TurnOverException)
+        {
+            await jobs.EndTurnAsync(job, Now, ct);
+            metrics.JobFinished("turn_ended");
         }
         catch (BindingGoneException)
         {
@@ -81,7 +88,7 @@ public sealed partial class ImportEngine(
         metrics.JobFinished(fault.Kind == SyncFaultKind.Throttled ? "throttled" : "retrying");
     }
 
-    private async Task ImportAsync(JobRecord job, BindingRecord binding, CancellationToken ct)
+    private async Task ImportAsync(JobRecord job, BindingRecord binding, Turn turn, CancellationToken ct)
     {
         var admin = await bindings.FindAdminAccountAsync(EmailAddress.Normalize(binding.AdminAccount), ct)
                     ?? throw new ExchangeConnectorException(ExchangeFailureKind.Permanent, "the admin account is no longer registered");
@@ -114,13 +121,13 @@ public sealed partial class ImportEngine(
             var now = clock.GetUtcNow();
             var (from, to) = (now.AddDays(-_options.WindowDaysBack), now.AddDays(_options.WindowDaysAhead));
             foreach (var calendar in owned.Where(c => !c.WindowDone))
-                await OneFolderAsync(binding, calendar, () => ImportWindowAsync(job, mailbox, calendar, from, to, ct), ct);
+                await OneFolderAsync(binding, calendar, () => ImportWindowAsync(job, mailbox, calendar, from, to, turn, ct), ct);
             await SetStatusAsync(job, BindingStatus.TimespanDone);
             status = BindingStatus.TimespanDone;
         }
 
         foreach (var calendar in owned)
-            await OneFolderAsync(binding, calendar, () => SyncAsync(job, mailbox, calendar, ct), ct);
+            await OneFolderAsync(binding, calendar, () => SyncAsync(job, mailbox, calendar, turn, ct), ct);
         if (status == BindingStatus.TimespanDone) await SetStatusAsync(job, BindingStatus.Done);
 
         async Task SetStatusAsync(JobRecord j, BindingStatus next)
@@ -153,10 +160,11 @@ public sealed partial class ImportEngine(
     }
 
     // Both loops keep the next page's fetch in flight while the current page is written: Exchange and the database work
-    // side by side instead of in turn. Pages are still applied one at a time and in order, each with its progress.
+    // side by side instead of in turn. Pages are still applied one at a time and in order, each with its progress. A run
+    // whose turn is over fetches no next page: it applies the one it holds and ends there.
 
     private async Task ImportWindowAsync(JobRecord job, Mailbox mailbox, CalendarRecord calendar, DateTimeOffset from, DateTimeOffset to,
-        CancellationToken ct)
+        Turn turn, CancellationToken ct)
     {
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var pending = FetchAsync(calendar.WindowOffset ?? 0);
@@ -165,9 +173,11 @@ public sealed partial class ImportEngine(
             while (pending is not null)
             {
                 var (page, rows) = await pending;
-                pending = page.NextOffset is { } next ? FetchAsync(next) : null;
+                var turnOver = page.NextOffset is not null && await turn.IsOverAsync(ct);
+                pending = page.NextOffset is { } next && !turnOver ? FetchAsync(next) : null;
                 var progress = page.NextOffset is { } offset ? new CalendarProgress(WindowOffset: offset) : new CalendarProgress(WindowDone: true);
                 await ApplyAsync(job, calendar, rows, [], [], progress, ct);
+                if (turnOver) throw new TurnOverException();
             }
         }
         finally
@@ -183,7 +193,7 @@ public sealed partial class ImportEngine(
         }
     }
 
-    private async Task SyncAsync(JobRecord job, Mailbox mailbox, CalendarRecord calendar, CancellationToken ct)
+    private async Task SyncAsync(JobRecord job, Mailbox mailbox, CalendarRecord calendar, Turn turn, CancellationToken ct)
     {
         using var prefetch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var state = calendar.SyncState;
@@ -212,13 +222,15 @@ public sealed partial class ImportEngine(
                 }
                 // Some servers hand back the same state with more to come; stop rather than spin (exchangelib does the same).
                 var last = page.IncludesLastItemInRange || page.SyncState == state;
-                pending = last ? null : FetchAsync(page.SyncState);
+                var turnOver = !last && await turn.IsOverAsync(ct);
+                pending = last || turnOver ? null : FetchAsync(page.SyncState);
                 resyncing |= startResync;
                 await ApplyAsync(job, calendar, rows, page.DeletedItemIds, resyncing ? page.CreatedOrUpdated.Select(i => i.ItemId).ToList() : [],
                     new CalendarProgress(SyncState: page.SyncState, HistoryDone: page.IncludesLastItemInRange ? true : null,
                         StartResync: startResync, EndResync: resyncing && page.IncludesLastItemInRange), ct);
                 startResync = false;
                 state = page.SyncState;
+                if (turnOver) throw new TurnOverException();
             }
         }
         finally
@@ -349,6 +361,27 @@ public sealed partial class ImportEngine(
 
     /// <summary>The binding was unbound while this worker was busy: stop quietly.</summary>
     private sealed class BindingGoneException : Exception;
+
+    /// <summary>
+    /// A run's turn: <see cref="ImportOptions.TurnMilliseconds"/> of real time, as the run's hold on its worker and its
+    /// admin account's place is. Once it is over the run asks, between pages and once per turn, whether other jobs are due;
+    /// if none are, a new turn starts, so a run alone never stops.
+    /// </summary>
+    private sealed class Turn(JobStore jobs, JobRecord job, TimeSpan length, Func<long> now)
+    {
+        private long _started = Stopwatch.GetTimestamp();
+
+        public async ValueTask<bool> IsOverAsync(CancellationToken ct)
+        {
+            if (Stopwatch.GetElapsedTime(_started) < length) return false;
+            if (await jobs.OthersDueAsync(job, now(), ct)) return true;
+            _started = Stopwatch.GetTimestamp();
+            return false;
+        }
+    }
+
+    /// <summary>The run's turn is over with work left: it has applied its last page and queues again (<see cref="JobStore.EndTurnAsync"/>).</summary>
+    private sealed class TurnOverException : Exception;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Binding key {BindingKey} is now {Status}")]
     private static partial void LogStatus(ILogger logger, long bindingKey, string status);

@@ -96,8 +96,12 @@ public sealed class JobStore(IDatabase database)
         return null;
     }
 
-    /// <summary>Among the jobs that may be claimed: the tenant served longest ago first, then the most overdue.</summary>
-    private const string ClaimOrder = "t.last_claimed_at, j.run_at, j.id";
+    /// <summary>
+    /// Among the jobs that may be claimed: the tenant served longest ago first, then the job that has had the fewest turns
+    /// in its import (<see cref="EndTurnAsync"/>: a new binding before one halfway through a large mailbox, as a processor
+    /// shared equally would serve them), then the most overdue.
+    /// </summary>
+    private const string ClaimOrder = "t.last_claimed_at, j.turns, j.run_at, j.id";
 
     /// <summary>
     /// Leases the job <paramref name="pick"/> names (an SQL expression over the claim's parameters) if it is still due
@@ -206,8 +210,8 @@ public sealed class JobStore(IDatabase database)
             """, new { job.Id, job.LeaseClaim, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
 
     /// <summary>
-    /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts and last error
-    /// cleared, and the binding records when it was last in sync, in one transaction. Only while this claim holds the
+    /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts, last error and
+    /// turns cleared, and the binding records when it was last in sync, in one transaction. Only while this claim holds the
     /// lease: a run that lost it (taken over, or its binding unbound) has not synced what the job stands for now.
     /// </summary>
     public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
@@ -216,7 +220,7 @@ public sealed class JobStore(IDatabase database)
             var held = await c.ExecuteAsync(new CommandDefinition(
                 """
                 UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
-                    attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
+                    attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, turns = 0, updated_at = @now
                 WHERE id = @Id AND lease_claim = @LeaseClaim
                 """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token)) == 1;
             if (held)
@@ -224,6 +228,33 @@ public sealed class JobStore(IDatabase database)
                     new { job.BindingKey, now }, tx, cancellationToken: token));
             return held;
         }, held => held ? Touched.Binding(job.BindingKey) : Touched.Nothing, ct);
+
+    /// <summary>
+    /// The run ended its turn with work left (<see cref="Import.ImportOptions.TurnMilliseconds"/>, while others were due):
+    /// the job is due again now, behind those, with one more turn; what it imported is committed page by page, so the next
+    /// claim goes on from there. Its failure counts are cleared, as after a sync: it made progress. Only while this claim
+    /// holds the lease.
+    /// </summary>
+    public Task EndTurnAsync(JobRecord job, long now, CancellationToken ct) =>
+        database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
+            """
+            UPDATE sync_jobs SET state = @queued, run_at = @now, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
+                turns = turns + 1, attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
+            WHERE id = @Id AND lease_claim = @LeaseClaim
+            """, new { job.Id, job.LeaseClaim, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
+
+    /// <summary>
+    /// Whether any job but <paramref name="job"/> is due with a free lease, on any instance: whether a run that has had its
+    /// turn should hand its place back. A job due but held back by a limit counts too; if it cannot take the place, the
+    /// job that gave it up is the first that can and takes it again.
+    /// </summary>
+    public async Task<bool> OthersDueAsync(JobRecord job, long now, CancellationToken ct)
+    {
+        await using var c = await database.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long?>(new CommandDefinition(
+            $"SELECT 1 FROM sync_jobs j WHERE {Due("j")} AND j.id <> @Id LIMIT 1",
+            new { job.Id, now, queued = JobStates.Queued }, cancellationToken: ct)) is not null;
+    }
 
     /// <summary>Whether the job was cancelled: its binding was unbound (<see cref="BindingStore.DeleteAsync"/>).</summary>
     public async Task<bool> IsCancelledAsync(JobRecord job, CancellationToken ct)

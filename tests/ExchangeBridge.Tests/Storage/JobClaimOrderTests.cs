@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using ExchangeBridge.Server.Storage;
+using ExchangeBridge.Tests.Import;
+using ExchangeBridge.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeBridge.Tests.Storage;
+
+/// <summary>
+/// Which due job a claim takes (<see cref="JobStore.TryClaimAsync"/>): of the tenant served longest ago; then the job with
+/// the fewest turns; then the most overdue. The claims are made here, at times the test names.
+/// </summary>
+public sealed class JobClaimOrderTests() : ImportWorldTests(SimulatedConnector.Ews, new Dictionary<string, string?>
+{
+    ["ExchangeBridge:Import:Workers"] = "0", // the test is the workers
+})
+{
+    private const long LeaseMs = 60_000;
+    private static readonly ClaimLimits Limits = new(PerTenant: 30, PerEwsAdminAccount: 25, PerGraphAdminAccount: 64, GrowMs: 2000);
+
+    private JobStore Jobs => World.Server.Services.GetRequiredService<JobStore>();
+    private long Now => World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    [Fact]
+    public async Task A_job_that_ended_its_turn_goes_after_a_job_bound_since_with_fewer_turns_and_turns_restart_with_each_sync()
+    {
+        Store.AddMailbox("first@contoso.com");
+        await World.BindForNewEmployeeAsync("first@contoso.com", "first");
+        var first = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
+        Assert.NotNull(first);
+        await Jobs.EndTurnAsync(first, Now, default); // due again now, one turn taken
+
+        World.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        Store.AddMailbox("second@contoso.com");
+        await World.BindForNewEmployeeAsync("second@contoso.com", "second");
+        World.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        // The first job is the more overdue, but has had a turn: the second goes first.
+        var second = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
+        Assert.NotNull(second);
+        Assert.NotEqual(first.Id, second.Id);
+        var again = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
+        Assert.Equal(first.Id, again?.Id);
+
+        // A sync that went through clears the turns: run again together, the first (more overdue) goes first.
+        await Jobs.SyncedAsync(again!, Now, Now, default);
+        await Jobs.EndTurnAsync(second, Now, default);
+        Assert.Equal(first.Id, (await Jobs.TryClaimAsync("instance-a", Now + 1, LeaseMs, Limits, [], default))?.Id);
+    }
+
+    [Fact]
+    public async Task A_tenant_not_served_yet_goes_before_one_served_already()
+    {
+        Store.AddMailbox("served@contoso.com");
+        await World.BindForNewEmployeeAsync("served@contoso.com", "served");
+        Store.AddMailbox("next@contoso.com");
+        await World.BindForNewEmployeeAsync("next@contoso.com", "next");
+        var served = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
+        Assert.NotNull(served); // the tenant has now been served once
+
+        World.Server.Clock.Advance(TimeSpan.FromSeconds(1));
+        await BindInOtherTenantAsync();
+
+        // Both tenants have a job due, this one's the more overdue; the other tenant has not been served yet.
+        var claimed = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
+        Assert.Equal(OtherTenant, claimed?.TenantKey);
+    }
+
+    private const string OtherTenant = "fabrikam";
+
+    /// <summary>A second tenant with its own admin account and one binding.</summary>
+    private async Task BindInOtherTenantAsync()
+    {
+        const string tenant = OtherTenant, admin = "svc@fabrikam.com", password = "Fabrikam-Pa55", mailbox = "someone@fabrikam.com";
+        var server = World.Server;
+        var operatorKey = server.Bootstrap.OperatorKey;
+        await server.PostJsonAsync("/admin/v1/tenants", new { name = "Fabrikam", tenant_key = tenant }, operatorKey);
+        var app = (await server.PostJsonAsync($"/admin/v1/tenants/{tenant}/apps", new { name = "sync" }, operatorKey))["data"]!;
+        var (appId, appSecret) = (app["app_id"]!.GetValue<string>(), app["app_secret"]!.GetValue<string>());
+        var boss = await server.CreateUserAsync("boss", superAdmin: true, tenantKey: tenant);
+        var (bossToken, _) = await server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
+        Store.AddAdmin(admin, password);
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{tenant}/exchange_admin_accounts/{admin}",
+            new JsonObject { ["connector"] = "ews", ["endpoint"] = Simulator.Endpoint.ToString(), ["password"] = password,
+                ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
+            operatorKey));
+        Store.AddMailbox(mailbox);
+        var user = await server.CreateUserAsync("someone", tenantKey: tenant);
+        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+            new JsonObject { ["admin_account"] = admin, ["exchange_account"] = mailbox, ["user_id"] = TestServer.OpenIdOf(user, appId) }.ToJsonString(),
+            bossToken));
+    }
+}
