@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using ExchangeBridge.Core.Bindings;
 using ExchangeBridge.ExchangeSimulator;
 using ExchangeBridge.Tests.Infrastructure;
 
@@ -21,32 +19,10 @@ public sealed class FairWorkersTests() : ImportWorldTests(SimulatedConnector.Ews
     [Fact]
     public async Task A_healthy_tenants_binding_reaches_done_promptly_while_another_tenants_exchange_hangs()
     {
-        var server = World.Server;
-        var operatorKey = server.Bootstrap.OperatorKey;
-        await server.PostJsonAsync("/admin/v1/tenants", new { name = "Fabrikam", tenant_key = OtherTenant }, operatorKey);
-        var app = (await server.PostJsonAsync($"/admin/v1/tenants/{OtherTenant}/apps", new { name = "sync" }, operatorKey))["data"]!;
-        var (appId, appSecret) = (app["app_id"]!.GetValue<string>(), app["app_secret"]!.GetValue<string>());
-        var boss = await server.CreateUserAsync("boss", superAdmin: true, tenantKey: OtherTenant);
-        var (bossToken, _) = await server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
-        Simulator.Store.AddAdmin(OtherAdmin, OtherPassword);
-        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{OtherTenant}/exchange_admin_accounts/{OtherAdmin}",
-            new JsonObject { ["connector"] = "ews", ["endpoint"] = Simulator.Endpoint.ToString(), ["password"] = OtherPassword,
-                ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
-            operatorKey));
-
         // The other tenant binds two mailboxes whose Exchange never answers: once one of them is in flight, it holds a worker.
-        var hanging = new List<string>();
-        for (var i = 0; i < 2; i++)
-        {
-            var mailbox = $"hung{i}@fabrikam.com";
-            Simulator.Store.AddMailbox(mailbox);
-            Simulator.Store.InjectFault(mailbox, SimFault.Hang);
-            var user = await server.CreateUserAsync($"worker{i}", tenantKey: OtherTenant);
-            await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
-                new JsonObject { ["admin_account"] = OtherAdmin, ["exchange_account"] = mailbox, ["user_id"] = TestServer.OpenIdOf(user, appId) }
-                    .ToJsonString(), bossToken));
-            hanging.Add(ExchangeBindingId.Encode(OtherAdmin, mailbox));
-        }
+        string[] hung = ["hung0@fabrikam.com", "hung1@fabrikam.com"];
+        foreach (var mailbox in hung) Simulator.Store.InjectFault(mailbox, SimFault.Hang);
+        var hanging = await World.BindInOtherTenantAsync(OtherTenant, OtherAdmin, OtherPassword, hung);
         await Eventually.TrueAsync(async () => await LeasedAsync(hanging) >= 1, "one of the hanging jobs leased", TimeSpan.FromSeconds(30));
 
         Simulator.Store.Put(Simulator.Store.DefaultFolder(ImportWorld.Mailbox),

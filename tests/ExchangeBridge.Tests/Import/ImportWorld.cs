@@ -93,6 +93,37 @@ public sealed class ImportWorld : IAsyncDisposable
         return ExchangeBindingId.Encode(Admin, mailbox);
     }
 
+    /// <summary>
+    /// A second tenant, with an app, a super administrator and an EWS admin account of its own registered against the
+    /// simulator; binds <paramref name="mailboxes"/> (added to the simulator) for new employees of it and returns their
+    /// binding ids.
+    /// </summary>
+    public async Task<List<string>> BindInOtherTenantAsync(string tenantKey, string admin, string password, IEnumerable<string> mailboxes)
+    {
+        var operatorKey = Server.Bootstrap.OperatorKey;
+        await Server.PostJsonAsync("/admin/v1/tenants", new { name = tenantKey, tenant_key = tenantKey }, operatorKey);
+        var app = (await Server.PostJsonAsync($"/admin/v1/tenants/{tenantKey}/apps", new { name = "sync" }, operatorKey))["data"]!;
+        var (appId, appSecret) = (app["app_id"]!.GetValue<string>(), app["app_secret"]!.GetValue<string>());
+        var boss = await Server.CreateUserAsync("boss", superAdmin: true, tenantKey: tenantKey);
+        var (bossToken, _) = await Server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
+        Simulator.Store.AddAdmin(admin, password);
+        await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{tenantKey}/exchange_admin_accounts/{admin}",
+            new JsonObject { ["connector"] = "ews", ["endpoint"] = Simulator.Endpoint.ToString(), ["password"] = password,
+                ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
+            operatorKey));
+        var bound = new List<string>();
+        foreach (var mailbox in mailboxes)
+        {
+            Simulator.Store.AddMailbox(mailbox);
+            var user = await Server.CreateUserAsync($"employee{bound.Count}", tenantKey: tenantKey);
+            await JsonAssert.SuccessAsync(await Server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
+                new JsonObject { ["admin_account"] = admin, ["exchange_account"] = mailbox, ["user_id"] = TestServer.OpenIdOf(user, appId) }
+                    .ToJsonString(), bossToken));
+            bound.Add(ExchangeBindingId.Encode(admin, mailbox));
+        }
+        return bound;
+    }
+
     public Task<HttpResponseMessage> UnbindAsync() =>
         Server.SendAsync(HttpMethod.Delete, $"/open-apis/calendar/v4/exchange_bindings/{BindingId}", null, _adminToken);
 

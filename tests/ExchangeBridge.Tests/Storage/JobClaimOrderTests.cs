@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Import;
 using ExchangeBridge.Tests.Infrastructure;
@@ -59,7 +58,7 @@ public sealed class JobClaimOrderTests() : ImportWorldTests(SimulatedConnector.E
         Assert.NotNull(served); // the tenant has now been served once
 
         World.Server.Clock.Advance(TimeSpan.FromSeconds(1));
-        await BindInOtherTenantAsync();
+        await World.BindInOtherTenantAsync(OtherTenant, "svc@fabrikam.com", "Fabrikam-Pa55", ["someone@fabrikam.com"]);
 
         // Both tenants have a job due, this one's the more overdue; the other tenant has not been served yet.
         var claimed = await Jobs.TryClaimAsync("instance-a", Now, LeaseMs, Limits, [], default);
@@ -67,27 +66,4 @@ public sealed class JobClaimOrderTests() : ImportWorldTests(SimulatedConnector.E
     }
 
     private const string OtherTenant = "fabrikam";
-
-    /// <summary>A second tenant with its own admin account and one binding.</summary>
-    private async Task BindInOtherTenantAsync()
-    {
-        const string tenant = OtherTenant, admin = "svc@fabrikam.com", password = "Fabrikam-Pa55", mailbox = "someone@fabrikam.com";
-        var server = World.Server;
-        var operatorKey = server.Bootstrap.OperatorKey;
-        await server.PostJsonAsync("/admin/v1/tenants", new { name = "Fabrikam", tenant_key = tenant }, operatorKey);
-        var app = (await server.PostJsonAsync($"/admin/v1/tenants/{tenant}/apps", new { name = "sync" }, operatorKey))["data"]!;
-        var (appId, appSecret) = (app["app_id"]!.GetValue<string>(), app["app_secret"]!.GetValue<string>());
-        var boss = await server.CreateUserAsync("boss", superAdmin: true, tenantKey: tenant);
-        var (bossToken, _) = await server.UserTokensAsync(TestServer.OpenIdOf(boss, appId), appId, appSecret);
-        Store.AddAdmin(admin, password);
-        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Put, $"/admin/v1/tenants/{tenant}/exchange_admin_accounts/{admin}",
-            new JsonObject { ["connector"] = "ews", ["endpoint"] = Simulator.Endpoint.ToString(), ["password"] = password,
-                ["allow_cleartext_password"] = true }.ToJsonString(), // the simulator speaks plain http
-            operatorKey));
-        Store.AddMailbox(mailbox);
-        var user = await server.CreateUserAsync("someone", tenantKey: tenant);
-        await JsonAssert.SuccessAsync(await server.SendAsync(HttpMethod.Post, "/open-apis/calendar/v4/exchange_bindings",
-            new JsonObject { ["admin_account"] = admin, ["exchange_account"] = mailbox, ["user_id"] = TestServer.OpenIdOf(user, appId) }.ToJsonString(),
-            bossToken));
-    }
 }
