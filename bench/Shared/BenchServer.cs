@@ -89,6 +89,22 @@ internal static class BenchServer
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0).Single();
 
+    /// <summary>
+    /// The bytes the server has allocated since it started: the runtime's own counter (System.Runtime's
+    /// dotnet.gc.heap.total_allocated) from its /metrics. Start the server with the scrape cache off
+    /// (<see cref="FreshMetrics"/>) so that two reads a moment apart differ.
+    /// </summary>
+    public static async Task<long> AllocatedBytesAsync(HttpClient http)
+    {
+        const string Counter = "dotnet_gc_heap_total_allocated_bytes_total";
+        var metrics = await http.GetStringAsync("/metrics");
+        var line = metrics.Split('\n').Single(l => l.StartsWith(Counter + " ", StringComparison.Ordinal) || l.StartsWith(Counter + "{", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ')[1], NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The server's setting that makes each scrape of /metrics read the counters afresh (they are cached 300 ms by default).</summary>
+    public static KeyValuePair<string, string> FreshMetrics => new("OpenTelemetry__Metrics__Prometheus__ScrapeResponseCacheDurationMilliseconds", "0");
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

@@ -5,13 +5,15 @@ namespace ExchangeBridge.Server.Hosting;
 
 /// <summary>
 /// What operators watch: bindings made and removed, import jobs by outcome, events imported. No tenant or user
-/// appears in a label. Exported with ASP.NET Core's request metrics in Prometheus' format at /metrics.
+/// appears in a label. Exported with ASP.NET Core's request metrics and the runtime's own in Prometheus' format at /metrics.
 /// </summary>
 public sealed class ExchangeBridgeMetrics
 {
     public const string MeterName = "ExchangeBridge";
     private const string AspNetCoreHostingMeter = "Microsoft.AspNetCore.Hosting";
     private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
+    /// <summary>The runtime's own meter: CPU time, GC collections, pauses and bytes allocated, heap and working set.</summary>
+    private const string RuntimeMeter = "System.Runtime";
     private readonly Counter<long> _bindingsCreated;
     private readonly Counter<long> _bindingsDeleted;
     private readonly Counter<long> _jobs;
@@ -40,6 +42,8 @@ public sealed class ExchangeBridgeMetrics
             // operator nothing the request duration by route and status does not: they are left unheard, so off.
             .AddMeter(AspNetCoreHostingMeter, KestrelMeter)
             .AddMeter(MeterName)
+            // Observed only when scraped, so free between scrapes: what the process costs (CPU, allocations, GC pauses).
+            .AddMeter(RuntimeMeter)
             .AddPrometheusExporter());
         return services;
     }
