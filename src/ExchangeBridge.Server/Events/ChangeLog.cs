@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Dapper;
+using ExchangeBridge.Server.Storage;
 
 namespace ExchangeBridge.Server.Events;
 
@@ -73,10 +74,15 @@ public static class ChangeLog
     /// <summary>Rows per INSERT: a page's changes go in a few statements (one round trip each on PostgreSQL), not one per change.</summary>
     private const int InsertChunk = 64;
 
-    /// <summary>The INSERT of 1..InsertChunk rows, each text made once (the same few texts, so each engine prepares them once).</summary>
-    private static readonly string[] InsertChangesSql = Enumerable.Range(0, InsertChunk + 1).Select(rows => rows == 0 ? "" :
-        "INSERT INTO calendar_changes (stream, seq, calendar_id, event_id, change_type, removed_payload, created_at) VALUES " +
-        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@stream, @q{i}, @c{i}, @e{i}, @t{i}, @r{i}, @now)"))).ToArray();
+    /// <summary>
+    /// The INSERT of 1..InsertChunk rows, each declared once: on SQLite each is prepared once for the writer connection's
+    /// life and then only re-bound, instead of a 64-row statement parsed and its parameters built anew per chunk.
+    /// </summary>
+    private static readonly PreparedStatement?[] InsertChangesStatements = Enumerable.Range(0, InsertChunk + 1)
+        .Select(rows => rows == 0 ? null : new PreparedStatement(
+            "INSERT INTO calendar_changes (stream, seq, calendar_id, event_id, change_type, removed_payload, created_at) VALUES " +
+            string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@stream, @q{i}, @c{i}, @e{i}, @t{i}, @r{i}, @now)"))))
+        .ToArray();
 
     private static readonly string[][] InsertChangesNames = Enumerable.Range(0, InsertChunk)
         .Select(i => new[] { $"q{i}", $"c{i}", $"e{i}", $"t{i}", $"r{i}" }).ToArray();
@@ -85,23 +91,27 @@ public static class ChangeLog
     private static async Task InsertChangesAsync(DbConnection c, DbTransaction tx, string stream, long firstSeq, int count,
         Func<int, LoggedChange> change, long now, CancellationToken ct)
     {
+        SqlArgument[]? values = null;
         for (var start = 0; start < count; start += InsertChunk)
         {
             var rows = Math.Min(InsertChunk, count - start);
-            var parameters = new DynamicParameters();
-            parameters.Add("stream", stream);
-            parameters.Add("now", now);
+            // In the order the SQL first names them (stream, the first row's five, now, then each further row's five),
+            // so that binding finds each at once.
+            if (values?.Length != 2 + rows * 5) values = new SqlArgument[2 + rows * 5];
+            values[0] = ("stream", stream);
+            values[6] = ("now", now);
             for (var i = 0; i < rows; i++)
             {
                 var (calendarId, eventId, changeType, removed) = change(start + i);
                 var names = InsertChangesNames[i];
-                parameters.Add(names[0], firstSeq + start + i);
-                parameters.Add(names[1], calendarId);
-                parameters.Add(names[2], eventId, System.Data.DbType.String);
-                parameters.Add(names[3], changeType);
-                parameters.Add(names[4], removed, System.Data.DbType.String);
+                var at = i == 0 ? 1 : 2 + i * 5;
+                values[at] = (names[0], firstSeq + start + i);
+                values[at + 1] = (names[1], calendarId);
+                values[at + 2] = (names[2], eventId);
+                values[at + 3] = (names[3], changeType);
+                values[at + 4] = (names[4], removed);
             }
-            await c.ExecuteAsync(new CommandDefinition(InsertChangesSql[rows], parameters, tx, cancellationToken: ct));
+            await c.ExecuteAsync(tx, InsertChangesStatements[rows]!, values, ct);
         }
     }
 
