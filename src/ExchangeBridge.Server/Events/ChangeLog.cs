@@ -71,7 +71,10 @@ public static class ChangeLog
     /// <summary>One row of the log: an event's change (event_id set) or a calendar's (event_id null).</summary>
     private readonly record struct LoggedChange(string CalendarId, string? EventId, string ChangeType, string? RemovedPayload);
 
-    /// <summary>Rows per INSERT: a page's changes go in a few statements (one round trip each on PostgreSQL), not one per change.</summary>
+    /// <summary>
+    /// Rows per INSERT: a page's changes go in a few statements (one round trip each on PostgreSQL), not one per change;
+    /// fewer on SQLite (<see cref="PreparedWrites.RowsPerStatement"/>).
+    /// </summary>
     private const int InsertChunk = 64;
 
     /// <summary>
@@ -92,9 +95,10 @@ public static class ChangeLog
         Func<int, LoggedChange> change, long now, CancellationToken ct)
     {
         SqlArgument[]? values = null;
-        for (var start = 0; start < count; start += InsertChunk)
+        var chunk = PreparedWrites.RowsPerStatement(c, InsertChunk);
+        for (var start = 0; start < count; start += chunk)
         {
-            var rows = Math.Min(InsertChunk, count - start);
+            var rows = Math.Min(chunk, count - start);
             // In the order the SQL first names them (stream, the first row's five, now, then each further row's five),
             // so that binding finds each at once.
             if (values?.Length != 2 + rows * 5) values = new SqlArgument[2 + rows * 5];
