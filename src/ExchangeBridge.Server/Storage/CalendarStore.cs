@@ -351,9 +351,9 @@ public sealed class CalendarStore(IDatabase database)
     /// Upserts events as multi-row INSERTs of up to <see cref="UpsertChunk"/> rows: a statement per 32 events instead of
     /// one per event (a round-trip each on PostgreSQL). On SQLite each statement is prepared once for the writer
     /// connection's life rather than once per page, and carries fewer rows (<see cref="PreparedWrites.RowsPerStatement"/>):
-    /// it finds each parameter by name in a linear scan, so binding grows with the square of the statement's parameters. A row listed twice keeps its last
-    /// version, since one INSERT … ON CONFLICT may not touch a row twice. Every rewrite counts the row's version up
-    /// (migration 0015), which is what free/busy's parsed series are held under.
+    /// it finds each parameter by name in a linear scan, so binding grows with the square of the statement's parameters.
+    /// A row listed twice keeps its last version, since one INSERT … ON CONFLICT may not touch a row twice. Every rewrite
+    /// counts the row's version up (migration 0015), which is what free/busy's parsed series are held under.
     /// </summary>
     private static async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
         long now, CancellationToken ct)
