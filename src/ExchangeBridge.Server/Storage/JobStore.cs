@@ -212,7 +212,8 @@ public sealed class JobStore(IDatabase database)
     /// <summary>
     /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts, last error and
     /// turns cleared, and the binding records when it was last in sync, in one transaction. Only while this claim holds the
-    /// lease: a run that lost it (taken over, or its binding unbound) has not synced what the job stands for now.
+    /// lease and the job is not cancelled (an unbind cancels the row and leaves its claim): a run that lost it (taken
+    /// over, or its binding unbound) has not synced what the job stands for now.
     /// </summary>
     public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
@@ -221,7 +222,7 @@ public sealed class JobStore(IDatabase database)
                 """
                 UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                     attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, turns = 0, updated_at = @now
-                WHERE id = @Id AND lease_claim = @LeaseClaim
+                WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
                 """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token)) == 1;
             if (held)
                 await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
@@ -233,14 +234,14 @@ public sealed class JobStore(IDatabase database)
     /// The run ended its turn with work left (<see cref="Import.ImportOptions.TurnMilliseconds"/>, while others were due):
     /// the job is due again now, behind those, with one more turn; what it imported is committed page by page, so the next
     /// claim goes on from there. Its failure counts are cleared, as after a sync: it made progress. Only while this claim
-    /// holds the lease.
+    /// holds the lease and the job is not cancelled (an unbind cancels the row and leaves its claim).
     /// </summary>
     public Task EndTurnAsync(JobRecord job, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
             """
             UPDATE sync_jobs SET state = @queued, run_at = @now, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                 turns = turns + 1, attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
-            WHERE id = @Id AND lease_claim = @LeaseClaim
+            WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
             """, new { job.Id, job.LeaseClaim, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
 
     /// <summary>

@@ -94,5 +94,12 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
 
         Assert.False(await jobs.RenewAsync(running, now + 1, LeaseMs, default));
         Assert.True(await jobs.IsCancelledAsync(running, default)); // what the worker logs as an unbind, not a lost lease
+
+        // The run ending at that moment (its turn, or its sync) leaves the job cancelled: only the unbind's job is claimed.
+        await jobs.EndTurnAsync(running, now + 1, default);
+        await jobs.SyncedAsync(running, now + 1, now + 1, default);
+        Assert.True(await jobs.IsCancelledAsync(running, default));
+        Assert.Equal(JobKinds.Unbind, (await jobs.TryClaimAsync("instance-b", now + 2, LeaseMs, Limits, [], default))?.Kind);
+        Assert.Null(await jobs.TryClaimAsync("instance-b", now + 2, LeaseMs, Limits, [], default));
     }
 }
