@@ -73,7 +73,7 @@ public static class ChangeLog
 
     /// <summary>
     /// Rows per INSERT: a page's changes go in a few statements (one round trip each on PostgreSQL), not one per change;
-    /// fewer on SQLite (<see cref="PreparedWrites.RowsPerStatement"/>).
+    /// fewer on SQLite (<see cref="IDatabase.RowsPerStatement"/>).
     /// </summary>
     private const int InsertChunk = 64;
 
@@ -91,11 +91,11 @@ public static class ChangeLog
         .Select(i => new[] { $"q{i}", $"c{i}", $"e{i}", $"t{i}", $"r{i}" }).ToArray();
 
     /// <summary>Logs <paramref name="count"/> changes numbered from <paramref name="firstSeq"/>, in order, a chunk per statement.</summary>
-    private static async Task InsertChangesAsync(DbConnection c, DbTransaction tx, string stream, long firstSeq, int count,
+    private static async Task InsertChangesAsync(IDatabase database, DbConnection c, DbTransaction tx, string stream, long firstSeq, int count,
         Func<int, LoggedChange> change, long now, CancellationToken ct)
     {
         SqlArgument[]? values = null;
-        var chunk = PreparedWrites.RowsPerStatement(c, InsertChunk);
+        var chunk = database.RowsPerStatement(InsertChunk);
         for (var start = 0; start < count; start += chunk)
         {
             var rows = Math.Min(chunk, count - start);
@@ -120,13 +120,13 @@ public static class ChangeLog
     }
 
     /// <summary>Logs a page's event changes in their order and queues calendar.calendar.event.changed_v4 for each subscribed app.</summary>
-    public static async Task RecordEventChangesAsync(DbConnection c, DbTransaction tx, CalendarOwner calendar, IReadOnlyList<EventChange> changes,
+    public static async Task RecordEventChangesAsync(IDatabase database, DbConnection c, DbTransaction tx, CalendarOwner calendar, IReadOnlyList<EventChange> changes,
         long now, CancellationToken ct)
     {
         if (changes.Count == 0) return;
         var stream = EventStream(calendar.CalendarId);
         var first = await TakeSequenceAsync(c, tx, stream, changes.Count, ct);
-        await InsertChangesAsync(c, tx, stream, first, changes.Count,
+        await InsertChangesAsync(database, c, tx, stream, first, changes.Count,
             i => new LoggedChange(calendar.CalendarId, changes[i].EventId, changes[i].ChangeType, changes[i].RemovedPayload), now, ct);
 
         var subscribers = await SubscribersAsync(c, tx, calendar.TenantKey, SubscriptionKinds.Events, calendar.CalendarId, null,
@@ -143,13 +143,13 @@ public static class ChangeLog
     }
 
     /// <summary>Logs changes to a user's calendar list and queues one calendar.calendar.changed_v4 per subscribed app.</summary>
-    public static async Task RecordCalendarChangesAsync(DbConnection c, DbTransaction tx, string tenantKey, string userId,
+    public static async Task RecordCalendarChangesAsync(IDatabase database, DbConnection c, DbTransaction tx, string tenantKey, string userId,
         IReadOnlyList<CalendarChange> changes, long now, CancellationToken ct)
     {
         if (changes.Count == 0) return;
         var stream = CalendarListStream(tenantKey, userId);
         var first = await TakeSequenceAsync(c, tx, stream, changes.Count, ct);
-        await InsertChangesAsync(c, tx, stream, first, changes.Count,
+        await InsertChangesAsync(database, c, tx, stream, first, changes.Count,
             i => new LoggedChange(changes[i].CalendarId, null, changes[i].ChangeType, changes[i].RemovedSummary), now, ct);
 
         // The platform's event names only the user: the app reads what changed with the calendar list's sync_token.

@@ -85,7 +85,7 @@ public sealed class CalendarStore(IDatabase database)
                 else if (calendar.Summary != folder.DisplayName)
                     changes.Add(new CalendarChange(calendar.CalendarId, ChangeTypes.Update));
             changes.AddRange(await DeleteVanishedCalendarsAsync(c, tx, bindingKey, folders.Select(f => f.FolderId).ToArray(), token));
-            await ChangeLog.RecordCalendarChangesAsync(c, tx, tenantKey, userId, changes, now, token);
+            await ChangeLog.RecordCalendarChangesAsync(database, c, tx, tenantKey, userId, changes, now, token);
             if (status is not null) await SetStatusAsync(c, tx, bindingKey, status, null, now, token);
             return true;
         }, ct);
@@ -180,7 +180,7 @@ public sealed class CalendarStore(IDatabase database)
         {
             var owner = await c.QuerySingleAsync<(string CalendarId, string TenantKey, string UserId)>(new CommandDefinition(
                 "SELECT calendar_id, tenant_key, user_id FROM calendars WHERE id = @calendarKey", new { calendarKey }, tx, cancellationToken: ct));
-            await ChangeLog.RecordEventChangesAsync(c, tx, new CalendarOwner(owner.CalendarId, owner.TenantKey, owner.UserId), changes, now, ct);
+            await ChangeLog.RecordEventChangesAsync(database, c, tx, new CalendarOwner(owner.CalendarId, owner.TenantKey, owner.UserId), changes, now, ct);
         }
 
         await c.ExecuteAsync(new CommandDefinition(
@@ -282,7 +282,7 @@ public sealed class CalendarStore(IDatabase database)
                 "DELETE FROM calendars WHERE binding_key = @bindingKey RETURNING calendar_id, tenant_key, user_id, summary", new { bindingKey }, tx,
                 cancellationToken: token))).ToList();
             foreach (var owner in removed.GroupBy(r => (r.TenantKey, r.UserId)))
-                await ChangeLog.RecordCalendarChangesAsync(c, tx, owner.Key.TenantKey, owner.Key.UserId,
+                await ChangeLog.RecordCalendarChangesAsync(database, c, tx, owner.Key.TenantKey, owner.Key.UserId,
                     owner.Select(r => new CalendarChange(r.CalendarId, ChangeTypes.Delete, r.Summary)).ToList(), now, token);
             return removed.Count;
         }, ct);
@@ -350,12 +350,12 @@ public sealed class CalendarStore(IDatabase database)
     /// <summary>
     /// Upserts events as multi-row INSERTs of up to <see cref="UpsertChunk"/> rows: a statement per 32 events instead of
     /// one per event (a round-trip each on PostgreSQL). On SQLite each statement is prepared once for the writer
-    /// connection's life rather than once per page, and carries fewer rows (<see cref="PreparedWrites.RowsPerStatement"/>):
+    /// connection's life rather than once per page, and carries fewer rows (<see cref="IDatabase.RowsPerStatement"/>):
     /// it finds each parameter by name in a linear scan, so binding grows with the square of the statement's parameters.
     /// A row listed twice keeps its last version, since one INSERT … ON CONFLICT may not touch a row twice. Every rewrite
     /// counts the row's version up (migration 0015), which is what free/busy's parsed series are held under.
     /// </summary>
-    private static async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
+    private async Task UpsertEventsAsync(DbConnection c, DbTransaction tx, long calendarKey, IReadOnlyList<EventRow> upserts,
         long now, CancellationToken ct)
     {
         if (upserts.Count == 0) return;
@@ -367,7 +367,7 @@ public sealed class CalendarStore(IDatabase database)
             rows = last.Values.ToList();
         }
         SqlArgument[]? values = null;
-        var chunk = PreparedWrites.RowsPerStatement(c, UpsertChunk);
+        var chunk = database.RowsPerStatement(UpsertChunk);
         for (var start = 0; start < rows.Count; start += chunk)
         {
             var count = Math.Min(chunk, rows.Count - start);

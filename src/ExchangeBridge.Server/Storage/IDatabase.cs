@@ -75,6 +75,14 @@ public interface IDatabase : IAsyncDisposable
     /// <inheritdoc cref="ListArgument(IReadOnlyCollection{string})"/>
     object ListArgument(IReadOnlyCollection<long> values);
 
+    /// <summary>
+    /// How many rows a multi-row INSERT carries, given <paramref name="overNetwork"/>, what saves round trips to a server:
+    /// PostgreSQL takes that many; SQLite, in process, fewer, since it finds each parameter by name in a linear scan of the
+    /// statement's parameters, so binding a statement costs the square of its parameters (with 32-row upserts of 514
+    /// parameters and 64-row change-log inserts, an import spent 3.5 % of the server's CPU in them).
+    /// </summary>
+    int RowsPerStatement(int overNetwork);
+
     /// <summary>The aggregate joining a group's texts <paramref name="expression"/> with <paramref name="separator"/> (SQL) between them.</summary>
     string JoinedTexts(string expression, string separator);
 

@@ -49,6 +49,7 @@ public sealed class PostgresDatabase : IDatabase, IDisposable
     public string NotInList(string column, string listParameter) => $"{column} <> ALL({listParameter})";
     public object ListArgument(IReadOnlyCollection<string> values) => values.ToArray();
     public object ListArgument(IReadOnlyCollection<long> values) => values.ToArray();
+    public int RowsPerStatement(int overNetwork) => overNetwork;
     public string JoinedTexts(string expression, string separator) => $"string_agg({expression}, {separator})";
     public string Character(char character) => $"chr({(int)character})";
     public string? SkipLockedRowsOf(string alias) => $"FOR UPDATE OF {alias} SKIP LOCKED";

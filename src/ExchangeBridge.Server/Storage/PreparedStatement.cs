@@ -147,18 +147,6 @@ public interface IPreparedStatementCache
 /// <summary>Runs prepared statements inside a write transaction, from the connection's cache where it keeps one.</summary>
 public static class PreparedWrites
 {
-    /// <summary>Rows per multi-row statement on SQLite (<see cref="RowsPerStatement"/>).</summary>
-    private const int InProcessRows = 8;
-
-    /// <summary>
-    /// How many rows a multi-row INSERT on <paramref name="connection"/> carries: over a network (PostgreSQL)
-    /// <paramref name="overNetwork"/>, to save round trips; on SQLite, in process, few, since it finds each parameter by
-    /// name in a linear scan of the statement's parameters, so binding a statement costs the square of its parameters
-    /// (with 32-row upserts of 514 parameters and 64-row change-log inserts, an import spent 3.5 % of the server's CPU in them).
-    /// </summary>
-    public static int RowsPerStatement(DbConnection connection, int overNetwork) =>
-        connection is SqliteConnection ? Math.Min(InProcessRows, overNetwork) : overNetwork;
-
     public static async Task<object?> ExecuteScalarAsync(this DbConnection connection, DbTransaction transaction,
         PreparedStatement statement, SqlArgument[] values, CancellationToken cancellationToken)
     {

@@ -177,6 +177,7 @@ public sealed class SqliteDatabase : IDatabase, IDisposable
     public string NotInList(string column, string listParameter) => $"{column} NOT IN (SELECT value FROM json_each({listParameter}))";
     public object ListArgument(IReadOnlyCollection<string> values) => JsonArray(values, static (json, value) => json.WriteStringValue(value));
     public object ListArgument(IReadOnlyCollection<long> values) => JsonArray(values, static (json, value) => json.WriteNumberValue(value));
+    public int RowsPerStatement(int overNetwork) => Math.Min(8, overNetwork);
     public string JoinedTexts(string expression, string separator) => $"group_concat({expression}, {separator})";
     public string Character(char character) => $"char({(int)character})";
     public string? SkipLockedRowsOf(string alias) => null;

@@ -22,8 +22,8 @@ public sealed class ChangeLogTests() : ServerTests(new TestServer())
         var now = Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         await database.WriteAsync(Touched.Nothing, async (c, tx, ct) =>
         {
-            await ChangeLog.RecordEventChangesAsync(c, tx, calendar, changes[..100], now, ct);
-            await ChangeLog.RecordEventChangesAsync(c, tx, calendar, changes[100..], now, ct);
+            await ChangeLog.RecordEventChangesAsync(database, c, tx, calendar, changes[..100], now, ct);
+            await ChangeLog.RecordEventChangesAsync(database, c, tx, calendar, changes[100..], now, ct);
             return 0;
         });
 

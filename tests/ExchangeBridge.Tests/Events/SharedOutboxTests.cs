@@ -35,7 +35,7 @@ public sealed class SharedOutboxTests
                 foreach (var calendar in calendars)
                     await database.WriteAsync(Touched.Nothing, async (c, tx, ct) =>
                     {
-                        await ChangeLog.RecordEventChangesAsync(c, tx, new CalendarOwner(calendar, a.Bootstrap.TenantKey, "employee"),
+                        await ChangeLog.RecordEventChangesAsync(database, c, tx, new CalendarOwner(calendar, a.Bootstrap.TenantKey, "employee"),
                             [new EventChange($"{calendar}-{i:D2}", ChangeTypes.Update)], 0, ct);
                         return 0;
                     });
