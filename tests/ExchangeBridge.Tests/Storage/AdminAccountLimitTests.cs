@@ -1,9 +1,5 @@
-using ExchangeBridge.Server.Import;
 using ExchangeBridge.Server.Storage;
 using ExchangeBridge.Tests.Import;
-using ExchangeBridge.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace ExchangeBridge.Tests.Storage;
 
@@ -12,15 +8,12 @@ namespace ExchangeBridge.Tests.Storage;
 /// ceiling counted over every instance, halved on a refusal, grown back by one job per interval. The jobs are claimed
 /// here, as two instances' workers would, so that every step is at a time the test names.
 /// </summary>
-public sealed class AdminAccountLimitTests() : ImportWorldTests(SimulatedConnector.Ews, new Dictionary<string, string?>
+public sealed class AdminAccountLimitTests() : JobStoreTests(new Dictionary<string, string?>
 {
-    ["ExchangeBridge:Import:Workers"] = "0", // the test is the workers
     ["ExchangeBridge:Import:MaxJobsPerEwsAdminAccount"] = "3",
     ["ExchangeBridge:Import:AdminAccountGrowMilliseconds"] = "1000",
 })
 {
-    private const long LeaseMs = 60_000;
-
     [Fact]
     public async Task Jobs_of_an_admin_account_are_claimed_up_to_its_limit_over_every_instance_halved_on_a_refusal_and_grown_back_one_by_one()
     {
@@ -30,10 +23,7 @@ public sealed class AdminAccountLimitTests() : ImportWorldTests(SimulatedConnect
             Store.AddMailbox(mailbox);
             await World.BindForNewEmployeeAsync(mailbox, $"employee{i}");
         }
-        var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var limits = World.Server.Services.GetRequiredService<IOptions<ImportOptions>>().Value.ClaimLimits;
-        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-        Task<JobRecord?> ClaimAsync(string instance, long at) => jobs.TryClaimAsync(instance, at, LeaseMs, limits, [], default);
+        var now = Now;
 
         // The ceiling (3) holds over both instances.
         var running = new List<JobRecord> { (await ClaimAsync("instance-a", now))!, (await ClaimAsync("instance-b", now))!, (await ClaimAsync("instance-a", now))! };
@@ -43,10 +33,10 @@ public sealed class AdminAccountLimitTests() : ImportWorldTests(SimulatedConnect
         // Exchange refuses the account: half of the three running, at least one. Refusals while more run than that are
         // the same congestion and change nothing.
         var tenant = World.Server.Bootstrap.TenantKey;
-        Assert.Equal(1, await jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now, limits, default));
-        Assert.Null(await jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now + 500, limits, default));
-        await jobs.CompleteAsync(running[0], now, default);
-        await jobs.CompleteAsync(running[1], now, default);
+        Assert.Equal(1, await Jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now, Limits, default));
+        Assert.Null(await Jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now + 500, Limits, default));
+        await Jobs.CompleteAsync(running[0], now, default);
+        await Jobs.CompleteAsync(running[1], now, default);
         Assert.Null(await ClaimAsync("instance-b", now + 500)); // one runs, one is the limit
 
         // One more job per interval since the refusal, never past the ceiling.
@@ -56,6 +46,6 @@ public sealed class AdminAccountLimitTests() : ImportWorldTests(SimulatedConnect
         Assert.Null(await ClaimAsync("instance-b", now + 10_000)); // three run: the ceiling, though a job is still queued
 
         // Refused with no more running than the limit: the limit itself is too high, and halves again.
-        Assert.Equal(1, await jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now + 10_000, limits, default));
+        Assert.Equal(1, await Jobs.AdminAccountRefusedAsync(tenant, ImportWorld.Admin, now + 10_000, Limits, default));
     }
 }

@@ -1,7 +1,5 @@
 using ExchangeBridge.Server.Storage;
-using ExchangeBridge.Tests.Import;
 using ExchangeBridge.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeBridge.Tests.Storage;
 
@@ -11,21 +9,14 @@ namespace ExchangeBridge.Tests.Storage;
 /// (both renewals matched; on PostgreSQL the two then deadlocked on the same calendar). The claims are made here, at
 /// times the test names.
 /// </summary>
-public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, new Dictionary<string, string?>
+public sealed class JobLeaseTests : JobStoreTests
 {
-    ["ExchangeBridge:Import:Workers"] = "0", // the test is the workers
-})
-{
-    private const long LeaseMs = 60_000;
-    private static readonly ClaimLimits Limits = new(PerTenant: 30, PerEwsAdminAccount: 25, PerGraphAdminAccount: 64, GrowMs: 2000);
-
     [Fact]
     public async Task Workers_racing_for_one_due_job_lease_it_once()
     {
         Store.AddMailbox("employee0@contoso.com");
         await World.BindForNewEmployeeAsync("employee0@contoso.com", "employee0");
-        var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Now;
 
         // All read the same candidate; on PostgreSQL their takes then queue on its row, and each that waited must see it
         // taken. Each round comes after the last round's lease ran out, so the job is due again.
@@ -33,7 +24,7 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
         {
             var at = now;
             var claims = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
-                Task.Run(() => jobs.TryClaimAsync($"instance-{i % 2}", at, LeaseMs, Limits, [], default))));
+                Task.Run(() => ClaimAsync($"instance-{i % 2}", at))));
             Assert.Single(claims, claim => claim is not null);
         }
     }
@@ -41,22 +32,21 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
     [PostgresFact]
     public async Task Idle_workers_of_two_instances_each_lease_a_different_job_at_their_first_look()
     {
-        const int Jobs = 8;
-        for (var i = 0; i < Jobs; i++)
+        const int JobCount = 8;
+        for (var i = 0; i < JobCount; i++)
         {
             Store.AddMailbox($"employee{i}@contoso.com");
             await World.BindForNewEmployeeAsync($"employee{i}@contoso.com", $"employee{i}");
         }
-        var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Now;
 
         // Writers run side by side on PostgreSQL: a worker passes over the jobs others are taking, instead of all queueing
         // on the first job's row and finding it taken (three looks each, then idle while work waits).
-        var claims = await Task.WhenAll(Enumerable.Range(0, Jobs).Select(i =>
-            Task.Run(() => jobs.TryClaimAsync($"instance-{i % 2}", now, LeaseMs, Limits, [], default))));
+        var claims = await Task.WhenAll(Enumerable.Range(0, JobCount).Select(i =>
+            Task.Run(() => ClaimAsync($"instance-{i % 2}", now))));
 
         Assert.All(claims, Assert.NotNull);
-        Assert.Equal(Jobs, claims.Select(claim => claim!.Id).Distinct().Count());
+        Assert.Equal(JobCount, claims.Select(claim => claim!.Id).Distinct().Count());
     }
 
     [Fact]
@@ -64,42 +54,40 @@ public sealed class JobLeaseTests() : ImportWorldTests(SimulatedConnector.Ews, n
     {
         Store.AddMailbox("employee0@contoso.com");
         await World.BindForNewEmployeeAsync("employee0@contoso.com", "employee0");
-        var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = Now;
 
-        var first = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, [], default);
+        var first = await ClaimAsync("instance-a", now);
         Assert.NotNull(first);
         var later = now + LeaseMs + 1;
-        var second = await jobs.TryClaimAsync("instance-a", later, LeaseMs, Limits, [], default);
+        var second = await ClaimAsync("instance-a", later);
         Assert.Equal(first.Id, second?.Id);
 
-        Assert.False(await jobs.RenewAsync(first, later, LeaseMs, default));
-        Assert.False(await jobs.IsCancelledAsync(first, default)); // taken over, not unbound
-        await jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
-        Assert.Null((await jobs.FindSyncAsync(first.BindingKey, default)).LastSyncedAt); // nor says the binding was synced
-        Assert.Null(await jobs.TryClaimAsync("instance-b", later + 1, LeaseMs, Limits, [], default));
-        Assert.True(await jobs.RenewAsync(second!, later + 1, LeaseMs, default));
+        Assert.False(await Jobs.RenewAsync(first, later, LeaseMs, default));
+        Assert.False(await Jobs.IsCancelledAsync(first, default)); // taken over, not unbound
+        await Jobs.SyncedAsync(first, later + 300_000, later, default); // the first run ending changes nothing of the second's
+        Assert.Null((await Jobs.FindSyncAsync(first.BindingKey, default)).LastSyncedAt); // nor says the binding was synced
+        Assert.Null(await ClaimAsync("instance-b", later + 1));
+        Assert.True(await Jobs.RenewAsync(second!, later + 1, LeaseMs, default));
     }
 
     [Fact]
     public async Task A_run_whose_binding_was_unbound_loses_its_lease_and_is_told_apart_from_one_taken_over()
     {
         await World.BindAsync();
-        var jobs = World.Server.Services.GetRequiredService<JobStore>();
-        var now = World.Server.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var running = await jobs.TryClaimAsync("instance-a", now, LeaseMs, Limits, [], default);
+        var now = Now;
+        var running = await ClaimAsync("instance-a", now);
         Assert.NotNull(running);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, (await World.UnbindAsync()).StatusCode);
 
-        Assert.False(await jobs.RenewAsync(running, now + 1, LeaseMs, default));
-        Assert.True(await jobs.IsCancelledAsync(running, default)); // what the worker logs as an unbind, not a lost lease
+        Assert.False(await Jobs.RenewAsync(running, now + 1, LeaseMs, default));
+        Assert.True(await Jobs.IsCancelledAsync(running, default)); // what the worker logs as an unbind, not a lost lease
 
         // The run ending at that moment (its turn, or its sync) leaves the job cancelled: only the unbind's job is claimed.
-        await jobs.EndTurnAsync(running, now + 1, default);
-        await jobs.SyncedAsync(running, now + 1, now + 1, default);
-        Assert.True(await jobs.IsCancelledAsync(running, default));
-        Assert.Equal(JobKinds.Unbind, (await jobs.TryClaimAsync("instance-b", now + 2, LeaseMs, Limits, [], default))?.Kind);
-        Assert.Null(await jobs.TryClaimAsync("instance-b", now + 2, LeaseMs, Limits, [], default));
+        await Jobs.EndTurnAsync(running, now + 1, default);
+        await Jobs.SyncedAsync(running, now + 1, now + 1, default);
+        Assert.True(await Jobs.IsCancelledAsync(running, default));
+        Assert.Equal(JobKinds.Unbind, (await ClaimAsync("instance-b", now + 2))?.Kind);
+        Assert.Null(await ClaimAsync("instance-b", now + 2));
     }
 }
