@@ -12,7 +12,7 @@ namespace ExchangeBridge.Server.Import;
 /// permits, or Graph's); a call over the limit waits for the oldest one out to answer, first come first served, instead of
 /// being sent to be refused (EWS ErrorExceededConnectionCount). What is counted is connections, not jobs: one job may hold
 /// several (<see cref="ImportOptions.EwsBatchesInFlightPerMailbox"/>, and more on connections spare right now:
-/// <see cref="LimitedConnector.TryGetEventsOnSpareConnection"/>), and a job writing a page to the database holds none.
+/// <see cref="IAdminAccountConnector.TryGetEventsOnSpareConnection"/>), and a job writing a page to the database holds none.
 /// The claim reads the same count: while an account's connections here are all out and calls wait for one
 /// (<see cref="Saturated"/>), this instance claims no further job of it, which would only wait behind them.
 /// <para>Per instance, as the workers are. Several instances importing through one admin account each hold up to its
@@ -26,7 +26,7 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
     private readonly ConcurrentDictionary<string, ConcurrencyLimiter> _accounts = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary><paramref name="connector"/> as seen through <paramref name="admin"/>'s connections: each call holds one while it is out.</summary>
-    public LimitedConnector Through(ExchangeAdminAccount admin, IExchangeConnector connector) =>
+    public IAdminAccountConnector Through(ExchangeAdminAccount admin, IExchangeConnector connector) =>
         new LimitedConnector(_accounts.GetOrAdd(admin.Email, _ => new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = admin.Connector == ExchangeConnectorKind.Graph ? _options.MaxConnectionsPerGraphAdminAccount : _options.MaxConnectionsPerEwsAdminAccount,
@@ -45,7 +45,7 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
     }
 
     /// <summary>A connector whose every call holds one of its admin account's connections on this instance.</summary>
-    public sealed class LimitedConnector(ConcurrencyLimiter connections, IExchangeConnector inner) : IExchangeConnector
+    private sealed class LimitedConnector(ConcurrencyLimiter connections, IExchangeConnector inner) : IAdminAccountConnector
     {
         /// <summary>
         /// Connections a spare call leaves free: a job claimed next finds one at once for its first call, instead of
@@ -76,14 +76,6 @@ public sealed class AdminAccountConnections(IOptions<ImportOptions> options) : I
             CancellationToken cancellationToken) =>
             HoldingAsync(() => inner.GetEventsAsync(admin, mailbox, itemIds, cancellationToken), cancellationToken);
 
-        /// <summary>
-        /// <see cref="GetEventsAsync"/> on a connection that is spare right now, or null without waiting: one is spare when
-        /// more than <see cref="LeftForOthers"/> are free and no call waits for one. Work-conserving: a job already at its
-        /// own batches in flight sends more only into connections nobody else asks for, so when few jobs of the account
-        /// remain they use its connections instead of leaving them idle, and when many run nothing changes. Such a call
-        /// never takes a connection a waiting call is owed (the limiter serves waiting calls first, and a lease tried
-        /// without waiting is refused while any wait); a call that comes after waits at most for one request out.
-        /// </summary>
         public Task<IReadOnlyList<ExchangeEvent>>? TryGetEventsOnSpareConnection(ExchangeAdminAccount admin, string mailbox,
             IReadOnlyList<string> itemIds, CancellationToken cancellationToken)
         {

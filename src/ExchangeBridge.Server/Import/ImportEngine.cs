@@ -283,7 +283,7 @@ public sealed partial class ImportEngine(
     /// <summary>
     /// The batches' events, in the batches' order: up to <see cref="Mailbox.BatchesInFlight"/> out at once, each waiting
     /// its turn for a connection of the admin account; past those, when the mailbox may, more on connections spare right
-    /// now (<see cref="AdminAccountConnections.LimitedConnector.TryGetEventsOnSpareConnection"/>), so that a large
+    /// now (<see cref="IAdminAccountConnector.TryGetEventsOnSpareConnection"/>), so that a large
     /// mailbox importing alone, or nearly, uses the account's connections the others leave idle. A batch that fails
     /// cancels the rest, which are awaited before the failure is thrown.
     /// </summary>
@@ -339,7 +339,7 @@ public sealed partial class ImportEngine(
     /// with the GetItem batches its connector may have in flight for it at once, and whether it may send more on spare
     /// connections (EWS, whose limit is the account's connections; not Graph, whose limit is 4 requests per mailbox).
     /// </summary>
-    private sealed record Mailbox(AdminAccountConnections.LimitedConnector Exchange, ExchangeAdminAccount Account, string Address, int BatchesInFlight,
+    private sealed record Mailbox(IAdminAccountConnector Exchange, ExchangeAdminAccount Account, string Address, int BatchesInFlight,
         bool WidensIntoSpareConnections);
 
     private async Task ApplyAsync(JobRecord job, CalendarRecord calendar, IReadOnlyList<EventRow> rows, IReadOnlyCollection<string> deleted,

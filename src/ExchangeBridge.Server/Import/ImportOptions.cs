@@ -54,7 +54,7 @@ public sealed class ImportOptions
     /// fetched as several batches at once (each holding a connection of its admin account) instead of one after another,
     /// so that it no longer imports at one request's pace long after the others are done. These wait their turn for a
     /// connection; past them a job sends more only on connections spare right now
-    /// (<see cref="AdminAccountConnections.LimitedConnector.TryGetEventsOnSpareConnection"/>). Graph's batches stay one at a
+    /// (<see cref="IAdminAccountConnector.TryGetEventsOnSpareConnection"/>). Graph's batches stay one at a
     /// time: one $batch of 20 already reaches the 4 concurrent requests Outlook allows per app and mailbox
     /// (GraphConnector.BatchesInFlight).
     /// </summary>
