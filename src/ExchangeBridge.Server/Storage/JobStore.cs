@@ -201,28 +201,34 @@ public sealed class JobStore(IDatabase database)
                 tenantKey, adminAccount, now, limits.PerEwsAdminAccount, limits.PerGraphAdminAccount, limits.GrowMs, graph = Admin.AdminAccounts.Graph,
             }, tx, cancellationToken: token)), ct);
 
+    /// <summary>
+    /// The job's row while the run's claim still holds its lease and the job is not cancelled (an unbind cancels the row and
+    /// leaves its claim): the only row a run may extend, or end by sending it back to the queue. A run that lost it (taken
+    /// over, or its binding unbound) changes nothing, so it neither takes the job back nor brings a cancelled job back.
+    /// </summary>
+    private const string HeldByThisRun = "id = @Id AND lease_claim = @LeaseClaim AND state = @queued";
+
     /// <summary>Extends a lease the worker still holds; false when it was lost (taken over, or the job cancelled).</summary>
     public async Task<bool> RenewAsync(JobRecord job, long now, long leaseMs, CancellationToken ct) =>
         await database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             UPDATE sync_jobs SET lease_expires_at = @leaseUntil, updated_at = @now
-            WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
+            WHERE {HeldByThisRun}
             """, new { job.Id, job.LeaseClaim, now, leaseUntil = now + leaseMs, queued = JobStates.Queued }, tx, cancellationToken: token)), ct) == 1;
 
     /// <summary>
     /// A sync that went through: the job runs again at <paramref name="runAt"/> with its failure counts, last error and
-    /// turns cleared, and the binding records when it was last in sync, in one transaction. Only while this claim holds the
-    /// lease and the job is not cancelled (an unbind cancels the row and leaves its claim): a run that lost it (taken
-    /// over, or its binding unbound) has not synced what the job stands for now.
+    /// turns cleared, and the binding records when it was last in sync, in one transaction. Only while the run holds the job
+    /// (<see cref="HeldByThisRun"/>): a run that lost it has not synced what the job stands for now.
     /// </summary>
     public Task SyncedAsync(JobRecord job, long runAt, long now, CancellationToken ct) =>
         database.WriteAsync(async (c, tx, token) =>
         {
             var held = await c.ExecuteAsync(new CommandDefinition(
-                """
+                $"""
                 UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                     attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, turns = 0, updated_at = @now
-                WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
+                WHERE {HeldByThisRun}
                 """, new { job.Id, job.LeaseClaim, runAt, now, queued = JobStates.Queued }, tx, cancellationToken: token)) == 1;
             if (held)
                 await c.ExecuteAsync(new CommandDefinition("UPDATE exchange_bindings SET last_synced_at = @now WHERE id = @BindingKey",
@@ -233,15 +239,15 @@ public sealed class JobStore(IDatabase database)
     /// <summary>
     /// The run ended its turn with work left (<see cref="Import.ImportOptions.TurnMilliseconds"/>, while others were due):
     /// the job is due again now, behind those, with one more turn; what it imported is committed page by page, so the next
-    /// claim goes on from there. Its failure counts are cleared, as after a sync: it made progress. Only while this claim
-    /// holds the lease and the job is not cancelled (an unbind cancels the row and leaves its claim).
+    /// claim goes on from there. Its failure counts are cleared, as after a sync: it made progress. Only while the run holds
+    /// the job (<see cref="HeldByThisRun"/>).
     /// </summary>
     public Task EndTurnAsync(JobRecord job, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             UPDATE sync_jobs SET state = @queued, run_at = @now, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                 turns = turns + 1, attempts = 0, unexpected_failures = 0, last_error = NULL, last_error_at = NULL, updated_at = @now
-            WHERE id = @Id AND lease_claim = @LeaseClaim AND state = @queued
+            WHERE {HeldByThisRun}
             """, new { job.Id, job.LeaseClaim, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
 
     /// <summary>
@@ -267,15 +273,16 @@ public sealed class JobStore(IDatabase database)
 
     /// <summary>
     /// A failed attempt: the job runs again at <paramref name="runAt"/>, with the error and when it happened; an
-    /// <paramref name="unexpected"/> failure adds to the count that bounds them, any other ends that count.
+    /// <paramref name="unexpected"/> failure adds to the count that bounds them, any other ends that count. Only while the
+    /// run holds the job (<see cref="HeldByThisRun"/>).
     /// </summary>
     public Task RetryLaterAsync(JobRecord job, long runAt, string error, bool unexpected, long now, CancellationToken ct) =>
         database.WriteAsync(Touched.Nothing, (c, tx, token) => c.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             UPDATE sync_jobs SET state = @queued, run_at = @runAt, lease_owner = NULL, lease_claim = NULL, lease_expires_at = NULL,
                 unexpected_failures = CASE WHEN @unexpected THEN unexpected_failures + 1 ELSE 0 END,
                 last_error = @error, last_error_at = @now, updated_at = @now
-            WHERE id = @Id AND lease_claim = @LeaseClaim
+            WHERE {HeldByThisRun}
             """, new { job.Id, job.LeaseClaim, runAt, error, unexpected, now, queued = JobStates.Queued }, tx, cancellationToken: token)), ct);
 
     /// <summary>

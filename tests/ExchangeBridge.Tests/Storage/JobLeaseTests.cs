@@ -83,9 +83,11 @@ public sealed class JobLeaseTests : JobStoreTests
         Assert.False(await Jobs.RenewAsync(running, now + 1, LeaseMs, default));
         Assert.True(await Jobs.IsCancelledAsync(running, default)); // what the worker logs as an unbind, not a lost lease
 
-        // The run ending at that moment (its turn, or its sync) leaves the job cancelled: only the unbind's job is claimed.
+        // The run ending at that moment (its turn, its sync, or a failure to retry) leaves the job cancelled: only the
+        // unbind's job is claimed.
         await Jobs.EndTurnAsync(running, now + 1, default);
         await Jobs.SyncedAsync(running, now + 1, now + 1, default);
+        await Jobs.RetryLaterAsync(running, now + 1, "ErrorServerBusy", unexpected: false, now + 1, default);
         Assert.True(await Jobs.IsCancelledAsync(running, default));
         Assert.Equal(JobKinds.Unbind, (await ClaimAsync("instance-b", now + 2))?.Kind);
         Assert.Null(await ClaimAsync("instance-b", now + 2));
